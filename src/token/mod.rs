@@ -4,6 +4,8 @@
 //! Implementations: the real YubiKey over PC/SC (`yubikey.rs`), and — in unit tests
 //! only — the simulated card's in-process front.
 
+pub mod attestation;
+
 use std::fmt;
 
 use thiserror::Error;

@@ -339,7 +339,10 @@ impl<'a> Decoder<'a> {
     }
 
     /// A byte string of exactly `N` bytes.
-    pub fn bytes_fixed<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], CborError> {
+    pub fn bytes_fixed<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<[u8; N], CborError> {
         let offset = self.pos;
         let b = self.bytes()?;
         b.try_into()
@@ -558,9 +561,24 @@ mod tests {
             assert_eq!(d.uint().unwrap(), v);
             d.finish().unwrap();
         }
-        assert_eq!(enc(|e| { e.uint(23); }), [0x17]);
-        assert_eq!(enc(|e| { e.uint(24); }), [0x18, 24]);
-        assert_eq!(enc(|e| { e.uint(500); }), [0x19, 0x01, 0xf4]);
+        assert_eq!(
+            enc(|e| {
+                e.uint(23);
+            }),
+            [0x17]
+        );
+        assert_eq!(
+            enc(|e| {
+                e.uint(24);
+            }),
+            [0x18, 24]
+        );
+        assert_eq!(
+            enc(|e| {
+                e.uint(500);
+            }),
+            [0x19, 0x01, 0xf4]
+        );
     }
 
     #[test]
@@ -607,7 +625,10 @@ mod tests {
         );
         assert!(matches!(
             Decoder::new(&[0x20]).uint(),
-            Err(CborError::UnexpectedType { found: "negative integer", .. })
+            Err(CborError::UnexpectedType {
+                found: "negative integer",
+                ..
+            })
         ));
         assert!(matches!(
             Decoder::new(&[0xf9, 0, 0]).bool(),
@@ -644,7 +665,14 @@ mod tests {
         d.map_len(2).unwrap();
         d.key(1).unwrap();
         assert_eq!(d.uint().unwrap(), 5);
-        assert!(matches!(d.key(3), Err(CborError::UnexpectedKey { expected: 3, found: 2, .. })));
+        assert!(matches!(
+            d.key(3),
+            Err(CborError::UnexpectedKey {
+                expected: 3,
+                found: 2,
+                ..
+            })
+        ));
 
         let mut with_tail = b.clone();
         with_tail.push(0);

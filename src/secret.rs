@@ -288,7 +288,10 @@ impl PinReader {
             }
             PinSource::Fd(fd) => {
                 let path = format!("/dev/fd/{fd}");
-                self.next_line(|| std::fs::File::open(Path::new(&path)), "the PIN descriptor")
+                self.next_line(
+                    || std::fs::File::open(Path::new(&path)),
+                    "the PIN descriptor",
+                )
             }
         }
     }
@@ -313,7 +316,7 @@ impl PinReader {
             }
             self.lines = Some(lines);
         }
-        let lines = self.lines.as_ref().map(Vec::as_slice).unwrap_or_default();
+        let lines = self.lines.as_deref().unwrap_or_default();
         let line = lines.get(self.next).ok_or_else(|| SecretInputError::Io {
             what: what.into(),
             reason: format!("it has {} line(s) and another PIN is needed", lines.len()),
@@ -378,14 +381,22 @@ mod tests {
         assert_eq!(read_secret(&b"pw\r\n"[..], true).unwrap().expose(), b"pw");
         assert_eq!(read_secret(&b"pw\n\n"[..], true).unwrap().expose(), b"pw\n");
         assert_eq!(read_secret(&b"pw\n"[..], false).unwrap().expose(), b"pw\n");
-        assert!(matches!(read_secret(&b"\n"[..], true), Err(SecretInputError::Empty)));
-        assert!(matches!(read_secret(&b""[..], false), Err(SecretInputError::Empty)));
+        assert!(matches!(
+            read_secret(&b"\n"[..], true),
+            Err(SecretInputError::Empty)
+        ));
+        assert!(matches!(
+            read_secret(&b""[..], false),
+            Err(SecretInputError::Empty)
+        ));
         let max = vec![7u8; MAX_SECRET_LEN];
         assert_eq!(read_secret(&max[..], false).unwrap().len(), MAX_SECRET_LEN);
         let big = vec![7u8; MAX_SECRET_LEN + 1];
         assert!(matches!(
             read_secret(&big[..], false),
-            Err(SecretInputError::TooLong { max: MAX_SECRET_LEN })
+            Err(SecretInputError::TooLong {
+                max: MAX_SECRET_LEN
+            })
         ));
     }
 
@@ -396,8 +407,14 @@ mod tests {
         let e = Pin::new(b"12345").unwrap_err();
         assert!(matches!(e, SecretInputError::PinLength { len: 5 }));
         assert!(!e.to_string().contains("12345"));
-        assert!(matches!(Pin::new(b"123456789"), Err(SecretInputError::PinLength { len: 9 })));
-        assert!(matches!(Pin::new(b"1234 56"), Err(SecretInputError::PinCharacters)));
+        assert!(matches!(
+            Pin::new(b"123456789"),
+            Err(SecretInputError::PinLength { len: 9 })
+        ));
+        assert!(matches!(
+            Pin::new(b"1234 56"),
+            Err(SecretInputError::PinCharacters)
+        ));
     }
 
     #[test]
@@ -418,7 +435,8 @@ mod tests {
         let h = harden_process();
         assert!(h.core_limit_zero);
         assert!(h.not_dumpable);
-        let (soft, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE).unwrap();
+        let (soft, hard) =
+            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE).unwrap();
         assert_eq!((soft, hard), (0, 0));
         assert!(!nix::sys::prctl::get_dumpable().unwrap());
     }

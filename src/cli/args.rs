@@ -1,0 +1,312 @@
+//! The command line, as DESIGN.md's contract gives it (extended, never renamed).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Offline break-glass custody: t-of-n shares sealed to YubiKeys, paper envelopes, and a
+/// signed, hash-chained ceremony log.
+#[derive(Debug, Parser)]
+#[command(name = "glasskeep", version, about, long_about = None)]
+pub struct Cli {
+    /// Custody folder (ceremony.log, envelopes/). Default: $GLASSKEEP_DIR, else ".".
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Read YubiKey PINs from this file, one per line in the order the cards are used
+    /// (for scripted drills and tests; people are prompted without echo).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "pin_fd")]
+    pub pin_file: Option<PathBuf>,
+
+    /// Read YubiKey PINs from this inherited file descriptor, one per line.
+    #[arg(long, global = true, value_name = "N")]
+    pub pin_fd: Option<u32>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a new custody: writes the genesis entry of ceremony.log.
+    Init {
+        /// The organisation's name, printed on every envelope.
+        #[arg(long)]
+        org: String,
+        /// A training custody: trusts the simulator's attestation root instead of
+        /// Yubico's, and says TRAINING on every output.
+        #[arg(long)]
+        training: bool,
+    },
+    /// YubiKeys and readers.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Custodians and their YubiKeys.
+    #[command(subcommand)]
+    Custodian(CustodianCommand),
+    /// Split a secret t-of-n and seal one share to each custodian's YubiKey.
+    /// The secret comes from stdin or a no-echo prompt, never argv or the environment.
+    Seal {
+        /// The credential's label ("aws-root").
+        #[arg(long)]
+        label: String,
+        /// Custodians needed to open (at least 2).
+        #[arg(long)]
+        threshold: usize,
+        /// Comma-separated custodian names, one share each.
+        #[arg(long, value_delimiter = ',', required = true)]
+        custodians: Vec<String>,
+        /// What the secret is.
+        #[arg(long, value_enum, default_value_t = SecretKind::Password)]
+        kind: SecretKind,
+        /// Deadline for rotating the credential after an opening (e.g. 24h, 3d).
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        rotate_within: std::time::Duration,
+    },
+    /// Paper envelopes.
+    #[command(subcommand)]
+    Envelope(EnvelopeCommand),
+    /// Open a sealed credential with envelopes of at least `threshold` custodians.
+    Open {
+        /// The credential's label.
+        #[arg(long)]
+        label: String,
+        /// Why the credential is being opened (recorded in the log).
+        #[arg(long)]
+        reason: String,
+        /// Incident or ticket id.
+        #[arg(long)]
+        incident: Option<String>,
+        /// Envelope files (.gkenv, scanned PNG/JPEG, or typed text).
+        #[arg(long = "envelope", required = true)]
+        envelopes: Vec<PathBuf>,
+    },
+    /// Prove a set still reconstructs, revealing nothing.
+    Drill {
+        /// The credential's label.
+        #[arg(long)]
+        label: String,
+        /// Envelope files.
+        #[arg(long = "envelope", required = true)]
+        envelopes: Vec<PathBuf>,
+    },
+    /// One custodian proves their share still opens, revealing nothing.
+    CheckShare {
+        /// The custodian's envelope.
+        #[arg(long)]
+        envelope: PathBuf,
+    },
+    /// Replace a credential's share set with a new secret (from stdin).
+    Rotate {
+        /// The credential's label.
+        #[arg(long)]
+        label: String,
+        /// New custodians (default: the same).
+        #[arg(long, value_delimiter = ',')]
+        custodians: Option<Vec<String>>,
+        /// New threshold (default: the same).
+        #[arg(long)]
+        threshold: Option<usize>,
+    },
+    /// Close an opening with a verdict.
+    Review {
+        /// Sequence number of the open entry.
+        #[arg(long = "open")]
+        open_seq: u64,
+        /// The verdict.
+        #[arg(long, value_enum)]
+        verdict: Verdict,
+        /// Notes for the record.
+        #[arg(long)]
+        notes: String,
+    },
+    /// What is sealed, open, overdue or unreviewed.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The ceremony log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Readers, serials, firmware and slots in use.
+    List,
+}
+
+/// `custodian …`
+#[derive(Debug, Subcommand)]
+pub enum CustodianCommand {
+    /// Enroll a custodian: generate and attest their seal and sign keys on their YubiKey.
+    Enroll {
+        /// The custodian's name.
+        #[arg(long)]
+        name: String,
+        /// The YubiKey's serial (required when several are present).
+        #[arg(long)]
+        serial: Option<u32>,
+        /// Retired slot for the seal key, hex (82..95).
+        #[arg(long, default_value = "82", value_parser = parse_hex_u8)]
+        seal_slot: u8,
+        /// Replace keys already in those slots (destroys them).
+        #[arg(long)]
+        force_overwrite: bool,
+    },
+    /// Enrolled custodians.
+    List,
+    /// One custodian's keys: the age1yubikey1… recipient and the identity stub.
+    Show {
+        /// The custodian's name.
+        name: String,
+    },
+}
+
+/// `envelope …`
+#[derive(Debug, Subcommand)]
+pub enum EnvelopeCommand {
+    /// Render an envelope for printing.
+    Render {
+        /// The envelope file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: RenderFormat,
+        /// Paper size (pdf).
+        #[arg(long, value_enum, default_value_t = PaperSize::A4)]
+        paper: PaperSize,
+        /// Output file (default: next to the envelope).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Write the sealed share as a standard age file (for age + age-plugin-yubikey).
+    ExportAge {
+        /// The envelope file.
+        file: PathBuf,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Record that an envelope was destroyed.
+    Destroyed {
+        /// The envelope's fingerprint (hex, full or the printed short form).
+        #[arg(long)]
+        fingerprint: String,
+        /// Witnesses present.
+        #[arg(long, value_delimiter = ',')]
+        witnesses: Vec<String>,
+    },
+}
+
+/// `log …`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Verify the whole log (for auditors); non-zero exit on any failure.
+    Verify {
+        /// The head hash written on paper after the last ceremony.
+        #[arg(long)]
+        anchor: Option<String>,
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+        /// Policy findings as warnings instead of failures.
+        #[arg(long, value_enum, default_value_t = Policy::Strict)]
+        policy: Policy,
+    },
+    /// The transcript for the postmortem.
+    Show {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Cosign the current head with the present custodians' YubiKeys.
+    Checkpoint {
+        /// Custodians present (their YubiKeys must be inserted).
+        #[arg(long, value_delimiter = ',', required = true)]
+        custodians: Vec<String>,
+    },
+}
+
+/// What a sealed secret is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretKind {
+    /// A password.
+    Password,
+    /// A TOTP seed.
+    Totp,
+    /// Recovery codes.
+    RecoveryCodes,
+    /// A file (bytes kept verbatim).
+    File,
+}
+
+/// Review verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Verdict {
+    /// The opening was warranted.
+    Justified,
+    /// The opening was not warranted.
+    Unjustified,
+}
+
+/// Envelope renderings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    /// PDF for printing.
+    Pdf,
+    /// PNG image.
+    Png,
+    /// SVG image.
+    Svg,
+    /// Plain text (typed fallback).
+    Txt,
+}
+
+/// Paper sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaperSize {
+    /// ISO A4.
+    A4,
+    /// US Letter.
+    Letter,
+}
+
+/// Policy strictness for `log verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    /// Policy findings fail verification.
+    Strict,
+    /// Policy findings are reported as warnings.
+    Lenient,
+}
+
+/// Transcript formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Plain text.
+    Text,
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+}
+
+fn parse_hex_u8(s: &str) -> Result<u8, String> {
+    u8::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|_| format!("{s:?} is not a hex byte"))
+}
+
+/// Shared by commands that only need the folder.
+#[derive(Debug, Args)]
+pub struct DirOnly {}

@@ -11,6 +11,8 @@ pub mod cbor;
 pub mod ceremony;
 pub mod custodian;
 pub mod envelope;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod log;
 pub mod seal;
 pub mod secret;

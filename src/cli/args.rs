@@ -307,6 +307,3 @@ fn parse_hex_u8(s: &str) -> Result<u8, String> {
     u8::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|_| format!("{s:?} is not a hex byte"))
 }
 
-/// Shared by commands that only need the folder.
-#[derive(Debug, Args)]
-pub struct DirOnly {}

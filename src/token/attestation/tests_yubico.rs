@@ -1,0 +1,102 @@
+//! Yubico's published CAs: pinned fingerprints, the real links (including the B2
+//! certificate's NULL-less RSA algorithm identifier) and tampering with them.
+
+use der::Encode;
+
+use super::tests::{build, flip_after, Spec};
+use super::x509::{self as x, Cert};
+use super::*;
+
+// --- Yubico's published CAs -------------------------------------------------------
+
+const PINNED: [&str; 8] = [
+    "7E996A28E3055223733C9AEC897900EDA9B746E3E15D419556AC6A1179879A50",
+    "63ECE914E54DD87915F34033C85AF4C0696BA1512F8ADD66CED738331207B546",
+    "62760C6A6EF91679F454C8902B80FD009825B3F25DA90F1FBACE2EC6586CD5A8",
+    "4698A1D3389C3EC60016C216250F1D0439922832D65142327436376DC2942B55",
+    "D4CC3F456FDAF4E7812A21AAB1DFE9D8E27D24E2FD2D6F21C9940109F0DAA754",
+    "6DE693F05376F5D8CA29069261E1C8626C75D503BD2EDBFD75354CAD1F722870",
+    "2D55B7998F4E42569D6D8FA382B6DC77D1DACF07358B19701163892922B17052",
+    "0C90B7D184A36EDF50A35F9BE935F0C5689BFDCFE5BDD073366CAFB49061A440",
+];
+
+fn yubico() -> Vec<Cert> {
+    x::pem_certificates(YUBICO_ATTESTATION_CAS_PEM)
+        .unwrap()
+        .iter()
+        .map(|d| Cert::parse(d).unwrap())
+        .collect()
+}
+
+#[test]
+fn yubico_cas_match_their_pinned_fingerprints() {
+    let got: Vec<String> = x::pem_certificates(YUBICO_ATTESTATION_CAS_PEM)
+        .unwrap()
+        .iter()
+        .map(|d| fingerprint(d))
+        .collect();
+    assert_eq!(got, PINNED);
+    let store = TrustStore::for_trust(Trust::Production);
+    assert_eq!((store.anchors.len(), store.intermediates.len()), (2, 5));
+    // The pathLen 0 issue of the legacy root is never an anchor.
+    assert!(store
+        .anchors
+        .iter()
+        .all(|c| fingerprint(&c.cert.to_der().unwrap()) != PINNED[0]));
+}
+
+#[test]
+fn yubico_intermediates_verify_under_their_parents() {
+    let c = yubico();
+    for (child, parent) in [(3, 2), (4, 2), (5, 3), (6, 4), (7, 4), (2, 2), (1, 1)] {
+        x::check_link(&c[child], &c[parent])
+            .unwrap_or_else(|f| panic!("#{} <- #{}: {f}", child + 1, parent + 1));
+    }
+}
+
+#[test]
+fn yubico_b2_without_null_parameter_is_accepted() {
+    let c = yubico();
+    assert!(c[7].subject().contains("PIV Attestation B2 1"));
+    assert_eq!(c[7].cert.signature_algorithm().parameters, None);
+    x::verify_signature(&c[7], &c[4]).unwrap();
+}
+
+#[test]
+fn yubico_wrong_parent_is_refused() {
+    let c = yubico();
+    // PIV A 1 is signed by Intermediate A 1, not B 1.
+    assert_eq!(
+        x::verify_signature(&c[5], &c[4]),
+        Err(LinkFault::BadSignature)
+    );
+    assert!(matches!(
+        x::check_link(&c[5], &c[4]),
+        Err(LinkFault::IssuerNameMismatch { .. })
+    ));
+    // An RSA-signed certificate under an EC key.
+    let ec = build(Spec::default());
+    let ec_root = Cert::parse(&ec.root).unwrap();
+    assert_eq!(
+        x::verify_signature(&c[5], &ec_root),
+        Err(LinkFault::KeyAlgorithmMismatch)
+    );
+}
+
+#[test]
+fn yubico_tampered_b2_is_refused() {
+    let c = yubico();
+    let tampered = flip_after(&c[7].cert.to_der().unwrap(), b"B2 1");
+    let t = Cert::parse(&tampered).unwrap();
+    assert_eq!(x::verify_signature(&t, &c[4]), Err(LinkFault::BadSignature));
+}
+
+#[test]
+fn pem_bundle_errors_are_reported() {
+    assert!(x::pem_certificates("-----BEGIN CERTIFICATE-----\nAAAA\n").is_err());
+    assert!(
+        x::pem_certificates("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")
+            .is_err()
+    );
+    assert!(x::pem_certificates("-----END CERTIFICATE-----\n").is_err());
+}

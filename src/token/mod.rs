@@ -5,6 +5,12 @@
 //! only — the simulated card's in-process front.
 
 pub mod attestation;
+pub mod list;
+mod tlv;
+mod yubikey;
+
+pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
+pub use self::yubikey::{list_cards, list_readers, open};
 
 use std::fmt;
 
@@ -48,6 +54,27 @@ impl Slot {
     pub fn id(self) -> u8 {
         self.0
     }
+
+    /// Every slot that can hold a private key: 9a, 9c, 9d, 9e, then 82..=95.
+    pub fn key_slots() -> impl Iterator<Item = Slot> {
+        [0x9a, 0x9c, 0x9d, 0x9e]
+            .into_iter()
+            .chain(0x82..=0x95)
+            .map(Slot)
+    }
+
+    /// The PIV data object holding this slot's certificate (SP 800-73-4 part 1,
+    /// table 3; Yubico's retired slots 5fc10d..5fc120, attestation 5fff01).
+    pub(crate) fn object_id(self) -> u32 {
+        match self.0 {
+            0x9a => 0x5f_c105,
+            0x9c => 0x5f_c10a,
+            0x9d => 0x5f_c10b,
+            0x9e => 0x5f_c101,
+            0xf9 => 0x5f_ff01,
+            r => 0x5f_c10d + u32::from(r - 0x82),
+        }
+    }
 }
 
 impl fmt::Debug for Slot {
@@ -69,6 +96,9 @@ pub enum Algorithm {
     P256,
     /// NIST P-384.
     P384,
+    /// A key type glasskeep does not use (RSA, Ed25519, X25519), by its PIV algorithm
+    /// id; reported by `token list`, never generated.
+    Other(u8),
 }
 
 /// When the card asks for the PIN before using a key.
@@ -180,10 +210,15 @@ pub enum TokenError {
         /// Attempts left.
         retries_left: u8,
     },
+    /// A key needs the PIN and it was not verified (for PIN policy "always": not
+    /// verified immediately before this operation).
+    #[error("the PIN must be entered before using this key: enter it and try again")]
+    PinNotVerified,
     /// The PIN is blocked.
     #[error("the PIN is blocked: unblock it with the PUK (`ykman piv access unblock-pin`), then try again")]
     PinBlocked,
-    /// The operation needed a touch and none came in time.
+    /// The operation needed a touch and none came in time (the card answers 6982,
+    /// "security status not satisfied", once its touch timer of about 15 s runs out).
     #[error("the YubiKey was not touched in time: try again and touch it when it blinks")]
     TouchTimeout,
     /// The slot already holds a key and overwriting was not requested.
@@ -223,6 +258,14 @@ pub enum TokenError {
         /// Why it is unusable.
         reason: String,
     },
+    /// The card or driver failed in a way no other variant describes.
+    #[error("the YubiKey could not {operation}: {reason}")]
+    Failed {
+        /// What was being done.
+        operation: &'static str,
+        /// What the driver said.
+        reason: String,
+    },
     /// PC/SC failed in some other way.
     #[error("smart-card error: {0}")]
     Pcsc(String),
@@ -235,9 +278,22 @@ fn fmt_serials(s: &[u32]) -> String {
     s.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// Whether `slot` holds a key. GET METADATA says so directly (firmware 5.3+); before
+/// that, a stored certificate is the only hint, so an occupied slot without certificate
+/// goes unnoticed there (glasskeep always stores one after generating).
+pub(crate) fn slot_occupied(token: &mut dyn Token, slot: Slot) -> Result<bool, TokenError> {
+    match token.metadata(slot) {
+        Ok(m) => Ok(m.is_some()),
+        Err(TokenError::Unsupported { .. }) => Ok(token.read_certificate(slot)?.is_some()),
+        Err(e) => Err(e),
+    }
+}
+
 /// One opened card. Methods that use a key with touch policy "always" block until the
 /// card is touched: callers print "touch your YubiKey now" before calling them.
 pub trait Token {
+    /// The reader the card sits in.
+    fn reader(&self) -> &str;
     /// The card's serial number.
     fn serial(&self) -> u32;
     /// The card's firmware version.

@@ -6,6 +6,8 @@
 
 pub mod attestation;
 pub mod list;
+#[cfg(test)]
+pub(crate) mod sim_token;
 mod tlv;
 mod yubikey;
 
@@ -286,6 +288,34 @@ pub(crate) fn slot_occupied(token: &mut dyn Token, slot: Slot) -> Result<bool, T
         Ok(m) => Ok(m.is_some()),
         Err(TokenError::Unsupported { .. }) => Ok(token.read_certificate(slot)?.is_some()),
         Err(e) => Err(e),
+    }
+}
+
+/// Cards answer 6982 ("security status not satisfied") both for a missing PIN and for
+/// a touch that did not come in time (about 15 s on a YubiKey; the simulator answers
+/// the same), and the `yubikey` crate reports both as one error. Tell them apart from
+/// the slot's policy and whether the PIN was verified as that policy needs:
+/// `pin_session` (verified in this session, enough for "once") and `pin_fresh` (no
+/// PIN-always operation since, needed for "always").
+pub(crate) fn security_status(
+    policy: Option<(PinPolicy, TouchPolicy)>,
+    pin_session: bool,
+    pin_fresh: bool,
+) -> TokenError {
+    let pin_ok = |pin| match pin {
+        PinPolicy::Never => true,
+        PinPolicy::Once => pin_session,
+        PinPolicy::Always => pin_fresh,
+    };
+    match policy {
+        Some((pin, _)) if !pin_ok(pin) => TokenError::PinNotVerified,
+        Some((_, TouchPolicy::Never)) => TokenError::Card {
+            operation: "use the key",
+            sw: 0x6982,
+        },
+        Some(_) => TokenError::TouchTimeout,
+        None if !pin_session => TokenError::PinNotVerified,
+        None => TokenError::TouchTimeout,
     }
 }
 

@@ -223,25 +223,8 @@ impl YubiKeyToken {
         })
     }
 
-    /// The card answers 6982 both for a missing PIN and for a touch that did not come;
-    /// the crate reports both as `AuthenticationError`. Tell them apart from the slot's
-    /// policy and whether the PIN was verified as that policy needs.
     fn security_status(&self, policy: Option<(PinPolicy, TouchPolicy)>) -> TokenError {
-        let pin_ok = |pin| match pin {
-            PinPolicy::Never => true,
-            PinPolicy::Once => self.pin_session,
-            PinPolicy::Always => self.pin_fresh,
-        };
-        match policy {
-            Some((pin, _)) if !pin_ok(pin) => TokenError::PinNotVerified,
-            Some((_, TouchPolicy::Never)) => TokenError::Card {
-                operation: "use the key",
-                sw: 0x6982,
-            },
-            Some(_) => TokenError::TouchTimeout,
-            None if !self.pin_session => TokenError::PinNotVerified,
-            None => TokenError::TouchTimeout,
-        }
+        super::security_status(policy, self.pin_session, self.pin_fresh)
     }
 
     /// The slot's policy (if the firmware tells), failing early on an empty slot.

@@ -226,6 +226,40 @@ pub(crate) fn verify_with_store(
     read_slot_facts(role, &slot, root)
 }
 
+/// Checks the device attestation certificate (slot f9) alone against the custody's
+/// roots and returns the root's subject: enrollment asks this before generating any
+/// key, so a card from the wrong world is refused without touching its slots.
+pub fn verify_device_certificate(
+    device_cert: &[u8],
+    trust: Trust,
+) -> Result<String, AttestationError> {
+    let device = Cert::parse(device_cert).map_err(|reason| AttestationError::Malformed {
+        cert: CertRole::Device,
+        reason,
+    })?;
+    let store = TrustStore::for_trust(trust);
+    match x509::build_path(&device, &store.anchors, &store.intermediates) {
+        Ok(root) => Ok(root),
+        Err(PathError::Link {
+            child,
+            issuer,
+            fault,
+        }) => Err(AttestationError::ChainInvalid {
+            child,
+            issuer,
+            fault,
+        }),
+        Err(PathError::UnknownIssuer { issuer }) => Err(classify_foreign(&device, issuer, trust)),
+    }
+}
+
+/// The OIDs of a certificate's critical extensions (empty if it does not parse).
+pub(crate) fn critical_extensions(der: &[u8]) -> Vec<String> {
+    Cert::parse(der)
+        .map(|c| c.critical_extensions())
+        .unwrap_or_default()
+}
+
 /// A device certificate that no anchor of this custody issued: say plainly when it is the
 /// other kind of card, as that is the mistake people make.
 fn classify_foreign(device: &Cert, issuer: String, trust: Trust) -> AttestationError {

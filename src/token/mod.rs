@@ -5,6 +5,7 @@
 //! only — the simulated card's in-process front.
 
 pub mod attestation;
+pub mod enroll;
 pub mod list;
 #[cfg(test)]
 pub(crate) mod sim_token;

@@ -108,6 +108,17 @@ impl Cert {
         }
     }
 
+    pub(super) fn critical_extensions(&self) -> Vec<String> {
+        self.cert
+            .tbs_certificate()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.critical)
+            .map(|e| e.extn_id.to_string())
+            .collect()
+    }
+
     /// Refuses a critical extension this verifier does not understand (RFC 5280 4.2).
     pub(super) fn check_critical(&self) -> Result<(), LinkFault> {
         let known = [

@@ -465,4 +465,6 @@ pub(crate) fn verify_record_with(
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_record;
+#[cfg(test)]
 mod tests_yubico;

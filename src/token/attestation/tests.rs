@@ -44,11 +44,11 @@ impl BuilderProfile for Profile {
     }
 }
 
-fn key(label: &str) -> SigningKey {
+pub(super) fn key(label: &str) -> SigningKey {
     SigningKey::from_slice(&Sha256::digest(label.as_bytes())).unwrap()
 }
 
-fn spki(k: &SigningKey) -> SubjectPublicKeyInfoOwned {
+pub(super) fn spki(k: &SigningKey) -> SubjectPublicKeyInfoOwned {
     SubjectPublicKeyInfoOwned::from_key(k.verifying_key()).unwrap()
 }
 
@@ -100,22 +100,22 @@ fn cert(
         .unwrap()
 }
 
-const ROOT: &str = "CN=Test Attestation Root";
+pub(super) const ROOT: &str = "CN=Test Attestation Root";
 const DEVICE: &str = "CN=Test PIV Attestation";
 const SLOT: &str = "CN=YubiKey PIV Attestation 82";
 
 /// One knob per negative case; `Spec::default()` is a valid chain.
 pub(super) struct Spec {
-    serial: u32,
-    policy: Vec<u8>,
-    firmware: Vec<u8>,
-    root_bc: Option<Extension>,
-    device_bc: Option<Extension>,
-    device_not_before: u64,
-    slot_issuer: &'static str,
-    slot_signer: &'static str,
-    slot_key: SubjectPublicKeyInfoOwned,
-    extra_slot_ext: Option<Extension>,
+    pub(super) serial: u32,
+    pub(super) policy: Vec<u8>,
+    pub(super) firmware: Vec<u8>,
+    pub(super) root_bc: Option<Extension>,
+    pub(super) device_bc: Option<Extension>,
+    pub(super) device_not_before: u64,
+    pub(super) slot_issuer: &'static str,
+    pub(super) slot_signer: &'static str,
+    pub(super) slot_key: SubjectPublicKeyInfoOwned,
+    pub(super) extra_slot_ext: Option<Extension>,
 }
 
 impl Default for Spec {
@@ -137,12 +137,12 @@ impl Default for Spec {
 
 pub(super) struct Chain {
     pub(super) root: Vec<u8>,
-    device: Vec<u8>,
-    slot: Vec<u8>,
+    pub(super) device: Vec<u8>,
+    pub(super) slot: Vec<u8>,
 }
 
 impl Chain {
-    fn store(&self) -> TrustStore {
+    pub(super) fn store(&self) -> TrustStore {
         TrustStore::new(&[&self.root], &[])
     }
 
@@ -621,117 +621,4 @@ fn weak_policies_are_refused() {
             assert!(matches!(r, Err(AttestationError::PolicyTooWeak { .. })));
         }
     }
-}
-
-#[test]
-fn record_checks() {
-    let seal = build(Spec::default());
-    let sign = build(Spec {
-        policy: vec![3, 2],
-        slot_key: spki(&key("sign")),
-        ..Spec::default()
-    });
-    let compress = |k: &SigningKey| -> [u8; 33] {
-        k.verifying_key()
-            .to_sec1_point(true)
-            .as_bytes()
-            .try_into()
-            .unwrap()
-    };
-    let record = CustodianRecord {
-        name: "alice".into(),
-        serial: 1001,
-        firmware: Version {
-            major: 5,
-            minor: 7,
-            patch: 4,
-        },
-        seal_slot: crate::token::Slot::RETIRED1,
-        seal_public_key: compress(&key("slot")),
-        seal_pin_policy: PinPolicy::Once,
-        seal_touch_policy: TouchPolicy::Always,
-        sign_public_key: compress(&key("sign")),
-        sign_pin_policy: PinPolicy::Always,
-        sign_touch_policy: TouchPolicy::Always,
-        device_attestation: seal.device.clone(),
-        seal_attestation: seal.slot.clone(),
-        sign_attestation: sign.slot.clone(),
-    };
-    let store = seal.store();
-    let facts = verify_record_with(&record, Trust::Training, &store).unwrap();
-    assert_eq!((facts.serial, facts.root.as_str()), (1001, ROOT));
-
-    let swapped = CustodianRecord {
-        seal_attestation: record.sign_attestation.clone(),
-        sign_attestation: record.seal_attestation.clone(),
-        ..record.clone()
-    };
-    assert_eq!(
-        verify_record_with(&swapped, Trust::Training, &store),
-        Err(AttestationError::KeyMismatch {
-            role: KeyRole::Seal
-        })
-    );
-    let fw = CustodianRecord {
-        firmware: Version {
-            major: 5,
-            minor: 4,
-            patch: 3,
-        },
-        ..record.clone()
-    };
-    assert!(matches!(
-        verify_record_with(&fw, Trust::Training, &store),
-        Err(AttestationError::FirmwareMismatch { .. })
-    ));
-    let pol = CustodianRecord {
-        seal_pin_policy: PinPolicy::Always,
-        ..record.clone()
-    };
-    assert_eq!(
-        verify_record_with(&pol, Trust::Training, &store),
-        Err(AttestationError::PolicyMismatch {
-            role: KeyRole::Seal
-        })
-    );
-    let serial = CustodianRecord {
-        serial: 1002,
-        ..record.clone()
-    };
-    assert!(matches!(
-        verify_record_with(&serial, Trust::Training, &store),
-        Err(AttestationError::SerialMismatch { .. })
-    ));
-    let weak_sign = build(Spec {
-        policy: vec![2, 2],
-        slot_key: spki(&key("sign")),
-        ..Spec::default()
-    });
-    let weak = CustodianRecord {
-        sign_attestation: weak_sign.slot,
-        sign_pin_policy: PinPolicy::Once,
-        ..record
-    };
-    assert!(matches!(
-        verify_record_with(&weak, Trust::Training, &store),
-        Err(AttestationError::PolicyTooWeak {
-            role: KeyRole::Sign,
-            ..
-        })
-    ));
-}
-
-#[test]
-fn error_messages_say_what_to_do() {
-    let msg = AttestationError::TrainingCardInProduction.to_string();
-    assert_eq!(
-        msg,
-        "this key was not attested by Yubico: a training (simulated) YubiKey cannot join a production custody"
-    );
-    let msg = AttestationError::UntrustedIssuer {
-        issuer: "CN=x".into(),
-        trust: Trust::Production,
-    }
-    .to_string();
-    assert!(msg.contains("not a genuine YubiKey"), "{msg}");
 }

@@ -317,3 +317,10 @@ fn signal_touch_from_another_thread_completes_the_operation() {
     t.ecdh(Slot::RETIRED1, &eph).unwrap();
     toucher.join().unwrap();
 }
+
+#[test]
+fn oversized_certificates_are_refused() {
+    let mut t = SimToken::new_in_memory(1);
+    let r = t.write_certificate(Slot::RETIRED1, &vec![0x30; 3001]);
+    assert!(matches!(r, Err(TokenError::Unsupported { .. })));
+}

@@ -29,7 +29,12 @@ pub(crate) fn find(mut input: &[u8], tag: u16) -> Option<&[u8]> {
     None
 }
 
-/// Encodes one TLV with a one- or two-byte tag.
+/// The largest certificate glasskeep stores in a slot: a YubiKey data object holds a
+/// little over 3 KB, and attestation certificates are under 1 KB.
+pub(crate) const MAX_CERTIFICATE_LEN: usize = 3000;
+
+/// Encodes one TLV with a one- or two-byte tag. Values are at most 0xffff bytes: every
+/// caller passes a PIV command body or an object bounded by [`MAX_CERTIFICATE_LEN`].
 pub(crate) fn encode(tag: u16, value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 5);
     if tag > 0xff {

@@ -13,12 +13,15 @@
 pub mod apdu;
 pub mod attestation;
 mod card;
+pub mod harness;
 pub mod keys;
 mod mgm;
 pub mod model;
 mod pin;
+mod procs;
 pub mod state;
 pub mod touch;
+pub mod vpcd;
 
 pub use attestation::training_root_certificate_der;
 pub use card::SimCard;

@@ -21,7 +21,10 @@
 //! The alternative, a self-signed certificate like the plugin makes, would need the
 //! key to sign — a PIN and a touch per key, during a ceremony — and would prove
 //! nothing; the attestation certificate costs nothing and lets anyone holding the card
-//! re-verify where its keys came from.
+//! re-verify where its keys came from. The one difference users see: the plugin's plain
+//! `--list` and `--identity` show only keys whose subject is `O=age-plugin-yubikey`, so
+//! the seal key appears under `--list-all` and `--identity --slot N` (decryption is
+//! unaffected); tests/pcscd_token_age.rs checks this against the real plugin.
 
 use p256::elliptic_curve::sec1::ToSec1Point;
 use thiserror::Error;

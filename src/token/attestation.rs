@@ -22,7 +22,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use self::x509::{Cert, PathError};
-use super::{PinPolicy, TouchPolicy, Version};
+use super::{PinPolicy, Slot, TouchPolicy, Version};
 use crate::custodian::CustodianRecord;
 
 /// Yubico's PIV attestation CAs (roots and intermediates), as published by Yubico; each
@@ -95,6 +95,8 @@ pub struct AttestedKey {
     pub serial: u32,
     /// The YubiKey's firmware version.
     pub firmware: Version,
+    /// The slot, if the subject names it as YubiKeys do ("YubiKey PIV Attestation 9c").
+    pub slot: Option<Slot>,
     /// PIN policy of the key.
     pub pin_policy: PinPolicy,
     /// Touch policy of the key.
@@ -284,30 +286,52 @@ fn read_slot_facts(
 ) -> Result<AttestedKey, AttestationError> {
     let cert = CertRole::Slot(role);
     let spki = slot.spki();
-    if x509::curve_of(spki) != Some(x509::OID_P256) {
-        return Err(AttestationError::NotP256 { cert });
-    }
     let point = spki
         .subject_public_key
         .as_bytes()
-        .filter(|p| p.len() == 65 && p256::PublicKey::from_sec1_bytes(p).is_ok())
-        .ok_or(AttestationError::NotP256 { cert: cert.clone() })?
-        .to_vec();
+        .filter(|p| p.len() == 65 && p256::PublicKey::from_sec1_bytes(p).is_ok());
+    let point = match (x509::curve_of(spki), point) {
+        (Some(x509::OID_P256), Some(p)) => p.to_vec(),
+        _ => return Err(AttestationError::NotP256 { cert }),
+    };
+    let f = yubico_facts(slot, role)?;
+    Ok(AttestedKey {
+        serial: f.serial,
+        firmware: f.firmware,
+        slot: f.slot,
+        pin_policy: f.pin_policy,
+        touch_policy: f.touch_policy,
+        form_factor: f.form_factor,
+        public_key: point,
+        root,
+    })
+}
+
+/// What Yubico's extensions and subject say in a slot attestation certificate.
+#[derive(Debug, PartialEq, Eq)]
+struct YubicoFacts {
+    serial: u32,
+    firmware: Version,
+    slot: Option<Slot>,
+    pin_policy: PinPolicy,
+    touch_policy: TouchPolicy,
+    form_factor: Option<u8>,
+}
+
+fn yubico_facts(slot: &Cert, role: KeyRole) -> Result<YubicoFacts, AttestationError> {
     let bad = |oid: &der::asn1::ObjectIdentifier| AttestationError::BadYubicoExtension {
-        cert: cert.clone(),
+        cert: CertRole::Slot(role),
         oid: oid.to_string(),
     };
-    let fw = slot
-        .extension(&x509::OID_YK_FIRMWARE)
-        .ok_or_else(|| bad(&x509::OID_YK_FIRMWARE))?;
-    let firmware = match fw {
-        [major, minor, patch] => Version {
+    let firmware = match slot.extension(&x509::OID_YK_FIRMWARE) {
+        Some([major, minor, patch]) => Version {
             major: *major,
             minor: *minor,
             patch: *patch,
         },
         _ => return Err(bad(&x509::OID_YK_FIRMWARE)),
     };
+    // A DER INTEGER inside the extension's OCTET STRING, unlike its raw-byte siblings.
     let serial = slot
         .extension(&x509::OID_YK_SERIAL)
         .and_then(|v| <u32 as der::Decode>::from_der(v).ok())
@@ -324,15 +348,21 @@ fn read_slot_facts(
         Some([b]) => Some(*b),
         Some(_) => return Err(bad(&x509::OID_YK_FORM_FACTOR)),
     };
-    Ok(AttestedKey {
+    Ok(YubicoFacts {
         serial,
         firmware,
+        slot: slot_in_subject(&slot.subject()),
         pin_policy,
         touch_policy,
         form_factor,
-        public_key: point,
-        root,
     })
+}
+
+/// YubiKeys name the slot in the subject, "CN=YubiKey PIV Attestation 9c". Informative
+/// only: a different wording is not an error, the key itself is what is checked.
+fn slot_in_subject(subject: &str) -> Option<Slot> {
+    let hex = subject.strip_prefix("CN=YubiKey PIV Attestation ")?;
+    u8::from_str_radix(hex, 16).ok().and_then(Slot::new)
 }
 
 /// PIN policy byte as Yubico encodes it in attestations and metadata.
@@ -443,6 +473,17 @@ pub(crate) fn verify_record_with(
         ),
     ] {
         check_attested_key(role, key, record.serial, public)?;
+        let recorded = match role {
+            KeyRole::Seal => record.seal_slot,
+            KeyRole::Sign => Slot::SIGNATURE,
+        };
+        if let Some(attested) = key.slot.filter(|s| *s != recorded) {
+            return Err(AttestationError::SlotMismatch {
+                role,
+                attested,
+                recorded,
+            });
+        }
         if key.firmware != record.firmware {
             return Err(AttestationError::FirmwareMismatch {
                 recorded: record.firmware,

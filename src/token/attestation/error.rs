@@ -5,7 +5,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::{KeyRole, Trust};
-use crate::token::{PinPolicy, TouchPolicy, Version};
+use crate::token::{PinPolicy, Slot, TouchPolicy, Version};
 
 /// Which certificate of an attestation something is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +168,18 @@ pub enum AttestationError {
         attested: u32,
         /// The serial expected.
         expected: u32,
+    },
+    /// The attestation is for another slot than the record says.
+    #[error(
+        "the {role} key's attestation is for slot {attested}, but the record says slot {recorded}"
+    )]
+    SlotMismatch {
+        /// Which key.
+        role: KeyRole,
+        /// The slot named by the attestation.
+        attested: Slot,
+        /// The slot in the record.
+        recorded: Slot,
     },
     /// The record's firmware differs from the attested one.
     #[error("the record says firmware {recorded}, the attestation says {attested}")]

@@ -116,6 +116,7 @@ pub(super) struct Spec {
     pub(super) slot_signer: &'static str,
     pub(super) slot_key: SubjectPublicKeyInfoOwned,
     pub(super) extra_slot_ext: Option<Extension>,
+    pub(super) slot_subject: &'static str,
 }
 
 impl Default for Spec {
@@ -131,6 +132,7 @@ impl Default for Spec {
             slot_signer: "device",
             slot_key: spki(&key("slot")),
             extra_slot_ext: None,
+            slot_subject: SLOT,
         }
     }
 }
@@ -186,7 +188,7 @@ pub(super) fn build(spec: Spec) -> Chain {
     exts.retain(|e| !(e.extn_id == x::OID_YK_POLICY && spec.policy.is_empty()));
     exts.extend(spec.extra_slot_ext);
     let slot = cert(
-        SLOT,
+        spec.slot_subject,
         spec.slot_issuer,
         spec.slot_key,
         &key(spec.slot_signer),

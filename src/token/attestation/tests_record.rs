@@ -10,6 +10,7 @@ use crate::token::{PinPolicy, TouchPolicy};
 fn record_checks() {
     let seal = build(Spec::default());
     let sign = build(Spec {
+        slot_subject: "CN=YubiKey PIV Attestation 9c",
         policy: vec![3, 2],
         slot_key: spki(&key("sign")),
         ..Spec::default()
@@ -55,6 +56,17 @@ fn record_checks() {
             role: KeyRole::Seal
         })
     );
+    let moved = CustodianRecord {
+        seal_slot: crate::token::Slot::retired(0x83).unwrap(),
+        ..record.clone()
+    };
+    assert!(matches!(
+        verify_record_with(&moved, Trust::Training, &store),
+        Err(AttestationError::SlotMismatch {
+            role: KeyRole::Seal,
+            ..
+        })
+    ));
     let fw = CustodianRecord {
         firmware: Version {
             major: 5,

@@ -100,3 +100,151 @@ fn pem_bundle_errors_are_reported() {
     );
     assert!(x::pem_certificates("-----END CERTIFICATE-----\n").is_err());
 }
+
+// --- A real YubiKey (serial 25515137, firmware 5.4.3; see testdata/README.md) -----
+
+const REAL_F9: &str = include_str!("../testdata/yubikey-25515137-f9.pem");
+const REAL_9C: &str = include_str!("../testdata/yubikey-25515137-9c.pem");
+const LEGACY_ROOT: &str = "CN=Yubico PIV Root CA Serial 263751";
+
+fn real(pem: &str) -> Vec<u8> {
+    x::pem_certificates(pem).unwrap().remove(0)
+}
+
+#[test]
+fn real_device_certificate_chains_to_the_legacy_root() {
+    assert_eq!(
+        verify_device_certificate(&real(REAL_F9), Trust::Production),
+        Ok(LEGACY_ROOT.to_string())
+    );
+    let slot = Cert::parse(&real(REAL_9C)).unwrap();
+    let f9 = Cert::parse(&real(REAL_F9)).unwrap();
+    x::check_link(&slot, &f9).unwrap();
+}
+
+#[test]
+fn real_slot_attestation_facts_are_read() {
+    let slot = Cert::parse(&real(REAL_9C)).unwrap();
+    assert_eq!(
+        yubico_facts(&slot, KeyRole::Sign).unwrap(),
+        YubicoFacts {
+            serial: 25_515_137,
+            firmware: Version {
+                major: 5,
+                minor: 4,
+                patch: 3
+            },
+            slot: Some(crate::token::Slot::SIGNATURE),
+            pin_policy: crate::token::PinPolicy::Always,
+            touch_policy: crate::token::TouchPolicy::Never,
+            form_factor: Some(0x83),
+        }
+    );
+}
+
+#[test]
+fn real_p384_key_is_refused_after_its_chain_verified() {
+    // The chain is checked first: reaching the key check proves it held.
+    assert_eq!(
+        verify_key_attestation(
+            KeyRole::Sign,
+            &real(REAL_9C),
+            &real(REAL_F9),
+            Trust::Production
+        ),
+        Err(AttestationError::NotP256 {
+            cert: CertRole::Slot(KeyRole::Sign)
+        })
+    );
+}
+
+#[test]
+fn real_yubikey_is_refused_by_a_training_custody() {
+    assert_eq!(
+        verify_device_certificate(&real(REAL_F9), Trust::Training),
+        Err(AttestationError::RealCardInTraining)
+    );
+    assert_eq!(
+        verify_key_attestation(
+            KeyRole::Sign,
+            &real(REAL_9C),
+            &real(REAL_F9),
+            Trust::Training
+        ),
+        Err(AttestationError::RealCardInTraining)
+    );
+}
+
+#[test]
+fn real_slot_attestation_with_a_changed_serial_is_refused() {
+    // 02 04 01 85 54 81 is serial 25515137; claim another card.
+    let tampered = flip_after(&real(REAL_9C), &[0x02, 0x04, 0x01, 0x85, 0x54, 0x81]);
+    let err = verify_key_attestation(KeyRole::Sign, &tampered, &real(REAL_F9), Trust::Production);
+    assert!(matches!(
+        err,
+        Err(AttestationError::ChainInvalid {
+            fault: LinkFault::BadSignature,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn real_device_certificate_tampered_is_refused() {
+    let tampered = flip_after(&real(REAL_F9), b"Yubico PIV Attestation");
+    let err = verify_device_certificate(&tampered, Trust::Production);
+    assert!(
+        matches!(
+            &err,
+            Err(AttestationError::ChainInvalid {
+                fault: LinkFault::BadSignature,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn legacy_root_with_path_length_zero_cannot_anchor_a_real_chain() {
+    // Why Yubico re-issued the legacy root in 2018, and why glasskeep pins the re-issue.
+    let old_root = x::pem_certificates(YUBICO_ATTESTATION_CAS_PEM)
+        .unwrap()
+        .remove(0);
+    let store = TrustStore::new(&[&old_root], &[]);
+    let err = verify_with_store(
+        KeyRole::Sign,
+        &real(REAL_9C),
+        &real(REAL_F9),
+        Trust::Production,
+        &store,
+    );
+    assert!(
+        matches!(
+            &err,
+            Err(AttestationError::ChainInvalid {
+                fault: LinkFault::PathLenExceeded { limit: 0 },
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn real_slot_certificate_is_not_a_device_certificate() {
+    // Offering the slot certificate as f9 (or a root as f9) breaks the name chain.
+    let err = verify_key_attestation(
+        KeyRole::Sign,
+        &real(REAL_9C),
+        &real(REAL_9C),
+        Trust::Production,
+    );
+    assert!(matches!(
+        err,
+        Err(AttestationError::ChainInvalid {
+            fault: LinkFault::IssuerNameMismatch { .. },
+            ..
+        })
+    ));
+}

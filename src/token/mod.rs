@@ -358,3 +358,72 @@ pub trait Token {
     /// GET METADATA for `slot`; `None` if the slot is empty.
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_status_tells_pin_from_touch() {
+        use PinPolicy::*;
+        use TouchPolicy::Always as Touch;
+        let cases = [
+            (Some((Once, Touch)), false, false, "pin"),
+            (Some((Once, Touch)), true, false, "touch"),
+            (Some((Always, Touch)), true, false, "pin"),
+            (Some((Always, Touch)), true, true, "touch"),
+            (Some((Never, Touch)), false, false, "touch"),
+            (Some((Never, TouchPolicy::Never)), false, false, "card"),
+            (None, false, false, "pin"),
+            (None, true, false, "touch"),
+        ];
+        for (policy, session, fresh, want) in cases {
+            let got = match security_status(policy, session, fresh) {
+                TokenError::PinNotVerified => "pin",
+                TokenError::TouchTimeout => "touch",
+                TokenError::Card { sw: 0x6982, .. } => "card",
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(got, want, "{policy:?} session={session} fresh={fresh}");
+        }
+    }
+
+    #[test]
+    fn messages_say_what_to_do_next() {
+        let msg = |e: TokenError| e.to_string();
+        assert!(msg(TokenError::PcscUnavailable).contains("sudo pcscd"));
+        assert_eq!(
+            msg(TokenError::SeveralCards { serials: vec![1001, 1002] }),
+            "2 YubiKeys are present (serials 1001, 1002): remove all but one, or name one with --serial"
+        );
+        assert_eq!(
+            msg(TokenError::WrongCard {
+                expected: 1001,
+                who: Some("alice".into()),
+                found: vec![1002]
+            }),
+            "wrong YubiKey: expected serial 1001 (alice), found 1002"
+        );
+        assert_eq!(
+            msg(TokenError::WrongPin { retries_left: 2 }),
+            "wrong PIN: 2 attempt(s) left before the PIN is blocked"
+        );
+        assert!(msg(TokenError::PinBlocked).contains("PUK"));
+        assert!(msg(TokenError::TouchTimeout).contains("touch"));
+        assert!(msg(TokenError::SlotOccupied {
+            slot: Slot::RETIRED1
+        })
+        .contains("slot 82"));
+    }
+
+    #[test]
+    fn slot_objects_follow_the_piv_table() {
+        assert_eq!(Slot::SIGNATURE.object_id(), 0x5f_c10a);
+        assert_eq!(Slot::RETIRED1.object_id(), 0x5f_c10d);
+        assert_eq!(Slot::retired(0x95).unwrap().object_id(), 0x5f_c120);
+        assert_eq!(Slot::ATTESTATION.object_id(), 0x5f_ff01);
+        assert_eq!(Slot::key_slots().count(), 24);
+        assert_eq!(Slot::new(0x81), None);
+        assert_eq!(Slot::retired(0x9c), None);
+    }
+}

@@ -456,3 +456,56 @@ impl Token for YubiKeyToken {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcsc(e: pcsc::Error) -> TokenError {
+        map_err("test", yk::Error::PcscError { inner: Some(e) })
+    }
+
+    #[test]
+    fn pcsc_errors_map_to_what_the_user_must_do() {
+        assert!(matches!(
+            pcsc(pcsc::Error::NoService),
+            TokenError::PcscUnavailable
+        ));
+        assert!(matches!(
+            pcsc(pcsc::Error::ServiceStopped),
+            TokenError::PcscUnavailable
+        ));
+        assert!(matches!(
+            pcsc(pcsc::Error::NoReadersAvailable),
+            TokenError::NoReader
+        ));
+        assert!(matches!(pcsc(pcsc::Error::NoSmartcard), TokenError::NoCard));
+        assert!(matches!(pcsc(pcsc::Error::RemovedCard), TokenError::NoCard));
+        assert!(matches!(
+            pcsc(pcsc::Error::SharingViolation),
+            TokenError::Pcsc(_)
+        ));
+    }
+
+    #[test]
+    fn pin_errors_map_to_retries_or_blocked() {
+        let m = |e| map_err("verify the PIN", e);
+        assert!(matches!(
+            m(yk::Error::WrongPin { tries: 2 }),
+            TokenError::WrongPin { retries_left: 2 }
+        ));
+        assert!(matches!(
+            m(yk::Error::WrongPin { tries: 0 }),
+            TokenError::PinBlocked
+        ));
+        assert!(matches!(m(yk::Error::PinLocked), TokenError::PinBlocked));
+        assert!(matches!(
+            m(yk::Error::NotSupported),
+            TokenError::Unsupported { .. }
+        ));
+        assert!(matches!(
+            m(yk::Error::GenericError),
+            TokenError::Failed { .. }
+        ));
+    }
+}

@@ -190,8 +190,17 @@ fn wrong_pin_and_touch_timeout_through_the_real_driver() {
 }
 
 #[test]
-fn pcscd_stopped_is_reported() {
+fn no_card_then_pcscd_stopped_are_reported() {
     let mut lab = lab(&[7001]);
+    // Readers without a card first.
+    lab.stop_card(7001).expect("card removed");
+    assert!(matches!(open(None), Err(TokenError::NoCard)));
+    assert!(matches!(open(Some(7001)), Err(TokenError::NoCard)));
+    let readers = list_readers().unwrap();
+    assert!(!readers.is_empty());
+    assert!(readers.iter().all(|r| r.state == ReaderState::Empty));
+    assert!(render_token_list(&readers).contains("(no card)"));
+
     lab.stop_pcscd();
     assert!(matches!(list_cards(), Err(TokenError::PcscUnavailable)));
     let err = open(None).err().expect("no pcscd, no card");

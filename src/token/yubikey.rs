@@ -287,6 +287,9 @@ impl Token for YubiKeyToken {
     }
 
     fn verify_pin(&mut self, pin: &Pin) -> Result<(), TokenError> {
+        // Known gap: the yubikey crate keeps its own copy of the PIN (a plain Vec, for
+        // reconnects) until the YubiKey is dropped, and does not wipe it; the public API
+        // offers no other way to send VERIFY. Keep tokens short-lived.
         self.key
             .verify_pin(pin.expose())
             .map_err(|e| map_err("verify the PIN", e))?;

@@ -56,8 +56,13 @@ fn lists_cards_and_opens_by_serial() {
 }
 
 #[test]
-fn two_cards_present_need_a_serial() {
-    let _lab = lab(&[3001, 3002]);
+fn two_cards_present_need_a_serial_and_3des_cards_enroll() {
+    // The second card predates AES management keys: enrollment must fall back to 3DES.
+    let old = CardSpec {
+        firmware: [5, 4, 3],
+        ..CardSpec::new(3002)
+    };
+    let _lab = PcscLab::start(&[CardSpec::new(3001), old]).expect("pcscd lab starts");
     match open(None) {
         Err(e @ TokenError::SeveralCards { .. }) => {
             let msg = e.to_string();
@@ -65,7 +70,22 @@ fn two_cards_present_need_a_serial() {
         }
         other => panic!("expected SeveralCards, got {:?}", other.err()),
     }
-    assert_eq!(open(Some(3002)).unwrap().serial(), 3002);
+    let mut token = open(Some(3002)).unwrap();
+    assert_eq!(
+        token.version(),
+        Version {
+            major: 5,
+            minor: 4,
+            patch: 3
+        }
+    );
+    let record = enroll(
+        &mut *token,
+        &pin(),
+        &EnrollOptions::new("dan", Trust::Training),
+    )
+    .unwrap();
+    assert_eq!((record.serial, record.firmware.minor), (3002, 4));
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! Re-verifying a custodian record as auditors do, and the words of the errors.
+//! The checks after the chain (serial, key, policy), re-verifying a custodian record
+//! as auditors do, and the words of the errors.
 
 use p256::ecdsa::SigningKey;
 
-use super::tests::{build, key, spki, Spec, ROOT};
+use super::tests::{build, key, point, spki, Spec, ROOT};
 use super::*;
 use crate::token::{PinPolicy, TouchPolicy};
 
@@ -129,4 +130,54 @@ fn error_messages_say_what_to_do() {
     }
     .to_string();
     assert!(msg.contains("not a genuine YubiKey"), "{msg}");
+}
+
+#[test]
+fn key_and_serial_mismatches_are_refused() {
+    let k = build(Spec::default()).verify(KeyRole::Seal).unwrap();
+    assert_eq!(
+        check_attested_key(KeyRole::Seal, &k, 1002, &point(&key("slot"))),
+        Err(AttestationError::SerialMismatch {
+            attested: 1001,
+            expected: 1002
+        })
+    );
+    assert_eq!(
+        check_attested_key(KeyRole::Seal, &k, 1001, &point(&key("other"))),
+        Err(AttestationError::KeyMismatch {
+            role: KeyRole::Seal
+        })
+    );
+    assert_eq!(
+        check_attested_key(KeyRole::Seal, &k, 1001, &[4u8; 65]),
+        Err(AttestationError::KeyMismatch {
+            role: KeyRole::Seal
+        })
+    );
+}
+
+#[test]
+fn weak_policies_are_refused() {
+    let cases = [
+        (KeyRole::Seal, [2, 1], false),
+        (KeyRole::Seal, [2, 3], false),
+        (KeyRole::Seal, [1, 2], false),
+        (KeyRole::Seal, [3, 2], true),
+        (KeyRole::Sign, [2, 2], false),
+        (KeyRole::Sign, [3, 3], false),
+        (KeyRole::Sign, [3, 2], true),
+    ];
+    for (role, policy, ok) in cases {
+        let k = build(Spec {
+            policy: policy.to_vec(),
+            ..Spec::default()
+        })
+        .verify(role)
+        .unwrap();
+        let r = check_policy(role, &k);
+        assert_eq!(r.is_ok(), ok, "{role} {policy:?}");
+        if !ok {
+            assert!(matches!(r, Err(AttestationError::PolicyTooWeak { .. })));
+        }
+    }
 }

@@ -248,3 +248,16 @@ fn real_slot_certificate_is_not_a_device_certificate() {
         })
     ));
 }
+
+#[test]
+fn yubico_piv_cas_chain_to_root_1_through_the_shipped_intermediates() {
+    // Each PIV CA stands where a 5.7.4+ device certificate's issuer stands; the path
+    // must reach Root 1 with every CA, path length and key usage check passing.
+    let c = yubico();
+    let store = TrustStore::for_trust(Trust::Production);
+    for piv_ca in &c[5..8] {
+        let root = x::build_path(piv_ca, &store.anchors, &store.intermediates)
+            .unwrap_or_else(|_| panic!("{} does not chain", piv_ca.subject()));
+        assert!(root.contains("Yubico Attestation Root 1"), "{root}");
+    }
+}

@@ -1,8 +1,9 @@
 //! Recovery without glasskeep rests on age-plugin-yubikey accepting the seal key's slot
 //! certificate (the key's attestation certificate): after enrollment the plugin must
 //! list the seal key among compatible keys (`--list-all`; plain `--list` shows only
-//! keys the plugin generated itself) with the policies it reads from the card, and
-//! print its identity stub for `--identity --slot 1`. Needs `age-plugin-yubikey` 0.5.1 on PATH or in
+//! keys the plugin generated itself) with the policies it reads from the card, print
+//! its identity stub for `--identity --slot 1`, and decrypt with standard `age` a file
+//! sealed to the recipient. Needs `age` (Debian's 1.1.1) and script(1) too. Needs `age-plugin-yubikey` 0.5.1 on PATH or in
 //! ~/.cargo/bin (`cargo install age-plugin-yubikey --version 0.5.1 --locked`).
 
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ fn plugin() -> PathBuf {
 }
 
 #[test]
-fn age_plugin_yubikey_accepts_the_enrolled_seal_key() {
+fn age_and_its_yubikey_plugin_decrypt_with_the_enrolled_seal_key() {
     let _lab = PcscLab::start(&[CardSpec::new(8001)]).expect("pcscd lab starts");
     let mut token = open(None).unwrap();
     let record = enroll(
@@ -66,4 +67,57 @@ fn age_plugin_yubikey_accepts_the_enrolled_seal_key() {
     let identity = run(&["--identity", "--slot", "1"]);
     assert!(identity.contains("AGE-PLUGIN-YUBIKEY-1"), "{identity}");
     assert!(identity.contains(&recipient), "{identity}");
+
+    // Standard age + the plugin decrypt a file sealed to the recipient, with the PIN
+    // typed on a terminal (script(1) gives age the tty it insists on).
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = plugin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        plugin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::fs::write(dir.path().join("identity.txt"), &identity).unwrap();
+    std::fs::write(dir.path().join("plain.txt"), b"break glass\n").unwrap();
+    let enc = Command::new("age")
+        .env("PATH", &path)
+        .current_dir(dir.path())
+        .args(["-r", &recipient, "-o", "sealed.age", "plain.txt"])
+        .output()
+        .unwrap();
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    let mut dec = Command::new("script")
+        .env("PATH", &path)
+        .current_dir(dir.path())
+        .args([
+            "-qec",
+            "age -d -i identity.txt -o out.txt sealed.age",
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // age reads the PIN once it has asked for it; the pty buffers it until then. Keep
+    // stdin open until age is done: end-of-file on the pty would abort the prompt.
+    let mut stdin = dec.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"123456\n").unwrap();
+    let dec = dec.wait_with_output().unwrap();
+    drop(stdin);
+    let transcript = String::from_utf8_lossy(&dec.stdout);
+    assert!(
+        dec.status.success(),
+        "{transcript}\n{}",
+        String::from_utf8_lossy(&dec.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("out.txt")).unwrap(),
+        b"break glass\n",
+        "{transcript}"
+    );
 }

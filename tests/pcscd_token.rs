@@ -45,6 +45,13 @@ fn lists_cards_and_opens_by_serial() {
     let token = open(Some(2001)).unwrap();
     assert_eq!(token.reader(), lab.reader_name(2001).unwrap());
     drop(token);
+    match glasskeep::token::open_custodian(9999, "alice") {
+        Err(e @ TokenError::WrongCard { .. }) => assert_eq!(
+            e.to_string(),
+            "wrong YubiKey: expected serial 9999 (alice), found 2001"
+        ),
+        other => panic!("expected WrongCard, got {:?}", other.err()),
+    }
     match open(Some(9999)) {
         Err(TokenError::WrongCard {
             expected: 9999,

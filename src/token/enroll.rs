@@ -8,7 +8,7 @@
 //! offered to a production custody, or a card of unknown origin, is refused with its
 //! slots untouched; then per key: generate, attest, verify the chain, serial, public key
 //! and policy; then store the slot certificates; last, re-verify the record as an
-//! auditor would.
+//! auditor would. Nothing here uses a key, so enrollment needs the PIN but no touch.
 //!
 //! # Slot certificates
 //!

@@ -13,7 +13,7 @@ mod tlv;
 mod yubikey;
 
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
-pub use self::yubikey::{list_cards, list_readers, open};
+pub use self::yubikey::{list_cards, list_readers, open, open_custodian};
 
 use std::fmt;
 

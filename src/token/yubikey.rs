@@ -113,6 +113,21 @@ pub fn open(serial: Option<u32>) -> Result<Box<dyn Token>, TokenError> {
     Err(TokenError::NoCard)
 }
 
+/// Opens the YubiKey of custodian `who`, whose serial is `serial`; a wrong card is
+/// reported with the custodian's name ("insert the YubiKey with serial 1001 (alice)").
+pub fn open_custodian(serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
+    open(Some(serial)).map_err(|e| match e {
+        TokenError::WrongCard {
+            expected, found, ..
+        } => TokenError::WrongCard {
+            expected,
+            who: Some(who.to_string()),
+            found,
+        },
+        e => e,
+    })
+}
+
 /// Every reader pcscd knows, and for each card its serial, firmware and keys.
 pub fn list_readers() -> Result<Vec<ReaderReport>, TokenError> {
     let mut ctx = context()?;

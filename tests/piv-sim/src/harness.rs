@@ -219,6 +219,9 @@ impl PcscLab {
         } else {
             "pcscd"
         };
+        // Only called with the lab lock held and no pcscd of ours running, so whatever is
+        // in /run/pcscd belongs to a pcscd that is gone.
+        crate::procs::clear_stale_pcscd_files();
         let log = File::create(self.dir.join("pcscd.log")).map_err(io("create pcscd.log"))?;
         let log2 = log.try_clone().map_err(io("create pcscd.log"))?;
         let child = Command::new(program)

@@ -97,3 +97,15 @@ fn touch_of_unknown_card_is_an_error() {
         Err(LabError::UnknownSerial(9999))
     ));
 }
+
+#[test]
+fn missing_simulator_is_named() {
+    let options = LabOptions {
+        sim_bin: Some("/nonexistent/glasskeep-piv-sim".into()),
+        ..LabOptions::default()
+    };
+    let err = PcscLab::start_with(&[CardSpec::new(3061)], options)
+        .err()
+        .unwrap();
+    assert!(matches!(err, LabError::SimulatorMissing(ref p) if p.ends_with("glasskeep-piv-sim")));
+}

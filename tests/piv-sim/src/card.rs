@@ -44,7 +44,8 @@ impl SimCard {
 
     /// A card that lives only in memory.
     pub fn in_memory(config: SimConfig) -> SimCard {
-        // Without a folder nothing can fail: creation only writes when given a path.
+        // Without a folder nothing is written; what remains is issuing the device
+        // certificate from a fresh key and fixed names, which the attestation tests cover.
         Self::wrap(Card::create(&config, None).expect("an in-memory card cannot fail to persist"))
     }
 

@@ -114,6 +114,9 @@ pub enum LabError {
     /// More than [`MAX_CARDS`] cards, or a serial used twice.
     #[error("pcscd lab: {0}")]
     BadSpec(String),
+    /// The simulator binary is not where the lab looked.
+    #[error("pcscd lab: no simulator at {0}; run `cargo build -p glasskeep-piv-sim` or set GLASSKEEP_PIV_SIM_BIN")]
+    SimulatorMissing(PathBuf),
     /// No card with that serial in the lab.
     #[error("pcscd lab: no card with serial {0}")]
     UnknownSerial(u32),
@@ -153,6 +156,10 @@ impl PcscLab {
         if cards.len() > MAX_CARDS {
             return Err(LabError::BadSpec(format!("at most {MAX_CARDS} cards")));
         }
+        let sim_bin = options.sim_bin.clone().unwrap_or_else(default_sim_bin);
+        if !sim_bin.is_file() {
+            return Err(LabError::SimulatorMissing(sim_bin));
+        }
         let lock_file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -172,7 +179,6 @@ impl PcscLab {
             std::process::id(),
             rand_suffix()
         ));
-        let sim_bin = options.sim_bin.clone().unwrap_or_else(default_sim_bin);
         let mut lab = PcscLab {
             dir,
             sim_bin,
@@ -219,6 +225,9 @@ impl PcscLab {
         } else {
             "pcscd"
         };
+        // Only called with the lab lock held and no pcscd of ours running, so whatever is
+        // in /run/pcscd belongs to a pcscd that is gone.
+        crate::procs::clear_stale_pcscd_files();
         let log = File::create(self.dir.join("pcscd.log")).map_err(io("create pcscd.log"))?;
         let log2 = log.try_clone().map_err(io("create pcscd.log"))?;
         let child = Command::new(program)

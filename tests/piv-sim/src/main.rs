@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -26,8 +26,11 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// State folder: created on first run, reopened after.
+    #[arg(long, required_unless_present = "print_training_root")]
+    state: Option<PathBuf>,
+    /// Print the TRAINING attestation root certificate (PEM) and exit.
     #[arg(long)]
-    state: PathBuf,
+    print_training_root: bool,
     /// Serial number of a new card (checked against an existing one).
     #[arg(long)]
     serial: Option<u32>,
@@ -54,15 +57,14 @@ fn parse_firmware(s: &str) -> Result<[u8; 3], String> {
     }
 }
 
-fn open_or_create(args: &Args) -> Result<SimCard, String> {
+fn open_or_create(args: &Args, state: &Path) -> Result<SimCard, String> {
     let timeout = Duration::from_millis(args.touch_timeout_ms);
-    if CardState::exists(&args.state) {
-        let card =
-            SimCard::open_with(&args.state, args.touch, timeout).map_err(|e| e.to_string())?;
+    if CardState::exists(state) {
+        let card = SimCard::open_with(state, args.touch, timeout).map_err(|e| e.to_string())?;
         if let Some(s) = args.serial.filter(|s| *s != card.serial()) {
             return Err(format!(
                 "{} holds card {}, not {s}; use another --state folder",
-                args.state.display(),
+                state.display(),
                 card.serial()
             ));
         }
@@ -75,12 +77,30 @@ fn open_or_create(args: &Args) -> Result<SimCard, String> {
             touch: args.touch,
             touch_timeout: timeout,
         };
-        SimCard::create(&args.state, config).map_err(|e| e.to_string())
+        SimCard::create(state, config).map_err(|e| e.to_string())
     }
+}
+
+fn training_root_pem() -> String {
+    use p256::pkcs8::der::{pem::LineEnding, EncodePem};
+    use x509_cert::der::Decode;
+    let der = glasskeep_piv_sim::training_root_certificate_der();
+    // The root is built by this crate from fixed inputs and always parses and encodes.
+    x509_cert::Certificate::from_der(&der)
+        .and_then(|c| c.to_pem(LineEnding::LF))
+        .expect("the training root is a valid certificate")
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.print_training_root {
+        print!("{}", training_root_pem());
+        return ExitCode::SUCCESS;
+    }
+    let Some(state) = args.state.clone() else {
+        eprintln!("glasskeep-piv-sim: --state DIR is required");
+        return ExitCode::from(2);
+    };
     // Block the stop signals before any thread starts so every thread inherits the mask
     // and only the waiting thread below receives them: no handler, no unsafe.
     let mut stop_signals = SigSet::empty();
@@ -90,7 +110,7 @@ fn main() -> ExitCode {
         eprintln!("glasskeep-piv-sim: cannot block signals: {e}");
         return ExitCode::FAILURE;
     }
-    let card = match open_or_create(&args) {
+    let card = match open_or_create(&args, &state) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("glasskeep-piv-sim: {e}");
@@ -98,13 +118,13 @@ fn main() -> ExitCode {
         }
     };
     // A touch file left from an earlier run must not count as a touch now.
-    let _ = std::fs::remove_file(args.state.join(TOUCH_FILE));
+    let _ = std::fs::remove_file(state.join(TOUCH_FILE));
     let [a, b, c] = card.firmware();
     eprintln!(
         "glasskeep-piv-sim: TRAINING card serial {} firmware {a}.{b}.{c}, touch {}, state {}",
         card.serial(),
         args.touch,
-        args.state.display()
+        state.display()
     );
     let card = Arc::new(Mutex::new(card));
     let stop = Arc::new(AtomicBool::new(false));

@@ -121,13 +121,8 @@ impl Card {
                 break k;
             }
         };
-        let device_cert =
-            attestation::device_certificate(&device_key, config.serial).map_err(|e| {
-                StateError::Corrupt {
-                    path: dir.map(CardState::file).unwrap_or_default(),
-                    reason: e.to_string(),
-                }
-            })?;
+        let device_cert = attestation::device_certificate(&device_key, config.serial)
+            .map_err(|e| StateError::Attestation(e.to_string()))?;
         let mgm_algorithm = if config.firmware >= [5, 7, 0] {
             ALG_AES192
         } else {

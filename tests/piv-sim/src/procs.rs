@@ -43,7 +43,15 @@ pub(crate) fn stop_strays() {
             let _ = kill(p, Signal::SIGKILL);
         }
     }
-    // pcscd removes its socket on a clean exit; after SIGKILL the next one replaces it.
+}
+
+/// Removes the socket and pid file a killed pcscd leaves behind. A new pcscd refuses to
+/// start while the pid file names a process that still answers `kill(pid, 0)`, which a
+/// zombie does when nothing reaps it (containers often have no init that reaps).
+pub(crate) fn clear_stale_pcscd_files() {
+    for f in ["/run/pcscd/pcscd.comm", "/run/pcscd/pcscd.pid"] {
+        let _ = fs::remove_file(f);
+    }
 }
 
 fn alive(pid: Pid) -> bool {

@@ -36,6 +36,9 @@ pub enum StateError {
         /// What is wrong.
         reason: String,
     },
+    /// The card's f9 device certificate could not be issued (a bug, not bad input).
+    #[error("cannot issue the device attestation certificate: {0}")]
+    Attestation(String),
     /// A card already exists there (on create).
     #[error("a simulated card already exists in {0}; open it instead")]
     AlreadyExists(PathBuf),

@@ -136,3 +136,67 @@ fn ykman_sees_3des_on_older_firmware() {
     assert!(t.contains("PIV version: 5.4.3"), "{t}");
     assert!(t.contains("Management key algorithm: TDES"), "{t}");
 }
+
+#[test]
+fn ykman_generates_attests_and_self_signs_with_aes_key() {
+    let lab = lab(&[CardSpec::new(1007)]);
+    let reader = lab.reader_name(1007).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let public = dir.path().join("pub.pem");
+    let attestation = dir.path().join("att.pem");
+    let public = public.to_str().unwrap();
+    let attestation = attestation.to_str().unwrap();
+    let key = "010203040506070801020304050607080102030405060708";
+    let r = reader.as_str();
+    // Management key mutual authentication with AES-192, by a client written elsewhere.
+    let o = run(
+        "ykman",
+        &[
+            "--reader",
+            r,
+            "piv",
+            "keys",
+            "generate",
+            "-a",
+            "ECCP256",
+            "--pin-policy",
+            "ONCE",
+            "--touch-policy",
+            "ALWAYS",
+            "-m",
+            key,
+            "9a",
+            public,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        "ykman",
+        &["--reader", r, "piv", "keys", "attest", "9a", attestation],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let pem = std::fs::read_to_string(attestation).unwrap();
+    assert!(pem.contains("BEGIN CERTIFICATE"), "{pem}");
+    // Self-signing uses the new key: PIN once, touch always (auto touch in the lab).
+    let o = run(
+        "ykman",
+        &[
+            "--reader",
+            r,
+            "piv",
+            "certificates",
+            "generate",
+            "-s",
+            "CN=drill",
+            "-m",
+            key,
+            "-P",
+            "123456",
+            "9a",
+            public,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run("ykman", &["--reader", r, "piv", "info"]);
+    assert!(text(&o).contains("Subject DN:\tCN=drill"), "{}", text(&o));
+}

@@ -1,0 +1,7 @@
+//! Tests of the ceremony log beyond single-module unit tests.
+
+mod malicious;
+mod mutation;
+mod replay;
+mod store;
+mod vectors;

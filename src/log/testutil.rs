@@ -170,22 +170,27 @@ impl Builder {
 
     /// Seals `set` to `names` with threshold `t`; envelopes are derived from the set id.
     pub fn seal(&mut self, set: SetId, label: &str, t: u8, names: &[&str]) -> u64 {
-        self.push(Body::Seal {
-            set,
-            label: label.into(),
-            secret_kind: SecretKind::Password,
-            threshold: t,
-            shares: names.len() as u8,
-            custodians: names.iter().map(|n| n.to_string()).collect(),
-            envelopes: (0..names.len()).map(|i| envelope(set, i)).collect(),
-            payload_digest: [0xd1; 32],
-            rotate_within: 86_400,
-        })
+        self.push(seal_body(set, label, t, names))
     }
 
     /// Framed file image.
     pub fn bytes(&self) -> Vec<u8> {
         frame_all(&self.entries)
+    }
+}
+
+/// A seal body for `set` to `names` with threshold `t`.
+pub fn seal_body(set: SetId, label: &str, t: u8, names: &[&str]) -> Body {
+    Body::Seal {
+        set,
+        label: label.into(),
+        secret_kind: SecretKind::Password,
+        threshold: t,
+        shares: names.len() as u8,
+        custodians: names.iter().map(|n| n.to_string()).collect(),
+        envelopes: (0..names.len()).map(|i| envelope(set, i)).collect(),
+        payload_digest: [0xd1; 32],
+        rotate_within: 86_400,
     }
 }
 

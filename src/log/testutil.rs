@@ -290,14 +290,15 @@ pub fn relink(entries: &mut [Entry]) {
 /// Re-signs checkpoint `i` of `entries` with the given keys under the given names.
 pub fn resign(entries: &mut [Entry], i: usize, custody_id: &[u8; 16], who: &[(&str, &SigningKey)]) {
     let seq = entries[i].seq;
-    if let Body::Checkpoint { head, signatures } = &mut entries[i].body {
-        let digest = signature_input(custody_id, seq, head);
-        *signatures = who
-            .iter()
-            .map(|(n, k)| CheckpointSignature {
-                custodian: n.to_string(),
-                signature: raw_sign(k, &digest),
-            })
-            .collect();
-    }
+    let Body::Checkpoint { head, signatures } = &mut entries[i].body else {
+        panic!("entry {i} is not a checkpoint")
+    };
+    let digest = signature_input(custody_id, seq, head);
+    *signatures = who
+        .iter()
+        .map(|(n, k)| CheckpointSignature {
+            custodian: n.to_string(),
+            signature: raw_sign(k, &digest),
+        })
+        .collect();
 }

@@ -150,9 +150,16 @@ pub fn line(entry: &Entry) -> Line {
     }
 }
 
+/// Control characters in free text must not rewrite the reader's terminal.
+fn no_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// Markdown table cells cannot hold `|` or line breaks; free text is escaped.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    no_controls(&s.replace('|', "\\|").replace(['\n', '\r'], " "))
 }
 
 /// Renders the transcript of `entries`.
@@ -166,18 +173,14 @@ pub fn render<'a>(entries: impl IntoIterator<Item = &'a Entry>, format: Format) 
         Format::Text => lines
             .iter()
             .map(|l| {
-                let text = format!(
+                format!(
                     "{:>6}  {}  {:<18}  {:<20}  {}\n",
                     l.seq,
                     l.time,
                     l.kind,
-                    l.who.join(","),
-                    l.what
-                );
-                // Control characters in free text must not rewrite the terminal.
-                text.chars()
-                    .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-                    .collect::<String>()
+                    no_controls(&l.who.join(",")),
+                    no_controls(&l.what)
+                )
             })
             .collect(),
         Format::Markdown => {

@@ -423,10 +423,14 @@ fn policy(
 }
 
 impl fmt::Display for FailureClass {
+    /// The same kebab-case names as the JSON report, policy classes as `policy/NAME`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = |v: serde_json::Value| v.as_str().unwrap_or("?").to_owned();
         match self {
-            FailureClass::Policy(p) => write!(f, "policy/{p:?}"),
-            other => write!(f, "{other:?}"),
+            FailureClass::Policy(p) => {
+                write!(f, "policy/{}", name(serde_json::json!(p)))
+            }
+            other => f.write_str(&name(serde_json::json!(other))),
         }
     }
 }

@@ -3,5 +3,6 @@
 mod malicious;
 mod mutation;
 mod replay;
+mod show;
 mod store;
 mod vectors;

@@ -88,6 +88,13 @@ pub enum SecretKind {
 }
 
 impl SecretKind {
+    const ALL: [SecretKind; 4] = [
+        SecretKind::Password,
+        SecretKind::Totp,
+        SecretKind::RecoveryCodes,
+        SecretKind::File,
+    ];
+
     /// The name the command line uses.
     pub fn name(self) -> &'static str {
         match self {
@@ -96,6 +103,28 @@ impl SecretKind {
             SecretKind::RecoveryCodes => "recovery-codes",
             SecretKind::File => "file",
         }
+    }
+
+    /// The kind the command line names `name` (`--kind`).
+    pub fn from_name(name: &str) -> Option<SecretKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl Verdict {
+    /// The name the command line uses (`--verdict`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Justified => "justified",
+            Verdict::Unjustified => "unjustified",
+        }
+    }
+
+    /// The verdict named `name`.
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        [Verdict::Justified, Verdict::Unjustified]
+            .into_iter()
+            .find(|v| v.name() == name)
     }
 }
 

@@ -53,6 +53,24 @@ pub enum FrameFault {
     },
 }
 
+impl std::fmt::Display for FrameFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameFault::BadMagic => f.write_str("no frame magic"),
+            FrameFault::TooLong { len } => write!(f, "frame length {len} is impossible"),
+            FrameFault::Torn { need, have } => {
+                write!(f, "incomplete frame ({have} of {need} bytes)")
+            }
+            FrameFault::Checksum { other_label: true } => {
+                f.write_str("frame hash computed under another domain label")
+            }
+            FrameFault::Checksum { other_label: false } => {
+                f.write_str("frame hash does not match its bytes")
+            }
+        }
+    }
+}
+
 /// Frames the canonical bytes of an entry, appending to `out`.
 pub fn write_frame(out: &mut Vec<u8>, cbor: &[u8], hash: &Hash) {
     out.extend_from_slice(&MAGIC);

@@ -14,6 +14,7 @@ use crate::log::body::{Body, SecretKind, Verdict};
 use crate::log::entry::{Entry, Hash, ZERO_HASH};
 use crate::log::{hash_eq, hex};
 use crate::shamir::SetId;
+use crate::token::{PinPolicy, TouchPolicy};
 
 /// The custody as genesis created it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,8 +157,8 @@ impl State {
     /// [`State::apply`] with the entry's hash already known (the store and the verifier
     /// have it from the frame and do not re-encode).
     pub fn apply_hashed(&mut self, entry: &Entry, hash: &Hash) -> Result<(), ReplayError> {
-        self.check(entry)?;
-        self.commit(entry);
+        let key = self.check(entry)?;
+        self.commit(entry, key);
         self.next_seq = entry.seq + 1;
         self.head = *hash;
         self.last_time = entry.time;
@@ -191,10 +192,9 @@ impl State {
     ) -> Result<(), ReplayError> {
         let mut seen = HashSet::with_capacity(names.len());
         if names.len() != envs.len() {
-            return Err(ReplayError::BelowThreshold {
-                set: s.id,
-                needed: s.threshold,
-                got: names.len().min(envs.len()),
+            return Err(ReplayError::ListMismatch {
+                custodians: names.len(),
+                envelopes: envs.len(),
             });
         }
         for (name, env) in names.iter().zip(envs) {
@@ -214,8 +214,9 @@ impl State {
         Ok(())
     }
 
-    /// All checks, no mutation.
-    fn check(&self, entry: &Entry) -> Result<(), ReplayError> {
+    /// All checks, no mutation. Returns an enrolled custodian's parsed sign key, so the
+    /// key is parsed once.
+    fn check(&self, entry: &Entry) -> Result<Option<VerifyingKey>, ReplayError> {
         if entry.seq != self.next_seq {
             return Err(ReplayError::Sequence {
                 expected: self.next_seq,
@@ -232,7 +233,7 @@ impl State {
         }
         let seq = entry.seq;
         match (&entry.body, self.custody.is_some()) {
-            (Body::Genesis { .. }, false) => return Ok(()),
+            (Body::Genesis { .. }, false) => return Ok(None),
             (Body::Genesis { .. }, true) => return Err(ReplayError::SecondGenesis { seq }),
             (b, false) => return Err(ReplayError::GenesisNotFirst { kind: b.kind() }),
             _ => {}
@@ -245,7 +246,8 @@ impl State {
             });
         }
         match &entry.body {
-            Body::Genesis { .. } => unreachable!("handled above"),
+            // Genesis was fully handled above.
+            Body::Genesis { .. } => {}
             Body::Enroll { record } => {
                 if self.by_name.contains_key(&record.name) {
                     return Err(ReplayError::NameTaken {
@@ -258,11 +260,22 @@ impl State {
                         name: self.custodians[i].record.name.clone(),
                     });
                 }
-                VerifyingKey::from_sec1_bytes(&record.sign_public_key).map_err(|_| {
+                let weak = record.sign_pin_policy != PinPolicy::Always
+                    || record.sign_touch_policy != TouchPolicy::Always
+                    || record.seal_touch_policy != TouchPolicy::Always;
+                if weak {
+                    // DESIGN.md: presence is proved by PIN + touch; a key that can be
+                    // used without them proves nothing.
+                    return Err(ReplayError::WeakKeyPolicy {
+                        name: record.name.clone(),
+                    });
+                }
+                let key = VerifyingKey::from_sec1_bytes(&record.sign_public_key).map_err(|_| {
                     ReplayError::BadSignKey {
                         name: record.name.clone(),
                     }
                 })?;
+                return Ok(Some(key));
             }
             Body::Seal {
                 set,
@@ -390,11 +403,12 @@ impl State {
                 }
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Mutation after a successful check: infallible.
-    fn commit(&mut self, entry: &Entry) {
+    /// Mutation after a successful check: infallible. Lookups that check() proved
+    /// present are written as `if let` so that no input can make replay panic.
+    fn commit(&mut self, entry: &Entry, key: Option<VerifyingKey>) {
         let seq = entry.seq;
         match &entry.body {
             Body::Genesis {
@@ -414,9 +428,7 @@ impl State {
                 });
             }
             Body::Enroll { record } => {
-                let Ok(key) = VerifyingKey::from_sec1_bytes(&record.sign_public_key) else {
-                    unreachable!("check() parsed this key")
-                };
+                let Some(key) = key else { return };
                 let i = self.custodians.len();
                 self.by_name.insert(record.name.clone(), i);
                 self.by_serial.insert(record.serial, i);
@@ -472,7 +484,7 @@ impl State {
                 set, custodians, ..
             } => {
                 let Some(s) = self.sets.get_mut(set) else {
-                    unreachable!("check() found the set")
+                    return;
                 };
                 s.status = SetStatus::Opened;
                 s.openings.push(seq);
@@ -493,7 +505,7 @@ impl State {
             Body::Drill { .. } | Body::ShareCheck { .. } => {}
             Body::Rotate { old, new } => {
                 let Some(s) = self.sets.get_mut(old) else {
-                    unreachable!("check() found the set")
+                    return;
                 };
                 s.status = SetStatus::Superseded { seq };
                 s.superseded_by = Some(*new);

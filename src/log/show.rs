@@ -133,7 +133,7 @@ pub fn line(entry: &Entry) -> Line {
             notes,
         } => (
             vec![],
-            format!("review of opening {open_seq}: {verdict:?}: {notes}"),
+            format!("review of opening {open_seq}: {}: {notes}", verdict.name()),
         ),
         Body::Checkpoint { head, signatures } => (
             signatures.iter().map(|s| s.custodian.clone()).collect(),

@@ -161,8 +161,9 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
     }
 }
 
-/// Replays a whole file image: framing, decoding and legality, no signatures.
-/// Returns the state and the bytes of intact frames.
+/// Replays a whole file image: framing, decoding and legality, no signatures. What
+/// `Store::open` does after locking; read-only commands (`status`) call it on the
+/// file's bytes without taking the writer lock.
 pub fn replay_bytes(data: &[u8]) -> Result<State, StoreError> {
     let mut state = State::new();
     for frame in frames(data) {
@@ -178,7 +179,7 @@ pub fn replay_bytes(data: &[u8]) -> Result<State, StoreError> {
                 return Err(StoreError::Corrupt {
                     offset,
                     seq: None,
-                    reason: format!("{fault:?}"),
+                    reason: fault.to_string(),
                 })
             }
         };

@@ -59,6 +59,13 @@ pub enum ReplayError {
         /// Who has it.
         name: String,
     },
+    /// The attested key policies would let a key be used without PIN and touch: sign
+    /// key PIN "always" and touch "always", seal key touch "always" are required.
+    #[error("{name}'s YubiKey keys do not require PIN and touch as glasskeep needs (sign key: PIN always, touch always; seal key: touch always): re-enroll with the right policies")]
+    WeakKeyPolicy {
+        /// The custodian.
+        name: String,
+    },
     /// The sign key is not a P-256 point.
     #[error("{name}'s sign key is not a valid P-256 public key")]
     BadSignKey {
@@ -84,6 +91,16 @@ pub enum ReplayError {
         threshold: u8,
         /// Share count.
         shares: u8,
+        /// Custodians listed.
+        custodians: usize,
+        /// Envelopes listed.
+        envelopes: usize,
+    },
+    /// The custodian and envelope lists of an entry differ in length.
+    #[error(
+        "{custodians} custodians but {envelopes} envelopes: each custodian presents one envelope"
+    )]
+    ListMismatch {
         /// Custodians listed.
         custodians: usize,
         /// Envelopes listed.

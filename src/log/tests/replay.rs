@@ -4,6 +4,7 @@ use crate::log::body::{Body, Kind, Verdict};
 use crate::log::entry::{Entry, ZERO_HASH};
 use crate::log::replay::{ReplayError, SetStatus, State};
 use crate::log::testutil::*;
+use crate::token::{PinPolicy, TouchPolicy};
 
 /// Three custodians, one 2-of-3 set `set(1)` sealed at seq 4.
 fn three() -> Builder {
@@ -202,6 +203,17 @@ fn open_rules_and_state() {
         refused(&b, open(1, &[("alice", 0), ("bob", 0)])),
         ReplayError::NotInSet { ref name, .. } if name == "bob"
     ));
+    let mut short = open(1, &[("alice", 0), ("bob", 1)]);
+    if let Body::Open { envelopes, .. } = &mut short {
+        envelopes.pop();
+    }
+    assert_eq!(
+        refused(&b, short),
+        ReplayError::ListMismatch {
+            custodians: 2,
+            envelopes: 1
+        }
+    );
     assert_eq!(
         refused(&b, open(1, &[("alice", 0), ("alice", 0)])),
         ReplayError::DuplicateCustodian {

@@ -128,6 +128,27 @@ fn enroll_names_and_serials_once() {
             name: "dave".into()
         }
     );
+    type Weaken = fn(&mut crate::custodian::CustodianRecord);
+    let weakenings: [Weaken; 3] = [
+        |r| r.sign_touch_policy = TouchPolicy::Cached,
+        |r| r.sign_pin_policy = PinPolicy::Once,
+        |r| r.seal_touch_policy = TouchPolicy::Never,
+    ];
+    for weaken in weakenings {
+        let mut weak = record("dave", 14);
+        weaken(&mut weak);
+        assert_eq!(
+            refused(
+                &b,
+                Body::Enroll {
+                    record: Box::new(weak)
+                }
+            ),
+            ReplayError::WeakKeyPolicy {
+                name: "dave".into()
+            }
+        );
+    }
     assert_eq!(
         b.state.custodian_by_serial(12).unwrap().record.name,
         "carol"

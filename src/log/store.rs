@@ -47,6 +47,12 @@ pub enum StoreError {
         /// The OS error.
         source: io::Error,
     },
+    /// The folder holds no custody.
+    #[error("{} does not exist: this folder holds no custody (run `glasskeep init`, or pass --dir)", .path.display())]
+    NoCustody {
+        /// The log file looked for.
+        path: PathBuf,
+    },
     /// `init` found a log already there.
     #[error("{} already exists: this folder already holds a custody", .path.display())]
     AlreadyExists {
@@ -247,7 +253,14 @@ impl Store {
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(io_err("cannot open", &path))?;
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => StoreError::NoCustody { path: path.clone() },
+                _ => StoreError::Io {
+                    op: "cannot open",
+                    path: path.clone(),
+                    source: e,
+                },
+            })?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)
             .map_err(io_err("cannot read", &path))?;

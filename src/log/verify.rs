@@ -20,8 +20,7 @@ use crate::log::{hash_eq, hex, Body};
 use crate::shamir::SetId;
 
 /// What kind of failure a verification found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FailureClass {
     /// A frame has no magic, an impossible length, or bytes changed at rest.
@@ -51,8 +50,7 @@ pub enum FailureClass {
 }
 
 /// Which policy requirement is not met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PolicyClass {
     /// An opening has no later checkpoint signed by `threshold` custodians of its set.
@@ -422,16 +420,45 @@ fn policy(
     out
 }
 
-impl fmt::Display for FailureClass {
-    /// The same kebab-case names as the JSON report, policy classes as `policy/NAME`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = |v: serde_json::Value| v.as_str().unwrap_or("?").to_owned();
+impl PolicyClass {
+    /// The kebab-case name printed in reports.
+    pub fn name(self) -> &'static str {
         match self {
-            FailureClass::Policy(p) => {
-                write!(f, "policy/{}", name(serde_json::json!(p)))
-            }
-            other => f.write_str(&name(serde_json::json!(other))),
+            PolicyClass::OpeningNotCosigned => "opening-not-cosigned",
+            PolicyClass::Unreviewed => "unreviewed",
+            PolicyClass::RotatedLate => "rotated-late",
+            PolicyClass::RotationOverdue => "rotation-overdue",
+            PolicyClass::EnvelopeNotDestroyed => "envelope-not-destroyed",
+            PolicyClass::UncheckpointedTail => "uncheckpointed-tail",
         }
+    }
+}
+
+impl fmt::Display for FailureClass {
+    /// One kebab-case name per class, policy classes as `policy/NAME`; the JSON report
+    /// uses the same strings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            FailureClass::Framing => "framing",
+            FailureClass::TornTail => "torn-tail",
+            FailureClass::HashLink => "hash-link",
+            FailureClass::Sequence => "sequence",
+            FailureClass::DomainLabel => "domain-label",
+            FailureClass::Decode => "decode",
+            FailureClass::Signature => "signature",
+            FailureClass::UnknownSigner => "unknown-signer",
+            FailureClass::Attestation => "attestation",
+            FailureClass::Replay => "replay",
+            FailureClass::Anchor => "anchor",
+            FailureClass::Policy(p) => return write!(f, "policy/{}", p.name()),
+        };
+        f.write_str(name)
+    }
+}
+
+impl Serialize for FailureClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

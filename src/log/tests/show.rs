@@ -97,7 +97,7 @@ fn report_as_text_and_json() {
     );
     assert!(tail.ok);
     let json = serde_json::to_value(&tail).unwrap();
-    assert_eq!(json["policy"][0]["class"]["policy"], "uncheckpointed-tail");
+    assert_eq!(json["policy"][0]["class"], "policy/uncheckpointed-tail");
     assert!(
         tail.to_string()
             .contains("warning: entry 47: policy/uncheckpointed-tail"),

@@ -67,6 +67,14 @@ fn init_append_reopen_and_verify() {
 }
 
 #[test]
+fn opening_a_folder_without_a_custody() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::NoCustody { .. }), "{err:?}");
+    assert!(err.to_string().contains("glasskeep init"));
+}
+
+#[test]
 fn a_second_writer_is_refused_naming_the_lock() {
     let dir = tempfile::tempdir().unwrap();
     let first = custody(dir.path());

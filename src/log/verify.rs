@@ -319,8 +319,10 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                     }
                 }
                 report.checkpoints += 1;
-                // Openings stay pending only until a checkpoint cosigns them, so this
-                // list is short in any log that follows the runbooks.
+                // Openings stay pending only until a checkpoint cosigns them: every
+                // ceremony ends with one, so the list is short. A long list with many
+                // checkpoints would need many checkpoints whose signatures verified
+                // just above, i.e. the custodians' own cards, not a file edit.
                 uncovered.retain(|(_, set)| {
                     let Some(s) = state.set(set) else { return true };
                     let present = signatures

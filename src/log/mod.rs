@@ -10,10 +10,16 @@
 //!
 //! - [`entry`] / [`body`] / [`record`]: entries and their canonical encodings;
 //! - [`checkpoint`]: signature input, signers, making and checking checkpoints;
-//! - [`store`]: framing, the writer lock, transactions, torn-tail detection;
+//! - [`frame`]: the frame around each entry, and torn-tail detection;
+//! - [`store`]: the writer lock, transactions, whole appends;
 //! - [`replay`]: the state machine every entry passes before it is written;
-//! - [`verify`]: the auditor's `log verify`;
+//! - [`mod@verify`]: the auditor's `log verify`;
 //! - [`show`]: the postmortem transcript.
+//!
+//! Typical use by the ceremony layer: [`Store::open`], [`Store::begin`], then
+//! [`Transaction::append`] for each act and [`Transaction::checkpoint`] with the present
+//! custodians' [`TokenSigner`]s, then [`Transaction::commit`], which returns the head to
+//! print as the paper anchor. Dropping the transaction instead writes nothing.
 
 pub mod body;
 pub mod checkpoint;
@@ -29,9 +35,9 @@ pub use body::{Body, Kind, SecretKind, Verdict};
 pub use checkpoint::{
     make_checkpoint, AttestationCheck, CheckpointError, CheckpointSigner, TokenSigner,
 };
-pub use entry::{Entry, Hash};
+pub use entry::{Entry, Hash, ZERO_HASH};
 pub use replay::{OpenCredential, ReplayError, SetStatus, State};
-pub use store::{Store, StoreError, Transaction};
+pub use store::{replay_bytes, Store, StoreError, Transaction};
 pub use verify::{
     read_log_entries, verify, FailureClass, Finding, PolicyClass, VerifyOptions, VerifyReport,
 };

@@ -183,7 +183,8 @@ impl State {
         Ok(s)
     }
 
-    /// Every named custodian holds the named envelope of the set, each once.
+    /// Every named custodian holds the named envelope of the set, each once, listed in
+    /// ascending share index so that one act has one spelling.
     fn check_shares(
         &self,
         s: &ShareSet,
@@ -191,6 +192,7 @@ impl State {
         envs: &[Hash],
     ) -> Result<(), ReplayError> {
         let mut seen = HashSet::with_capacity(names.len());
+        let mut last: Option<usize> = None;
         if names.len() != envs.len() {
             return Err(ReplayError::ListMismatch {
                 custodians: names.len(),
@@ -210,6 +212,12 @@ impl State {
                     fingerprint: fp(env),
                 });
             }
+            // Sets have at most 255 shares: this scan is bounded.
+            let index = s.envelopes.iter().position(|e| e == env);
+            if index <= last {
+                return Err(ReplayError::ShareOrder { set: s.id });
+            }
+            last = index;
         }
         Ok(())
     }

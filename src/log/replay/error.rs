@@ -158,6 +158,12 @@ pub enum ReplayError {
         /// Hex fingerprint.
         fingerprint: String,
     },
+    /// Custodians are not listed in ascending share index.
+    #[error("custodians of set {set} must be listed in ascending share index (the order of the seal entry)")]
+    ShareOrder {
+        /// The set.
+        set: SetId,
+    },
     /// A set cannot be rotated to itself, or to a set that is not fresh.
     #[error(
         "set {old} cannot be rotated to {new}: the new set must be another, freshly sealed set"

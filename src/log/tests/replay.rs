@@ -224,6 +224,10 @@ fn open_rules_and_state() {
         refused(&b, open(1, &[("alice", 0), ("bob", 0)])),
         ReplayError::NotInSet { ref name, .. } if name == "bob"
     ));
+    assert_eq!(
+        refused(&b, open(1, &[("bob", 1), ("alice", 0)])),
+        ReplayError::ShareOrder { set: set(1) }
+    );
     let mut short = open(1, &[("alice", 0), ("bob", 1)]);
     if let Body::Open { envelopes, .. } = &mut short {
         envelopes.pop();

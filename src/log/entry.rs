@@ -14,6 +14,10 @@ pub type Hash = [u8; 32];
 /// format is never guessed at.
 pub const ENTRY_VERSION: u64 = 1;
 
+/// The latest claimed time accepted, 9999-12-31T23:59:59Z: RFC 3339 has four-digit
+/// years, and every transcript prints the time.
+pub const MAX_TIME: u64 = 253_402_300_799;
+
 /// The `prev` of genesis: there is no entry before it.
 pub const ZERO_HASH: Hash = [0; 32];
 
@@ -78,7 +82,7 @@ impl Entry {
         d.key(3)?;
         let prev = d.bytes_fixed::<32>("prev")?;
         d.key(4)?;
-        let time = d.uint()?;
+        let time = d.uint_in("time", 0, MAX_TIME)?;
         d.key(5)?;
         let code = d.uint()?;
         d.key(6)?;

@@ -104,6 +104,14 @@ pub enum StoreError {
         /// Whose signature.
         custodian: String,
     },
+    /// A staged entry has a field outside the format's limits (FORMAT.md).
+    #[error("entry {seq} cannot be written: {reason}")]
+    Unencodable {
+        /// The entry.
+        seq: u64,
+        /// Which limit.
+        reason: String,
+    },
     /// A staged entry is larger than a frame may be.
     #[error("entry {seq} is {len} bytes, more than the {max}-byte limit")]
     TooLarge {
@@ -204,13 +212,28 @@ pub fn replay_bytes(data: &[u8]) -> Result<State, StoreError> {
     Ok(state)
 }
 
+/// Whatever is written must read back as the same entry, or the custody could not be
+/// opened again: a field past the format's limits is refused before writing.
+fn round_trip(entry: &Entry, cbor: &[u8]) -> Result<(), StoreError> {
+    let reason = match Entry::from_bytes(cbor) {
+        Ok(back) if &back == entry => return Ok(()),
+        Ok(_) => "the entry does not read back as itself".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(StoreError::Unencodable {
+        seq: entry.seq,
+        reason,
+    })
+}
+
 impl Store {
     /// Creates `dir/ceremony.log` holding only `genesis`. Refuses an existing log.
     pub fn init(dir: &Path, genesis: &Entry) -> Result<Store, StoreError> {
         let lock = lock(dir)?;
         let path = dir.join(LOG_FILE);
-        let mut state = State::new();
-        state
+        // Validate before creating the file, so a refused genesis leaves no empty log.
+        round_trip(genesis, &genesis.to_bytes())?;
+        State::new()
             .apply(genesis)
             .map_err(|source| StoreError::Rejected {
                 seq: genesis.seq,
@@ -403,6 +426,7 @@ impl Transaction<'_> {
                 max: MAX_ENTRY_LEN,
             });
         }
+        round_trip(&entry, &cbor)?;
         match check_signatures(&self.state, &entry) {
             Err(bad) if !bad.unknown => {
                 return Err(StoreError::BadSignature {

@@ -67,6 +67,26 @@ fn init_append_reopen_and_verify() {
 }
 
 #[test]
+fn a_refused_genesis_creates_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = genesis();
+    if let Body::Genesis { org, .. } = &mut g.body {
+        *org = String::new();
+    }
+    assert!(matches!(
+        Store::init(dir.path(), &g),
+        Err(StoreError::Unencodable { seq: 0, .. })
+    ));
+    let mut g = genesis();
+    g.seq = 1;
+    assert!(matches!(
+        Store::init(dir.path(), &g),
+        Err(StoreError::Rejected { seq: 1, .. })
+    ));
+    assert!(!dir.path().join(LOG_FILE).exists());
+}
+
+#[test]
 fn opening_a_folder_without_a_custody() {
     let dir = tempfile::tempdir().unwrap();
     let err = Store::open(dir.path()).unwrap_err();
@@ -255,4 +275,36 @@ fn staged_checkpoints_must_verify() {
         Err(StoreError::BadSignature { seq: 4, .. })
     ));
     assert_eq!(tx.staged(), 0);
+}
+
+#[test]
+fn entries_outside_the_format_are_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = custody(dir.path());
+    let before = file(dir.path());
+    let mut tx = s.begin();
+    let long_label = seal_body(set(1), &"x".repeat(300), 2, &["alice", "bob"]);
+    assert!(matches!(
+        tx.append(T0 + 10, long_label),
+        Err(StoreError::Unencodable { seq: 4, .. })
+    ));
+    let far_future = seal_body(set(1), "root", 2, &["alice", "bob"]);
+    assert!(matches!(
+        tx.append(crate::log::entry::MAX_TIME + 1, far_future),
+        Err(StoreError::Unencodable { seq: 4, .. })
+    ));
+    let mut bad_name = record("eve\u{1b}", 7);
+    bad_name.serial = 7;
+    assert!(matches!(
+        tx.append(
+            T0 + 10,
+            Body::Enroll {
+                record: Box::new(bad_name)
+            }
+        ),
+        Err(StoreError::Unencodable { .. })
+    ));
+    assert_eq!(tx.staged(), 0);
+    drop(tx);
+    assert_eq!(file(dir.path()), before);
 }

@@ -142,6 +142,12 @@ fn generate() -> (Value, Value, Value, Value) {
         ("prev of 31 bytes", short_prev),
         ("time as a negative integer", set_at(&open, 41, 0x3a)),
         ("time as a float", set_at(&open, 41, 0xfa)),
+        ("time after 9999-12-31", {
+            let mut c = open[..41].to_vec();
+            c.extend_from_slice(&[0x1b, 0, 0, 0, 0x3b, 0, 0, 0, 0]);
+            c.extend_from_slice(&open[46..]);
+            c
+        }),
         ("tagged body", [&open[..49], &[0xc0], &open[49..]].concat()),
         (
             "training flag as an integer",

@@ -183,3 +183,12 @@ fn token_signer_signs_with_slot_9c() {
     assert!(r.ok, "{r}");
     assert_eq!(r.signatures, 2);
 }
+
+#[test]
+fn extreme_times_render() {
+    let mut e = Builder::new(CUSTODY).entries.remove(0);
+    e.time = 0;
+    assert_eq!(crate::log::show::line(&e).time, "1970-01-01T00:00:00Z");
+    e.time = crate::log::entry::MAX_TIME;
+    assert_eq!(crate::log::show::line(&e).time, "9999-12-31T23:59:59Z");
+}

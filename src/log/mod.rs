@@ -8,7 +8,7 @@
 //!
 //! The byte formats are specified in docs/FORMAT.md ("Ceremony log").
 //!
-//! - [`entry`] / [`body`] / [`record`]: entries and their canonical encodings;
+//! - [`entry`] / [`body`] / [`kinds`] / [`record`]: entries and their canonical encodings;
 //! - [`checkpoint`]: signature input, signers, making and checking checkpoints;
 //! - [`frame`]: the frame around each entry, and torn-tail detection;
 //! - [`store`]: the writer lock, transactions, whole appends;
@@ -25,6 +25,7 @@ pub mod body;
 pub mod checkpoint;
 pub mod entry;
 pub mod frame;
+pub mod kinds;
 pub mod record;
 pub mod replay;
 pub mod show;

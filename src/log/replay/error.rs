@@ -1,0 +1,220 @@
+//! The typed refusal of an entry that may not follow the log.
+
+use thiserror::Error;
+
+use crate::log::body::Kind;
+use crate::shamir::SetId;
+
+/// Why an entry may not follow the log so far. Each variant carries the facts.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The entry's seq is not the next one.
+    #[error("entry has seq {found}, expected {expected}")]
+    Sequence {
+        /// The next seq.
+        expected: u64,
+        /// The entry's seq.
+        found: u64,
+    },
+    /// The entry's `prev` is not the head.
+    #[error("entry {seq} does not link to the head")]
+    PrevMismatch {
+        /// The entry.
+        seq: u64,
+    },
+    /// The first entry is not a genesis.
+    #[error("the log must start with genesis, found {kind:?}")]
+    GenesisNotFirst {
+        /// The kind found.
+        kind: Kind,
+    },
+    /// A genesis after the first entry.
+    #[error("entry {seq} is a second genesis")]
+    SecondGenesis {
+        /// The entry.
+        seq: u64,
+    },
+    /// The claimed time runs backwards.
+    #[error("entry {seq} claims time {time}, before the previous entry's {previous}")]
+    TimeWentBackwards {
+        /// The entry.
+        seq: u64,
+        /// Its time.
+        time: u64,
+        /// The previous entry's time.
+        previous: u64,
+    },
+    /// The name is already enrolled.
+    #[error("a custodian named {name} is already enrolled")]
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// The YubiKey is already enrolled.
+    #[error("YubiKey serial {serial} is already enrolled for {name}")]
+    SerialTaken {
+        /// The serial.
+        serial: u32,
+        /// Who has it.
+        name: String,
+    },
+    /// The attested key policies would let a key be used without PIN and touch: sign
+    /// key PIN "always" and touch "always", seal key touch "always" are required.
+    #[error("{name}'s YubiKey keys do not require PIN and touch as glasskeep needs (sign key: PIN always, touch always; seal key: touch always): re-enroll with the right policies")]
+    WeakKeyPolicy {
+        /// The custodian.
+        name: String,
+    },
+    /// The sign key is not a P-256 point.
+    #[error("{name}'s sign key is not a valid P-256 public key")]
+    BadSignKey {
+        /// The custodian.
+        name: String,
+    },
+    /// A name is not an enrolled custodian.
+    #[error("{name} is not an enrolled custodian")]
+    UnknownCustodian {
+        /// The name.
+        name: String,
+    },
+    /// A threshold below two would let one person open alone.
+    #[error("threshold {threshold} is below 2: the two-person rule needs at least 2")]
+    ThresholdTooLow {
+        /// The threshold.
+        threshold: u8,
+    },
+    /// The set's counts disagree: t > n, or lists not n long.
+    #[error("set shape is inconsistent: threshold {threshold}, {shares} shares, {custodians} custodians, {envelopes} envelopes")]
+    SetShape {
+        /// Threshold.
+        threshold: u8,
+        /// Share count.
+        shares: u8,
+        /// Custodians listed.
+        custodians: usize,
+        /// Envelopes listed.
+        envelopes: usize,
+    },
+    /// The custodian and envelope lists of an entry differ in length.
+    #[error(
+        "{custodians} custodians but {envelopes} envelopes: each custodian presents one envelope"
+    )]
+    ListMismatch {
+        /// Custodians listed.
+        custodians: usize,
+        /// Envelopes listed.
+        envelopes: usize,
+    },
+    /// A custodian appears twice in one list.
+    #[error("{name} is listed twice")]
+    DuplicateCustodian {
+        /// The name.
+        name: String,
+    },
+    /// The set id is already sealed.
+    #[error("set {set} is already sealed")]
+    DuplicateSet {
+        /// The set.
+        set: SetId,
+    },
+    /// The envelope fingerprint is already recorded.
+    #[error("envelope {fingerprint} is already recorded")]
+    DuplicateEnvelope {
+        /// Hex fingerprint.
+        fingerprint: String,
+    },
+    /// The set is unknown.
+    #[error("set {set} is not sealed in this log")]
+    UnknownSet {
+        /// The set.
+        set: SetId,
+    },
+    /// The set was rotated away.
+    #[error("set {set} was superseded at entry {seq}")]
+    SetSuperseded {
+        /// The set.
+        set: SetId,
+        /// The rotate entry.
+        seq: u64,
+    },
+    /// Too few custodians for the set's threshold.
+    #[error("set {set} needs {needed} custodians, {got} named")]
+    BelowThreshold {
+        /// The set.
+        set: SetId,
+        /// Threshold.
+        needed: u8,
+        /// Named.
+        got: usize,
+    },
+    /// A custodian or envelope does not belong to the set, or they do not match.
+    #[error("{name} with envelope {fingerprint} is not a share of set {set}")]
+    NotInSet {
+        /// The set.
+        set: SetId,
+        /// The custodian.
+        name: String,
+        /// Hex fingerprint.
+        fingerprint: String,
+    },
+    /// Custodians are not listed in ascending share index.
+    #[error("custodians of set {set} must be listed in ascending share index (the order of the seal entry)")]
+    ShareOrder {
+        /// The set.
+        set: SetId,
+    },
+    /// A set cannot be rotated to itself, or to a set that is not fresh.
+    #[error(
+        "set {old} cannot be rotated to {new}: the new set must be another, freshly sealed set"
+    )]
+    BadRotation {
+        /// Old set.
+        old: SetId,
+        /// New set.
+        new: SetId,
+    },
+    /// The envelope is unknown.
+    #[error("envelope {fingerprint} is not recorded by any seal")]
+    UnknownEnvelope {
+        /// Hex fingerprint.
+        fingerprint: String,
+    },
+    /// The envelope was already destroyed.
+    #[error("envelope {fingerprint} was already destroyed at entry {seq}")]
+    AlreadyDestroyed {
+        /// Hex fingerprint.
+        fingerprint: String,
+        /// The earlier entry.
+        seq: u64,
+    },
+    /// No witness named.
+    #[error("an envelope destruction needs at least one witness")]
+    NoWitness,
+    /// The reviewed entry is not an opening.
+    #[error("entry {seq} is not an opening: only openings are reviewed")]
+    NotAnOpening {
+        /// The seq named.
+        seq: u64,
+    },
+    /// The opening already has a review.
+    #[error("opening {open_seq} was already reviewed at entry {review_seq}")]
+    AlreadyReviewed {
+        /// The opening.
+        open_seq: u64,
+        /// The earlier review.
+        review_seq: u64,
+    },
+    /// A checkpoint's head is not the hash of the previous entry.
+    #[error("checkpoint {seq} signs a head that is not the previous entry's hash")]
+    CheckpointHead {
+        /// The checkpoint.
+        seq: u64,
+    },
+    /// A checkpoint without signatures, or signers not strictly ascending.
+    #[error("checkpoint {seq} must list one or more distinct signers in ascending order")]
+    CheckpointSigners {
+        /// The checkpoint.
+        seq: u64,
+    },
+}

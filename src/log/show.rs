@@ -1,0 +1,202 @@
+//! `log show`: the transcript of a custody for the postmortem, as text, Markdown or
+//! JSON. The log holds no secret, so every field may be shown.
+
+use serde::Serialize;
+
+use crate::log::body::Body;
+use crate::log::entry::Entry;
+use crate::log::hex;
+
+/// Output format of the transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Plain text, one line per entry.
+    Text,
+    /// A Markdown table.
+    Markdown,
+    /// A JSON array.
+    Json,
+}
+
+/// One transcript line: who did what, when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// Seq.
+    pub seq: u64,
+    /// Claimed time, RFC 3339 UTC.
+    pub time: String,
+    /// Kind name.
+    pub kind: &'static str,
+    /// Custodians involved.
+    pub who: Vec<String>,
+    /// What happened.
+    pub what: String,
+}
+
+fn list(h: &[[u8; 32]]) -> String {
+    h.iter().map(short).collect::<Vec<_>>().join(", ")
+}
+
+fn short(h: &[u8; 32]) -> String {
+    hex(&h[..8])
+}
+
+/// The transcript line of one entry.
+pub fn line(entry: &Entry) -> Line {
+    let (who, what) = match &entry.body {
+        Body::Genesis {
+            org,
+            training,
+            custody_id,
+            tool_version,
+            binary_sha256,
+        } => (
+            vec![],
+            format!(
+                "custody {} of {org}{} created by glasskeep {tool_version} (binary {})",
+                hex(custody_id),
+                if *training { " (TRAINING)" } else { "" },
+                short(binary_sha256)
+            ),
+        ),
+        Body::Enroll { record } => (
+            vec![record.name.clone()],
+            format!(
+                "enrolled YubiKey {} (firmware {}), seal slot {}",
+                record.serial, record.firmware, record.seal_slot
+            ),
+        ),
+        Body::Seal {
+            set,
+            label,
+            secret_kind,
+            threshold,
+            shares,
+            custodians,
+            envelopes,
+            rotate_within,
+            ..
+        } => (
+            custodians.clone(),
+            format!(
+                "sealed \"{label}\" ({}) as set {set}, {threshold} of {shares}, rotate within {}s; envelopes {}",
+                secret_kind.name(),
+                rotate_within,
+                list(envelopes)
+            ),
+        ),
+        Body::Open {
+            set,
+            reason,
+            incident,
+            custodians,
+            envelopes,
+        } => (
+            custodians.clone(),
+            format!(
+                "OPENED set {set}: {reason}{}; envelopes {}",
+                if incident.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (incident {incident})")
+                },
+                list(envelopes)
+            ),
+        ),
+        Body::Drill {
+            set,
+            custodians,
+            envelopes,
+        } => (
+            custodians.clone(),
+            format!("drill on set {set}; envelopes {}", list(envelopes)),
+        ),
+        Body::ShareCheck {
+            set,
+            custodian,
+            envelope,
+        } => (
+            vec![custodian.clone()],
+            format!("share check on set {set}, envelope {}", short(envelope)),
+        ),
+        Body::Rotate { old, new } => (vec![], format!("set {old} superseded by set {new}")),
+        Body::EnvelopeDestroyed {
+            envelope,
+            witnesses,
+        } => (
+            witnesses.clone(),
+            format!("envelope {} destroyed", hex(envelope)),
+        ),
+        Body::Review {
+            open_seq,
+            verdict,
+            notes,
+        } => (
+            vec![],
+            format!("review of opening {open_seq}: {}: {notes}", verdict.name()),
+        ),
+        Body::Checkpoint { head, signatures } => (
+            signatures.iter().map(|s| s.custodian.clone()).collect(),
+            format!("checkpoint over head {}", hex(head)),
+        ),
+    };
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(entry.time);
+    Line {
+        seq: entry.seq,
+        time: humantime::format_rfc3339_seconds(t).to_string(),
+        kind: entry.body.kind().name(),
+        who,
+        what,
+    }
+}
+
+/// Control characters in free text must not rewrite the reader's terminal.
+fn no_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Markdown table cells cannot hold `|` or line breaks; free text is escaped.
+fn md_cell(s: &str) -> String {
+    no_controls(&s.replace('|', "\\|").replace(['\n', '\r'], " "))
+}
+
+/// Renders the transcript of `entries`.
+pub fn render<'a>(entries: impl IntoIterator<Item = &'a Entry>, format: Format) -> String {
+    let lines: Vec<Line> = entries.into_iter().map(line).collect();
+    match format {
+        Format::Json => {
+            // Serialising plain strings and integers cannot fail.
+            serde_json::to_string_pretty(&lines).expect("transcript lines serialise")
+        }
+        Format::Text => lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{:>6}  {}  {:<18}  {:<20}  {}\n",
+                    l.seq,
+                    l.time,
+                    l.kind,
+                    no_controls(&l.who.join(",")),
+                    no_controls(&l.what)
+                )
+            })
+            .collect(),
+        Format::Markdown => {
+            let mut s =
+                String::from("| seq | time | kind | who | what |\n|---:|---|---|---|---|\n");
+            for l in &lines {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    l.seq,
+                    l.time,
+                    l.kind,
+                    md_cell(&l.who.join(", ")),
+                    md_cell(&l.what)
+                ));
+            }
+            s
+        }
+    }
+}

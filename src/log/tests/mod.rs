@@ -1,0 +1,8 @@
+//! Tests of the ceremony log beyond single-module unit tests.
+
+mod malicious;
+mod mutation;
+mod replay;
+mod show;
+mod store;
+mod vectors;

@@ -1,0 +1,512 @@
+//! `log verify`: the auditor's check of a whole ceremony log, in the fixed order of
+//! FORMAT.md ("Verification order").
+//!
+//! Stage 1 reads every frame once (framing, torn tail, frame hash, decoding, sequence,
+//! hash link) and keeps the decoded entries; stage 2 replays them (legality, attestation
+//! chains, checkpoint signatures) while recording what policy needs; stage 3 checks the
+//! paper anchor; stage 4 the policy. The first failure of stages 1-3 ends verification
+//! and is reported with its entry's seq and class. Nothing is parsed twice and replay is
+//! linear, so a large log costs about one signature check per checkpoint signature.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::log::checkpoint::{check_signatures, AttestationCheck};
+use crate::log::entry::{Entry, Hash, ZERO_HASH};
+use crate::log::frame::{frames, FrameFault};
+use crate::log::replay::{ReplayError, SetStatus, State};
+use crate::log::{hash_eq, hex, Body};
+use crate::shamir::SetId;
+
+/// What kind of failure a verification found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureClass {
+    /// A frame has no magic, an impossible length, or bytes changed at rest.
+    Framing,
+    /// The file ends in an incomplete frame.
+    TornTail,
+    /// An entry does not link to the hash of the one before it.
+    HashLink,
+    /// An entry's seq is not the next one.
+    Sequence,
+    /// An entry was hashed under another domain label.
+    DomainLabel,
+    /// An entry is not the canonical encoding of a known version and kind.
+    Decode,
+    /// A checkpoint signature does not verify.
+    Signature,
+    /// A checkpoint is signed by someone not enrolled.
+    UnknownSigner,
+    /// An enrolled key's attestation chain is refused.
+    Attestation,
+    /// An entry breaks the custody's rules.
+    Replay,
+    /// A policy requirement is not met.
+    Policy(PolicyClass),
+    /// The paper anchor is not in the file: rolled back or rewritten.
+    Anchor,
+}
+
+/// Which policy requirement is not met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyClass {
+    /// An opening has no later checkpoint signed by `threshold` custodians of its set.
+    OpeningNotCosigned,
+    /// An opening has no review.
+    Unreviewed,
+    /// A set was rotated after its deadline.
+    RotatedLate,
+    /// An opened set is past its deadline and not rotated.
+    RotationOverdue,
+    /// An envelope of a superseded set is not recorded destroyed.
+    EnvelopeNotDestroyed,
+    /// Entries after the last checkpoint: nobody has signed them yet.
+    UncheckpointedTail,
+}
+
+/// One problem, located.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The entry at fault (`None` when the file has no decodable entry there).
+    pub seq: Option<u64>,
+    /// Byte offset of its frame, for framing faults.
+    pub offset: Option<u64>,
+    /// The class.
+    pub class: FailureClass,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// How to verify.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// The head hash kept on paper: it must be the file's head or one of its entries.
+    pub anchor: Option<Hash>,
+    /// "Now" (Unix seconds) for overdue rotations; `None` skips that check.
+    pub now: Option<u64>,
+    /// Report policy findings as warnings instead of failures.
+    pub lenient: bool,
+}
+
+/// The outcome, printed by the CLI as text (`Display`) or JSON (serde).
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    /// Whether the log passed.
+    pub ok: bool,
+    /// The first failure, if any.
+    pub failure: Option<Finding>,
+    /// Policy findings (warnings when lenient, otherwise failures too).
+    pub policy: Vec<Finding>,
+    /// Whether policy findings were treated as warnings.
+    pub lenient: bool,
+    /// The organisation.
+    pub org: Option<String>,
+    /// Whether this is a training custody.
+    pub training: Option<bool>,
+    /// Custody id, hex.
+    pub custody_id: Option<String>,
+    /// Entries read intact.
+    pub entries: u64,
+    /// Checkpoints verified.
+    pub checkpoints: u64,
+    /// Signatures verified.
+    pub signatures: u64,
+    /// Head hash, hex.
+    pub head: Option<String>,
+    /// The seq the anchor matched, if an anchor was given and found.
+    pub anchor_seq: Option<u64>,
+}
+
+fn fail(seq: Option<u64>, offset: Option<u64>, class: FailureClass, detail: String) -> Finding {
+    Finding {
+        seq,
+        offset,
+        class,
+        detail,
+    }
+}
+
+/// What stage 1 read: the intact prefix, and the failure that ended it.
+struct Read {
+    entries: Vec<Entry>,
+    hashes: Vec<Hash>,
+    failure: Option<Finding>,
+}
+
+/// Stage 1: every frame, decoded, in sequence, linked.
+fn read_entries(data: &[u8]) -> Read {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut hashes: Vec<Hash> = Vec::new();
+    for frame in frames(data) {
+        let next = entries.len() as u64;
+        let frame = match frame {
+            Ok(f) => f,
+            Err((offset, fault)) => {
+                let (class, detail) = match fault {
+                    FrameFault::Torn { need, have } => (
+                        FailureClass::TornTail,
+                        format!("the last frame is incomplete ({have} of {need} bytes): an append was interrupted; the log is intact up to byte {offset}"),
+                    ),
+                    FrameFault::Checksum { other_label: true } => (
+                        FailureClass::DomainLabel,
+                        "the frame hash was computed under another domain label".into(),
+                    ),
+                    FrameFault::Checksum { other_label: false } => (
+                        FailureClass::Framing,
+                        "the frame hash does not match its bytes: the entry was changed".into(),
+                    ),
+                    FrameFault::BadMagic => (FailureClass::Framing, "no frame magic".into()),
+                    FrameFault::TooLong { len } => {
+                        (FailureClass::Framing, format!("frame length {len} is impossible"))
+                    }
+                };
+                return Read {
+                    entries,
+                    hashes,
+                    failure: Some(fail(Some(next), Some(offset), class, detail)),
+                };
+            }
+        };
+        let entry = match Entry::from_bytes(frame.cbor) {
+            Ok(e) => e,
+            Err(e) => {
+                let f = fail(
+                    Some(next),
+                    Some(frame.offset),
+                    FailureClass::Decode,
+                    e.to_string(),
+                );
+                return Read {
+                    entries,
+                    hashes,
+                    failure: Some(f),
+                };
+            }
+        };
+        if entry.seq != next {
+            let detail = format!("entry at this position has seq {}", entry.seq);
+            let f = fail(
+                Some(next),
+                Some(frame.offset),
+                FailureClass::Sequence,
+                detail,
+            );
+            return Read {
+                entries,
+                hashes,
+                failure: Some(f),
+            };
+        }
+        let prev = hashes.last().unwrap_or(&ZERO_HASH);
+        let head_ok = match &entry.body {
+            Body::Checkpoint { head, .. } => hash_eq(head, prev),
+            _ => true,
+        };
+        if !hash_eq(&entry.prev, prev) || !head_ok {
+            let detail = "does not link to the hash of the previous entry".to_string();
+            let f = fail(
+                Some(next),
+                Some(frame.offset),
+                FailureClass::HashLink,
+                detail,
+            );
+            return Read {
+                entries,
+                hashes,
+                failure: Some(f),
+            };
+        }
+        hashes.push(frame.hash);
+        entries.push(entry);
+    }
+    Read {
+        entries,
+        hashes,
+        failure: None,
+    }
+}
+
+/// Reads every entry of a log image, checking framing, encoding, sequence and links
+/// (stage 1 of verification) but no signature: what `log show` needs.
+pub fn read_log_entries(data: &[u8]) -> Result<Vec<Entry>, Finding> {
+    let read = read_entries(data);
+    match read.failure {
+        Some(f) => Err(f),
+        None => Ok(read.entries),
+    }
+}
+
+/// Verifies a whole log image. `checker` verifies attestation chains.
+pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions) -> VerifyReport {
+    let mut report = VerifyReport {
+        ok: false,
+        failure: None,
+        policy: Vec::new(),
+        lenient: opts.lenient,
+        org: None,
+        training: None,
+        custody_id: None,
+        entries: 0,
+        checkpoints: 0,
+        signatures: 0,
+        head: None,
+        anchor_seq: None,
+    };
+    let Read {
+        entries,
+        hashes,
+        failure,
+    } = read_entries(data);
+    report.entries = entries.len() as u64;
+    report.head = hashes.last().map(|h| hex(h));
+    if failure.is_some() {
+        report.failure = failure;
+        return report;
+    }
+    if entries.is_empty() {
+        report.failure = Some(fail(
+            None,
+            Some(0),
+            FailureClass::Framing,
+            "the log is empty".into(),
+        ));
+        return report;
+    }
+
+    // Stage 2: replay, attestations, signatures; remember what policy needs.
+    let mut state = State::new();
+    let mut uncovered: Vec<(u64, SetId)> = Vec::new();
+    let mut not_cosigned: Vec<(u64, SetId)> = Vec::new();
+    for (entry, hash) in entries.iter().zip(&hashes) {
+        let seq = Some(entry.seq);
+        if let Err(e) = state.apply_hashed(entry, hash) {
+            let class = match (&e, &entry.body) {
+                (ReplayError::UnknownCustodian { .. }, Body::Checkpoint { .. }) => {
+                    FailureClass::UnknownSigner
+                }
+                _ => FailureClass::Replay,
+            };
+            report.failure = Some(fail(seq, None, class, e.to_string()));
+            return report;
+        }
+        match &entry.body {
+            Body::Genesis { .. } => {
+                // apply() of a genesis always sets the custody.
+                let c = state.custody().expect("genesis was just applied");
+                report.org = Some(c.org.clone());
+                report.training = Some(c.training);
+                report.custody_id = Some(hex(&c.custody_id));
+            }
+            Body::Enroll { record } => {
+                let training = state.custody().is_some_and(|c| c.training);
+                if let Err(why) = checker.check(record, training) {
+                    let detail = format!("{}'s attestation is refused: {why}", record.name);
+                    report.failure = Some(fail(seq, None, FailureClass::Attestation, detail));
+                    return report;
+                }
+            }
+            Body::Open { set, .. } => uncovered.push((entry.seq, *set)),
+            Body::Checkpoint { signatures, .. } => {
+                match check_signatures(&state, entry) {
+                    Ok(n) => report.signatures += n as u64,
+                    Err(bad) => {
+                        let detail = format!("{}'s signature does not verify", bad.custodian);
+                        report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
+                        return report;
+                    }
+                }
+                report.checkpoints += 1;
+                // Openings stay pending only until a checkpoint cosigns them: every
+                // ceremony ends with one, so the list is short. A long list with many
+                // checkpoints would need many checkpoints whose signatures verified
+                // just above, i.e. the custodians' own cards, not a file edit.
+                uncovered.retain(|(_, set)| {
+                    let Some(s) = state.set(set) else { return true };
+                    let present = signatures
+                        .iter()
+                        .filter(|sig| s.custodians.contains(&sig.custodian))
+                        .count();
+                    present < usize::from(s.threshold)
+                });
+            }
+            _ => {}
+        }
+    }
+    not_cosigned.append(&mut uncovered);
+
+    // Stage 3: the paper anchor.
+    if let Some(anchor) = &opts.anchor {
+        match hashes.iter().rposition(|h| hash_eq(h, anchor)) {
+            Some(i) => report.anchor_seq = Some(i as u64),
+            None => {
+                let last = entries.len() as u64 - 1;
+                let detail = format!("anchor {} is neither the head nor any entry of this file: the log was rolled back or rewritten", hex(anchor));
+                report.failure = Some(fail(Some(last), None, FailureClass::Anchor, detail));
+                return report;
+            }
+        }
+    }
+
+    // Stage 4: policy.
+    report.policy = policy(&state, &not_cosigned, entries.len() as u64, opts.now);
+    report.ok = opts.lenient || report.policy.is_empty();
+    if !report.ok {
+        report.failure = report.policy.first().cloned();
+    }
+    report
+}
+
+fn policy(
+    state: &State,
+    not_cosigned: &[(u64, SetId)],
+    len: u64,
+    now: Option<u64>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let p = |seq: u64, class: PolicyClass, detail: String| {
+        fail(Some(seq), None, FailureClass::Policy(class), detail)
+    };
+    for (seq, set) in not_cosigned {
+        let detail = format!("opening of set {set} is not covered by a later checkpoint signed by its threshold of custodians");
+        out.push(p(*seq, PolicyClass::OpeningNotCosigned, detail));
+    }
+    for o in state.openings() {
+        if o.review.is_none() {
+            out.push(p(
+                o.seq,
+                PolicyClass::Unreviewed,
+                "opening has no review".into(),
+            ));
+        }
+        match (o.rotated, now) {
+            (Some((rseq, rtime)), _) if rtime > o.deadline => {
+                let detail = format!(
+                    "rotated at entry {rseq}, {}s after the deadline",
+                    rtime - o.deadline
+                );
+                out.push(p(o.seq, PolicyClass::RotatedLate, detail));
+            }
+            (None, Some(now)) if now > o.deadline => {
+                let detail = format!("not rotated, {}s past the deadline", now - o.deadline);
+                out.push(p(o.seq, PolicyClass::RotationOverdue, detail));
+            }
+            _ => {}
+        }
+    }
+    for s in state.sets() {
+        if let SetStatus::Superseded { seq } = s.status {
+            for fp in &s.envelopes {
+                if state.envelope(fp).is_some_and(|e| e.destroyed.is_none()) {
+                    let detail = format!(
+                        "envelope {} of superseded set {} is not destroyed",
+                        hex(fp),
+                        s.id
+                    );
+                    out.push(p(seq, PolicyClass::EnvelopeNotDestroyed, detail));
+                }
+            }
+        }
+    }
+    let from = state.last_checkpoint().map_or(0, |c| c + 1);
+    if from < len {
+        let detail = format!(
+            "entries {from}..{} are not covered by any checkpoint",
+            len - 1
+        );
+        out.push(p(from, PolicyClass::UncheckpointedTail, detail));
+    }
+    out.sort_by_key(|f| f.seq);
+    out
+}
+
+impl PolicyClass {
+    /// The kebab-case name printed in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyClass::OpeningNotCosigned => "opening-not-cosigned",
+            PolicyClass::Unreviewed => "unreviewed",
+            PolicyClass::RotatedLate => "rotated-late",
+            PolicyClass::RotationOverdue => "rotation-overdue",
+            PolicyClass::EnvelopeNotDestroyed => "envelope-not-destroyed",
+            PolicyClass::UncheckpointedTail => "uncheckpointed-tail",
+        }
+    }
+}
+
+impl fmt::Display for FailureClass {
+    /// One kebab-case name per class, policy classes as `policy/NAME`; the JSON report
+    /// uses the same strings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            FailureClass::Framing => "framing",
+            FailureClass::TornTail => "torn-tail",
+            FailureClass::HashLink => "hash-link",
+            FailureClass::Sequence => "sequence",
+            FailureClass::DomainLabel => "domain-label",
+            FailureClass::Decode => "decode",
+            FailureClass::Signature => "signature",
+            FailureClass::UnknownSigner => "unknown-signer",
+            FailureClass::Attestation => "attestation",
+            FailureClass::Replay => "replay",
+            FailureClass::Anchor => "anchor",
+            FailureClass::Policy(p) => return write!(f, "policy/{}", p.name()),
+        };
+        f.write_str(name)
+    }
+}
+
+impl Serialize for FailureClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.training == Some(true) {
+            writeln!(f, "TRAINING custody (simulated YubiKeys only)")?;
+        }
+        if let Some(org) = &self.org {
+            writeln!(
+                f,
+                "custody of {org} ({})",
+                self.custody_id.as_deref().unwrap_or("?")
+            )?;
+        }
+        writeln!(
+            f,
+            "{} entries, {} checkpoints, {} signatures verified",
+            self.entries, self.checkpoints, self.signatures
+        )?;
+        if let Some(h) = &self.head {
+            writeln!(f, "head {h}")?;
+        }
+        if let Some(a) = self.anchor_seq {
+            writeln!(f, "anchor matches entry {a}")?;
+        }
+        for w in &self.policy {
+            let level = if self.lenient { "warning" } else { "error" };
+            writeln!(
+                f,
+                "{level}: entry {}: {}: {}",
+                w.seq.unwrap_or(0),
+                w.class,
+                w.detail
+            )?;
+        }
+        match (&self.failure, self.ok) {
+            (_, true) => writeln!(f, "OK"),
+            (Some(x), false) => {
+                let at = x
+                    .seq
+                    .map_or("the file".to_string(), |s| format!("entry {s}"));
+                let off = x.offset.map(|o| format!(" (byte {o})")).unwrap_or_default();
+                writeln!(f, "FAILED at {at}{off}: {}: {}", x.class, x.detail)
+            }
+            (None, false) => writeln!(f, "FAILED"),
+        }
+    }
+}

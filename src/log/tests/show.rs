@@ -118,6 +118,10 @@ impl Token for SigningCard {
     fn serial(&self) -> u32 {
         1001
     }
+    fn reader(&self) -> &str {
+        "software test card"
+    }
+
     fn version(&self) -> Version {
         Version {
             major: 5,

@@ -37,6 +37,66 @@ pub fn share(data: &[u8]) {
     }
 }
 
+/// One log entry: accepted bytes re-encode to themselves.
+pub fn log_entry(data: &[u8]) {
+    if let Ok(e) = crate::log::Entry::from_bytes(data) {
+        assert_eq!(e.to_bytes(), data);
+    }
+}
+
+struct AcceptAll;
+impl crate::log::AttestationCheck for AcceptAll {
+    fn check(&self, _: &crate::custodian::CustodianRecord, _: bool) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A whole `ceremony.log`: the auditor's verifier and the writer's replay never panic,
+/// and agree that a file the replay accepts has no framing fault.
+pub fn log_file(data: &[u8]) {
+    let report = crate::log::verify(data, &AcceptAll, &crate::log::VerifyOptions::default());
+    if crate::log::store::replay_bytes(data).is_ok() && !data.is_empty() {
+        if let Some(f) = &report.failure {
+            assert!(
+                !matches!(
+                    f.class,
+                    crate::log::FailureClass::Framing
+                        | crate::log::FailureClass::TornTail
+                        | crate::log::FailureClass::HashLink
+                        | crate::log::FailureClass::Sequence
+                ),
+                "replay accepted what verify calls {:?}",
+                f.class
+            );
+        }
+    }
+}
+
+/// Attestation certificates as a card returns them: the first byte splits the input
+/// into a slot certificate and a device certificate; both trust modes must refuse
+/// garbage without panicking.
+pub fn attestation(data: &[u8]) {
+    use crate::token::attestation::{verify_device_certificate, verify_key_attestation, KeyRole, Trust};
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let cut = usize::from(cut).min(rest.len()) * rest.len() / 256;
+    let (slot, device) = rest.split_at(cut);
+    for trust in [Trust::Production, Trust::Training] {
+        let _ = verify_device_certificate(device, trust);
+        let _ = verify_key_attestation(KeyRole::Seal, slot, device, trust);
+    }
+}
+
+/// The BER-TLV the card's answers are parsed with.
+pub fn card_tlv(data: &[u8]) {
+    if let Some((_, value, rest)) = crate::token::tlv::split(data) {
+        assert!(value.len() + rest.len() <= data.len());
+    }
+    let _ = crate::token::tlv::find(data, 0x53);
+    let _ = crate::token::tlv::certificate_from_object(data);
+}
+
 #[cfg(test)]
 pub(crate) mod smoke {
     //! Runs a fuzz entry point on seeds plus seeded random mutations of them.
@@ -102,5 +162,22 @@ mod tests {
         smoke::run(cbor, &[p.clone(), s.clone()], 5_000);
         smoke::run(payload, &[p], 5_000);
         smoke::run(share, &[s], 5_000);
+    }
+
+    #[test]
+    fn log_decoders_survive_mutated_inputs() {
+        let log = crate::log::testutil::scenario([7; 16]).bytes();
+        let first = crate::log::frame::frames(&log).next().unwrap().unwrap();
+        smoke::run(log_entry, &[first.cbor.to_vec()], 3_000);
+        smoke::run(log_file, &[log], 300);
+    }
+
+    #[test]
+    fn card_and_certificate_decoders_survive_mutated_inputs() {
+        let f9 = include_bytes!("../tests/piv-sim/data/training-root.der").to_vec();
+        let mut both = vec![0u8];
+        both.extend_from_slice(&f9);
+        smoke::run(attestation, &[both], 300);
+        smoke::run(card_tlv, &[vec![0x53, 0x04, 0x70, 0x02, 0x30, 0x00]], 5_000);
     }
 }

@@ -9,7 +9,7 @@ pub mod enroll;
 pub mod list;
 #[cfg(test)]
 pub(crate) mod sim_token;
-mod tlv;
+pub(crate) mod tlv;
 mod yubikey;
 
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};

@@ -6,7 +6,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,7 +48,7 @@ fn trace_hex(apdu: &[u8]) -> String {
     s
 }
 
-/// Serves one connection until vpcd closes it or `stop` is raised.
+/// Serves one connection until vpcd closes it.
 fn serve(stream: &mut TcpStream, card: &Mutex<SimCard>, trace: bool) -> io::Result<()> {
     loop {
         let frame = read_frame(stream)?;
@@ -74,10 +73,11 @@ fn serve(stream: &mut TcpStream, card: &Mutex<SimCard>, trace: bool) -> io::Resu
 }
 
 /// Connects to vpcd at `addr` and serves the card, reconnecting whenever the
-/// connection drops, until `stop` is raised.
-pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, stop: &AtomicBool, trace: bool) {
+/// connection drops (pcscd restarted), for as long as the process lives. The binary
+/// stops it by exiting from its signal thread while holding the card lock.
+pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, trace: bool) -> ! {
     let mut announced = false;
-    while !stop.load(Ordering::SeqCst) {
+    loop {
         match TcpStream::connect(addr) {
             Ok(mut stream) => {
                 let _ = stream.set_nodelay(true);

@@ -98,3 +98,19 @@ pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, trace: bool) -> ! {
         std::thread::sleep(RECONNECT_PAUSE);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::trace_hex;
+
+    #[test]
+    fn trace_hides_pin_and_puk_data() {
+        let verify = [
+            0x00, 0x20, 0x00, 0x80, 0x08, b'1', b'2', b'3', b'4', b'5', b'6', 0xFF, 0xFF,
+        ];
+        assert_eq!(trace_hex(&verify), "0020008008 <secret>");
+        let unblock = [[0x00, 0x2C, 0x00, 0x80, 0x10].as_slice(), &[0x31; 16]].concat();
+        assert!(!trace_hex(&unblock).contains("31"));
+        assert_eq!(trace_hex(&[0x00, 0xFD, 0x00, 0x00]), "00FD0000");
+    }
+}

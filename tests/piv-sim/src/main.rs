@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,7 +126,6 @@ fn main() -> ExitCode {
         state.display()
     );
     let card = Arc::new(Mutex::new(card));
-    let stop = Arc::new(AtomicBool::new(false));
     {
         let card = Arc::clone(&card);
         std::thread::spawn(move || {
@@ -140,6 +138,5 @@ fn main() -> ExitCode {
         });
     }
     let addr = format!("{}:{}", args.host, args.port);
-    vpcd::run(&addr, card, &stop, args.trace);
-    ExitCode::SUCCESS
+    vpcd::run(&addr, card, args.trace)
 }

@@ -6,7 +6,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,7 +48,7 @@ fn trace_hex(apdu: &[u8]) -> String {
     s
 }
 
-/// Serves one connection until vpcd closes it or `stop` is raised.
+/// Serves one connection until vpcd closes it.
 fn serve(stream: &mut TcpStream, card: &Mutex<SimCard>, trace: bool) -> io::Result<()> {
     loop {
         let frame = read_frame(stream)?;
@@ -74,10 +73,11 @@ fn serve(stream: &mut TcpStream, card: &Mutex<SimCard>, trace: bool) -> io::Resu
 }
 
 /// Connects to vpcd at `addr` and serves the card, reconnecting whenever the
-/// connection drops, until `stop` is raised.
-pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, stop: &AtomicBool, trace: bool) {
+/// connection drops (pcscd restarted), for as long as the process lives. The binary
+/// stops it by exiting from its signal thread while holding the card lock.
+pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, trace: bool) -> ! {
     let mut announced = false;
-    while !stop.load(Ordering::SeqCst) {
+    loop {
         match TcpStream::connect(addr) {
             Ok(mut stream) => {
                 let _ = stream.set_nodelay(true);
@@ -96,5 +96,21 @@ pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, stop: &AtomicBool, trace: bool
             }
         }
         std::thread::sleep(RECONNECT_PAUSE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_hex;
+
+    #[test]
+    fn trace_hides_pin_and_puk_data() {
+        let verify = [
+            0x00, 0x20, 0x00, 0x80, 0x08, b'1', b'2', b'3', b'4', b'5', b'6', 0xFF, 0xFF,
+        ];
+        assert_eq!(trace_hex(&verify), "0020008008 <secret>");
+        let unblock = [[0x00, 0x2C, 0x00, 0x80, 0x10].as_slice(), &[0x31; 16]].concat();
+        assert!(!trace_hex(&unblock).contains("31"));
+        assert_eq!(trace_hex(&[0x00, 0xFD, 0x00, 0x00]), "00FD0000");
     }
 }

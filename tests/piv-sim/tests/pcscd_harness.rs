@@ -109,3 +109,11 @@ fn missing_simulator_is_named() {
         .unwrap();
     assert!(matches!(err, LabError::SimulatorMissing(ref p) if p.ends_with("glasskeep-piv-sim")));
 }
+
+#[test]
+fn same_serial_twice_is_refused() {
+    let err = PcscLab::start_with(&[CardSpec::new(3071), CardSpec::new(3071)], options())
+        .err()
+        .unwrap();
+    assert!(matches!(err, LabError::BadSpec(ref m) if m.contains("3071")));
+}

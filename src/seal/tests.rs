@@ -407,3 +407,33 @@ fn stanza_target_does_not_need_a_card() {
     assert_eq!(tag, bob.tag());
     assert_ne!(tag, alice.tag());
 }
+
+/// A malicious writer: every single-byte change and every truncation of a sealed file is
+/// refused (never a panic, never a plaintext), and header damage is caught before the
+/// payload is read.
+#[test]
+fn every_byte_flip_and_truncation_is_refused() {
+    let mut token = card("alice", 1001);
+    let recipient = token.recipient();
+    let sealed = seal(b"short share record", &recipient).unwrap();
+    let identity = PivP256Identity::new(&mut token, Slot::RETIRED1, recipient).unwrap();
+    for i in 0..sealed.len() {
+        let mut bad = sealed.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            unseal(&bad, &identity).is_err(),
+            "flip at byte {i} accepted"
+        );
+        assert!(
+            unseal(&sealed[..i], &identity).is_err(),
+            "truncation to {i} bytes accepted"
+        );
+    }
+    let mut extended = sealed.clone();
+    extended.push(0);
+    assert!(matches!(
+        unseal(&extended, &identity),
+        Err(UnsealError::Payload)
+    ));
+    assert_eq!(*unseal(&sealed, &identity).unwrap(), b"short share record");
+}

@@ -7,6 +7,7 @@ APT_PACKAGES=(
   libpcsclite-dev pkg-config   # building the yubikey/pcsc crates
   pcscd vsmartcard-vpcd pcsc-tools   # the real PC/SC stack the simulated card sits behind
   yubico-piv-tool              # an independent PIV client that must read the simulated card
+  yubikey-manager              # ykman 4.0.9: a second independent PIV client; from apt like the rest, so no pip/PyPI step
   age                          # interop: Debian's age decrypts what glasskeep seals
   zbar-tools poppler-utils     # interop: zbarimg reads our QR codes, pdftoppm renders our PDFs
   python3-cryptography         # the recovery script in docs/RECOVERY.md

@@ -5,6 +5,15 @@
 //! only — the simulated card's in-process front.
 
 pub mod attestation;
+pub mod enroll;
+pub mod list;
+#[cfg(test)]
+pub(crate) mod sim_token;
+mod tlv;
+mod yubikey;
+
+pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
+pub use self::yubikey::{list_cards, list_readers, open, open_custodian};
 
 use std::fmt;
 
@@ -48,6 +57,27 @@ impl Slot {
     pub fn id(self) -> u8 {
         self.0
     }
+
+    /// Every slot that can hold a private key: 9a, 9c, 9d, 9e, then 82..=95.
+    pub fn key_slots() -> impl Iterator<Item = Slot> {
+        [0x9a, 0x9c, 0x9d, 0x9e]
+            .into_iter()
+            .chain(0x82..=0x95)
+            .map(Slot)
+    }
+
+    /// The PIV data object holding this slot's certificate (SP 800-73-4 part 1,
+    /// table 3; Yubico's retired slots 5fc10d..5fc120, attestation 5fff01).
+    pub(crate) fn object_id(self) -> u32 {
+        match self.0 {
+            0x9a => 0x5f_c105,
+            0x9c => 0x5f_c10a,
+            0x9d => 0x5f_c10b,
+            0x9e => 0x5f_c101,
+            0xf9 => 0x5f_ff01,
+            r => 0x5f_c10d + u32::from(r - 0x82),
+        }
+    }
 }
 
 impl fmt::Debug for Slot {
@@ -69,6 +99,9 @@ pub enum Algorithm {
     P256,
     /// NIST P-384.
     P384,
+    /// A key type glasskeep does not use (RSA, Ed25519, X25519), by its PIV algorithm
+    /// id; reported by `token list`, never generated.
+    Other(u8),
 }
 
 /// When the card asks for the PIN before using a key.
@@ -180,10 +213,15 @@ pub enum TokenError {
         /// Attempts left.
         retries_left: u8,
     },
+    /// A key needs the PIN and it was not verified (for PIN policy "always": not
+    /// verified immediately before this operation).
+    #[error("the PIN must be entered before using this key: enter it and try again")]
+    PinNotVerified,
     /// The PIN is blocked.
     #[error("the PIN is blocked: unblock it with the PUK (`ykman piv access unblock-pin`), then try again")]
     PinBlocked,
-    /// The operation needed a touch and none came in time.
+    /// The operation needed a touch and none came in time (the card answers 6982,
+    /// "security status not satisfied", once its touch timer of about 15 s runs out).
     #[error("the YubiKey was not touched in time: try again and touch it when it blinks")]
     TouchTimeout,
     /// The slot already holds a key and overwriting was not requested.
@@ -223,6 +261,14 @@ pub enum TokenError {
         /// Why it is unusable.
         reason: String,
     },
+    /// The card or driver failed in a way no other variant describes.
+    #[error("the YubiKey could not {operation}: {reason}")]
+    Failed {
+        /// What was being done.
+        operation: &'static str,
+        /// What the driver said.
+        reason: String,
+    },
     /// PC/SC failed in some other way.
     #[error("smart-card error: {0}")]
     Pcsc(String),
@@ -235,9 +281,50 @@ fn fmt_serials(s: &[u32]) -> String {
     s.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// Whether `slot` holds a key. GET METADATA says so directly (firmware 5.3+); before
+/// that, a stored certificate is the only hint, so an occupied slot without certificate
+/// goes unnoticed there (glasskeep always stores one after generating).
+pub(crate) fn slot_occupied(token: &mut dyn Token, slot: Slot) -> Result<bool, TokenError> {
+    match token.metadata(slot) {
+        Ok(m) => Ok(m.is_some()),
+        Err(TokenError::Unsupported { .. }) => Ok(token.read_certificate(slot)?.is_some()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Cards answer 6982 ("security status not satisfied") both for a missing PIN and for
+/// a touch that did not come in time (about 15 s on a YubiKey; the simulator answers
+/// the same), and the `yubikey` crate reports both as one error. Tell them apart from
+/// the slot's policy and whether the PIN was verified as that policy needs:
+/// `pin_session` (verified in this session, enough for "once") and `pin_fresh` (no
+/// PIN-always operation since, needed for "always").
+pub(crate) fn security_status(
+    policy: Option<(PinPolicy, TouchPolicy)>,
+    pin_session: bool,
+    pin_fresh: bool,
+) -> TokenError {
+    let pin_ok = |pin| match pin {
+        PinPolicy::Never => true,
+        PinPolicy::Once => pin_session,
+        PinPolicy::Always => pin_fresh,
+    };
+    match policy {
+        Some((pin, _)) if !pin_ok(pin) => TokenError::PinNotVerified,
+        Some((_, TouchPolicy::Never)) => TokenError::Card {
+            operation: "use the key",
+            sw: 0x6982,
+        },
+        Some(_) => TokenError::TouchTimeout,
+        None if !pin_session => TokenError::PinNotVerified,
+        None => TokenError::TouchTimeout,
+    }
+}
+
 /// One opened card. Methods that use a key with touch policy "always" block until the
 /// card is touched: callers print "touch your YubiKey now" before calling them.
 pub trait Token {
+    /// The reader the card sits in.
+    fn reader(&self) -> &str;
     /// The card's serial number.
     fn serial(&self) -> u32;
     /// The card's firmware version.
@@ -270,4 +357,73 @@ pub trait Token {
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError>;
     /// GET METADATA for `slot`; `None` if the slot is empty.
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_status_tells_pin_from_touch() {
+        use PinPolicy::*;
+        use TouchPolicy::Always as Touch;
+        let cases = [
+            (Some((Once, Touch)), false, false, "pin"),
+            (Some((Once, Touch)), true, false, "touch"),
+            (Some((Always, Touch)), true, false, "pin"),
+            (Some((Always, Touch)), true, true, "touch"),
+            (Some((Never, Touch)), false, false, "touch"),
+            (Some((Never, TouchPolicy::Never)), false, false, "card"),
+            (None, false, false, "pin"),
+            (None, true, false, "touch"),
+        ];
+        for (policy, session, fresh, want) in cases {
+            let got = match security_status(policy, session, fresh) {
+                TokenError::PinNotVerified => "pin",
+                TokenError::TouchTimeout => "touch",
+                TokenError::Card { sw: 0x6982, .. } => "card",
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(got, want, "{policy:?} session={session} fresh={fresh}");
+        }
+    }
+
+    #[test]
+    fn messages_say_what_to_do_next() {
+        let msg = |e: TokenError| e.to_string();
+        assert!(msg(TokenError::PcscUnavailable).contains("sudo pcscd"));
+        assert_eq!(
+            msg(TokenError::SeveralCards { serials: vec![1001, 1002] }),
+            "2 YubiKeys are present (serials 1001, 1002): remove all but one, or name one with --serial"
+        );
+        assert_eq!(
+            msg(TokenError::WrongCard {
+                expected: 1001,
+                who: Some("alice".into()),
+                found: vec![1002]
+            }),
+            "wrong YubiKey: expected serial 1001 (alice), found 1002"
+        );
+        assert_eq!(
+            msg(TokenError::WrongPin { retries_left: 2 }),
+            "wrong PIN: 2 attempt(s) left before the PIN is blocked"
+        );
+        assert!(msg(TokenError::PinBlocked).contains("PUK"));
+        assert!(msg(TokenError::TouchTimeout).contains("touch"));
+        assert!(msg(TokenError::SlotOccupied {
+            slot: Slot::RETIRED1
+        })
+        .contains("slot 82"));
+    }
+
+    #[test]
+    fn slot_objects_follow_the_piv_table() {
+        assert_eq!(Slot::SIGNATURE.object_id(), 0x5f_c10a);
+        assert_eq!(Slot::RETIRED1.object_id(), 0x5f_c10d);
+        assert_eq!(Slot::retired(0x95).unwrap().object_id(), 0x5f_c120);
+        assert_eq!(Slot::ATTESTATION.object_id(), 0x5f_ff01);
+        assert_eq!(Slot::key_slots().count(), 24);
+        assert_eq!(Slot::new(0x81), None);
+        assert_eq!(Slot::retired(0x9c), None);
+    }
 }

@@ -26,6 +26,9 @@ fn refused() -> TokenError {
 }
 
 impl Token for SoftCard {
+    fn reader(&self) -> &str {
+        "software test card"
+    }
     fn serial(&self) -> u32 {
         4242
     }

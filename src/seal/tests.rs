@@ -53,6 +53,9 @@ fn unsupported() -> TokenError {
 }
 
 impl Token for SoftToken {
+    fn reader(&self) -> &str {
+        "software test card"
+    }
     fn serial(&self) -> u32 {
         self.serial
     }

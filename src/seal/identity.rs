@@ -146,6 +146,16 @@ pub enum IdentityError {
         /// Why it was refused.
         source: RecipientError,
     },
+    /// The card present is not the custodian's.
+    #[error("wrong YubiKey: this is {who}'s seal key, on the YubiKey with serial {expected}, but the card present has serial {found}: insert {who}'s YubiKey")]
+    WrongCard {
+        /// The custodian's card.
+        expected: u32,
+        /// The custodian's name.
+        who: String,
+        /// The card present.
+        found: u32,
+    },
     /// The card failed.
     #[error(transparent)]
     Card(#[from] TokenError),

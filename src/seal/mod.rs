@@ -10,6 +10,7 @@
 //! header MAC, payload authentication. The first failure is reported.
 
 mod agefile;
+mod custodian;
 mod identity;
 mod recipient;
 mod stanza;
@@ -26,6 +27,7 @@ use age_core::format::{FileKey, Stanza};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
+pub use custodian::custodian_for;
 pub use identity::{
     IdentityError, IdentityStub, PivP256Identity, StubError, UnwrapError, STUB_HRP,
 };

@@ -440,3 +440,79 @@ fn every_byte_flip_and_truncation_is_refused() {
     ));
     assert_eq!(*unseal(&sealed, &identity).unwrap(), b"short share record");
 }
+
+fn record(name: &str, serial: u32, key: &SecretKey) -> crate::custodian::CustodianRecord {
+    crate::custodian::CustodianRecord {
+        name: name.into(),
+        serial,
+        firmware: Version {
+            major: 5,
+            minor: 7,
+            patch: 1,
+        },
+        seal_slot: Slot::RETIRED1,
+        seal_public_key: PivP256Recipient::from_point(key.public_key()).to_compressed(),
+        seal_pin_policy: PinPolicy::Once,
+        seal_touch_policy: TouchPolicy::Always,
+        sign_public_key: PivP256Recipient::from_point(test_key("sign").public_key())
+            .to_compressed(),
+        sign_pin_policy: PinPolicy::Always,
+        sign_touch_policy: TouchPolicy::Always,
+        device_attestation: vec![],
+        seal_attestation: vec![],
+        sign_attestation: vec![],
+    }
+}
+
+#[test]
+fn custodian_for_names_whose_card_a_share_needs() {
+    let custodians = [
+        record("alice", 1001, &test_key("alice")),
+        record("bob", 2002, &test_key("bob")),
+    ];
+    let for_bob = seal(
+        b"x",
+        &PivP256Recipient::for_custodian(&custodians[1]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        custodian_for(&for_bob, &custodians)
+            .unwrap()
+            .map(|c| c.name.as_str()),
+        Some("bob")
+    );
+    let stranger = seal(b"x", &card("carol", 3003).recipient()).unwrap();
+    assert!(custodian_for(&stranger, &custodians).unwrap().is_none());
+    assert!(matches!(
+        custodian_for(b"not age", &custodians),
+        Err(TargetError::NotAgeFile { .. })
+    ));
+    let stub = IdentityStub::for_custodian(&custodians[1]).unwrap();
+    assert_eq!((stub.serial, stub.slot), (2002, Slot::RETIRED1));
+    assert_eq!(
+        stub.tag,
+        PivP256Recipient::for_custodian(&custodians[1])
+            .unwrap()
+            .tag()
+    );
+}
+
+#[test]
+fn identity_for_custodian_refuses_another_card() {
+    let alice = record("alice", 1001, &test_key("alice"));
+    let mut bobs_card = card("bob", 2002);
+    match PivP256Identity::for_custodian(&mut bobs_card, &alice) {
+        Err(
+            e @ IdentityError::WrongCard {
+                expected: 1001,
+                found: 2002,
+                ..
+            },
+        ) => assert!(e.to_string().contains("insert alice's YubiKey")),
+        other => panic!("expected WrongCard, got {other:?}"),
+    }
+    let mut alices_card = card("alice", 1001);
+    let identity = PivP256Identity::for_custodian(&mut alices_card, &alice).unwrap();
+    let sealed = seal(b"for alice", identity.recipient()).unwrap();
+    assert_eq!(*unseal(&sealed, &identity).unwrap(), b"for alice");
+}

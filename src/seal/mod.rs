@@ -240,9 +240,11 @@ pub fn unseal(
     let mut reader = match result {
         Ok(reader) => reader,
         Err(age::DecryptError::InvalidMac) => return Err(UnsealError::HeaderMac),
+        // The gate records every refusal it makes and age fails after a file key only
+        // on the MAC, so this arm is defensive.
         Err(_) => {
             return Err(UnsealError::NotAgeFile {
-                reason: "the header has no recipient stanza",
+                reason: "its age header is malformed",
             })
         }
     };

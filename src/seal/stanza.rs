@@ -78,17 +78,31 @@ pub enum StanzaError {
 }
 
 /// A decoded piv-p256 stanza. Nothing in it is secret: the body is the wrapped file key.
+/// Only [`PivP256Stanza::parse`] and the sealing code build one, so its ephemeral key is
+/// always a valid point.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PivP256Stanza {
-    /// Tag of the recipient it was sealed to.
-    pub tag: RecipientTag,
-    /// The ephemeral public key, SEC1 compressed.
-    pub ephemeral: [u8; COMPRESSED_LEN],
-    /// The wrapped file key: ChaCha20-Poly1305 ciphertext and tag.
-    pub body: [u8; BODY_LEN],
+    pub(crate) tag: RecipientTag,
+    pub(crate) ephemeral: [u8; COMPRESSED_LEN],
+    pub(crate) body: [u8; BODY_LEN],
 }
 
 impl PivP256Stanza {
+    /// Tag of the recipient it was sealed to.
+    pub fn tag(&self) -> RecipientTag {
+        self.tag
+    }
+
+    /// The ephemeral public key, SEC1 compressed.
+    pub fn ephemeral(&self) -> &[u8; COMPRESSED_LEN] {
+        &self.ephemeral
+    }
+
+    /// The wrapped file key: ChaCha20-Poly1305 ciphertext and tag.
+    pub fn body(&self) -> &[u8; BODY_LEN] {
+        &self.body
+    }
+
     /// Decodes a stanza, refusing every encoding but the one age-plugin-yubikey writes.
     pub fn parse(stanza: &Stanza) -> Result<Self, StanzaError> {
         if stanza.tag != STANZA_TYPE {
@@ -150,8 +164,8 @@ impl PivP256Stanza {
     }
 
     pub(crate) fn ephemeral_point(&self) -> PublicKey {
-        // `parse` and the wrapping code only ever store a point that decoded, so decoding
-        // it again cannot fail.
+        // The fields are private and `parse` and the wrapping code only ever store a point
+        // that decoded, so decoding it again cannot fail.
         PublicKey::from_sec1_bytes(&self.ephemeral).expect("checked when the stanza was built")
     }
 }

@@ -20,3 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Interop tests: age-plugin-yubikey is the reference decoder for sealed shares (and what
+# custodians recover with if glasskeep is lost). Pinned to the version the tests cover.
+AGE_PLUGIN_YUBIKEY_VERSION=0.5.1
+if ! age-plugin-yubikey --version 2>/dev/null | grep -qx "age-plugin-yubikey $AGE_PLUGIN_YUBIKEY_VERSION"; then
+  cargo install age-plugin-yubikey --version "$AGE_PLUGIN_YUBIKEY_VERSION" --locked
+fi

@@ -1,0 +1,166 @@
+//! Interop without a card: Debian's `age` CLI with `age-plugin-yubikey` 0.5.1 encrypts to
+//! a glasskeep recipient, and glasskeep unseals the file (ECDH by a software key standing
+//! in for the card). Needs `age` and `age-plugin-yubikey` (scripts/install-deps.sh); no
+//! pcscd, but it lives with the other seal interop tests.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use glasskeep::seal::{self, PivP256Identity, PivP256Recipient, UnsealError};
+use glasskeep::secret::Pin;
+use glasskeep::token::{
+    Algorithm, PinPolicy, Slot, SlotMetadata, Token, TokenError, TouchPolicy, Version,
+};
+use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::SecretKey;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// ECDH with a software key; the only operation unseal needs.
+struct SoftCard(SecretKey);
+
+fn refused() -> TokenError {
+    TokenError::Unsupported {
+        what: "this operation (software test card)".into(),
+    }
+}
+
+impl Token for SoftCard {
+    fn reader(&self) -> &str {
+        "software test card"
+    }
+    fn serial(&self) -> u32 {
+        4242
+    }
+    fn version(&self) -> Version {
+        Version {
+            major: 5,
+            minor: 7,
+            patch: 0,
+        }
+    }
+    fn verify_pin(&mut self, _: &Pin) -> Result<(), TokenError> {
+        Err(refused())
+    }
+    fn pin_retries(&mut self) -> Result<u8, TokenError> {
+        Err(refused())
+    }
+    fn generate(
+        &mut self,
+        _: Slot,
+        _: Algorithm,
+        _: PinPolicy,
+        _: TouchPolicy,
+        _: bool,
+    ) -> Result<Vec<u8>, TokenError> {
+        Err(refused())
+    }
+    fn ecdh(&mut self, _: Slot, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
+        // The card takes the uncompressed point: refuse anything else, like a YubiKey.
+        assert_eq!(peer.len(), 65, "ECDH peer must be uncompressed");
+        let point = p256::PublicKey::from_sec1_bytes(peer).unwrap();
+        Ok(Zeroizing::new(
+            self.0.diffie_hellman(&point).raw_secret_bytes().to_vec(),
+        ))
+    }
+    fn sign(&mut self, _: Slot, _: &[u8]) -> Result<Vec<u8>, TokenError> {
+        Err(refused())
+    }
+    fn attest(&mut self, _: Slot) -> Result<Vec<u8>, TokenError> {
+        Err(refused())
+    }
+    fn read_certificate(&mut self, _: Slot) -> Result<Option<Vec<u8>>, TokenError> {
+        Err(refused())
+    }
+    fn write_certificate(&mut self, _: Slot, _: &[u8]) -> Result<(), TokenError> {
+        Err(refused())
+    }
+    fn metadata(&mut self, _: Slot) -> Result<Option<SlotMetadata>, TokenError> {
+        Err(refused())
+    }
+}
+
+fn key(label: &str) -> SecretKey {
+    SecretKey::from_slice(&Sha256::digest(label.as_bytes())).unwrap()
+}
+
+fn recipient_of(key: &SecretKey) -> PivP256Recipient {
+    PivP256Recipient::from_sec1(key.public_key().to_sec1_point(true).as_bytes()).unwrap()
+}
+
+/// `age -r <recipient>` (binary output), through the installed plugin.
+fn age_encrypt(recipient: &PivP256Recipient, plaintext: &[u8]) -> Vec<u8> {
+    let plugin = Command::new("age-plugin-yubikey").arg("--version").output();
+    let version = plugin.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    assert_eq!(
+        version.as_deref().ok(),
+        Some("age-plugin-yubikey 0.5.1"),
+        "age-plugin-yubikey 0.5.1 must be on PATH: run scripts/install-deps.sh"
+    );
+    let mut child = Command::new("age")
+        .arg("-r")
+        .arg(recipient.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Debian's age must be installed: run scripts/install-deps.sh");
+    child.stdin.take().unwrap().write_all(plaintext).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "age -r failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn glasskeep_unseals_what_age_cli_and_plugin_encrypted() {
+    let secret = key("interop custodian");
+    let recipient = recipient_of(&secret);
+    let plaintext = b"share record written by age -r age1yubikey1...\n";
+    let file = age_encrypt(&recipient, plaintext);
+
+    // The plugin writes the same single piv-p256 stanza glasskeep writes.
+    assert!(file.starts_with(b"age-encryption.org/v1\n-> piv-p256 "));
+    assert_eq!(seal::stanza_target(&file).unwrap(), recipient.tag());
+
+    let mut card = SoftCard(secret);
+    let identity = PivP256Identity::new(&mut card, Slot::RETIRED1, recipient).unwrap();
+    assert_eq!(*seal::unseal(&file, &identity).unwrap(), plaintext);
+}
+
+#[test]
+fn age_cli_file_for_another_key_is_refused_before_the_card() {
+    let alice = recipient_of(&key("alice"));
+    let file = age_encrypt(&alice, b"for alice");
+    let bob = key("bob");
+    let bob_recipient = recipient_of(&bob);
+    let mut card = SoftCard(bob);
+    let identity = PivP256Identity::new(&mut card, Slot::RETIRED1, bob_recipient).unwrap();
+    match seal::unseal(&file, &identity) {
+        Err(UnsealError::WrongRecipient { file_tag, .. }) => assert_eq!(file_tag, alice.tag()),
+        other => panic!("expected WrongRecipient, got {other:?}"),
+    }
+}
+
+#[test]
+fn age_cli_multi_recipient_file_is_refused() {
+    // age -r A -r B writes two stanzas; a glasskeep share never has more than one.
+    let a = recipient_of(&key("a"));
+    let b = recipient_of(&key("b"));
+    let out = Command::new("age")
+        .args(["-r", &a.to_string(), "-r", &b.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let secret = key("a");
+    let mut card = SoftCard(secret);
+    let identity = PivP256Identity::new(&mut card, Slot::RETIRED1, a).unwrap();
+    assert!(matches!(
+        seal::unseal(&out.stdout, &identity),
+        Err(UnsealError::StanzaCount { found: 2 })
+    ));
+}

@@ -4,6 +4,7 @@
 //! pcscd, but it lives with the other seal interop tests.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use glasskeep::seal::{self, PivP256Identity, PivP256Recipient, UnsealError};
@@ -88,16 +89,49 @@ fn recipient_of(key: &SecretKey) -> PivP256Recipient {
     PivP256Recipient::from_sec1(key.public_key().to_sec1_point(true).as_bytes()).unwrap()
 }
 
-/// `age -r <recipient>` (binary output), through the installed plugin.
-fn age_encrypt(recipient: &PivP256Recipient, plaintext: &[u8]) -> Vec<u8> {
-    let plugin = Command::new("age-plugin-yubikey").arg("--version").output();
-    let version = plugin.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+/// The folder holding age-plugin-yubikey: on PATH, else ~/.cargo/bin (where
+/// scripts/install-deps.sh puts it).
+fn plugin_dir() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|d| d.join("age-plugin-yubikey").is_file());
+    let in_cargo = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cargo/bin"))
+        .filter(|d| d.join("age-plugin-yubikey").is_file());
+    on_path
+        .or(in_cargo)
+        .expect("age-plugin-yubikey 0.5.1 is needed: run scripts/install-deps.sh")
+}
+
+/// `age` with the plugin's folder first on PATH, so it finds the plugin.
+fn age() -> Command {
+    let dir = plugin_dir();
+    let version = Command::new(dir.join("age-plugin-yubikey"))
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     assert_eq!(
         version.as_deref().ok(),
         Some("age-plugin-yubikey 0.5.1"),
-        "age-plugin-yubikey 0.5.1 must be on PATH: run scripts/install-deps.sh"
+        "age-plugin-yubikey 0.5.1 is needed: run scripts/install-deps.sh"
     );
-    let mut child = Command::new("age")
+    let mut cmd = Command::new("age");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    cmd
+}
+
+/// `age -r <recipient>` (binary output), through the installed plugin.
+fn age_encrypt(recipient: &PivP256Recipient, plaintext: &[u8]) -> Vec<u8> {
+    let mut child = age()
         .arg("-r")
         .arg(recipient.to_string())
         .stdin(Stdio::piped())
@@ -150,7 +184,7 @@ fn age_cli_multi_recipient_file_is_refused() {
     // age -r A -r B writes two stanzas; a glasskeep share never has more than one.
     let a = recipient_of(&key("a"));
     let b = recipient_of(&key("b"));
-    let out = Command::new("age")
+    let out = age()
         .args(["-r", &a.to_string(), "-r", &b.to_string()])
         .stdin(Stdio::null())
         .output()

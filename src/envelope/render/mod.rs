@@ -1,0 +1,1 @@
+//! Renderings (in progress).

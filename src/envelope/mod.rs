@@ -5,6 +5,7 @@
 //! glasskeep is described in docs/RECOVERY.md.
 
 pub mod base45;
+mod detect;
 pub mod format;
 pub mod qr;
 pub mod render;

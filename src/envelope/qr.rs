@@ -167,6 +167,26 @@ pub fn envelope_to_parts(envelope: &Envelope) -> Result<Vec<String>, QrError> {
     encode_parts(&envelope.encode()?)
 }
 
+/// The QR symbol of one payload: its width in modules and its modules row by row
+/// (`true` = dark). The payload goes in as a single alphanumeric-mode segment at
+/// version 20, level M; `None` if it does not fit (never for [`encode_parts`] output).
+pub fn symbol(payload: &str) -> Option<(usize, Vec<bool>)> {
+    use qrcode::{bits::Bits, EcLevel, Version};
+    // One alphanumeric segment: the encoder's own segment optimiser may switch to
+    // numeric mode for digit runs, and each switch costs header bits the capacity
+    // calculation above does not budget for.
+    let mut bits = Bits::new(Version::Normal(QR_VERSION));
+    bits.push_alphanumeric_data(payload.as_bytes()).ok()?;
+    bits.push_terminator(EcLevel::M).ok()?;
+    let code = qrcode::QrCode::with_bits(bits, EcLevel::M).ok()?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some((code.width(), dark))
+}
+
 /// One parsed QR payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -333,17 +353,23 @@ mod tests {
 
     #[test]
     fn a_full_part_fits_the_chosen_symbol() {
-        let data = vec![0xffu8; BYTES_PER_PART * 2];
+        let data: Vec<u8> = (0..BYTES_PER_PART * 3)
+            .map(|i| (i * 151 + 3) as u8)
+            .collect();
         let parts = encode_parts(&data).unwrap();
-        assert_eq!(parts.len(), 2);
-        assert!(parts[0].len() <= MAX_CHARS_PER_CODE);
-        let code = qrcode::QrCode::with_version(
-            parts[0].as_bytes(),
-            qrcode::Version::Normal(QR_VERSION),
-            qrcode::EcLevel::M,
-        );
-        assert!(code.is_ok());
-        assert!(parts[0].bytes().all(|b| base45::ALPHABET.contains(&b)));
+        assert_eq!(parts.len(), 3);
+        for p in &parts {
+            assert_eq!(
+                p.len(),
+                MAX_CHARS_PER_CODE - (MAX_CHARS_PER_CODE - HEADER_LEN) % 3
+            );
+            assert!(p.bytes().all(|b| base45::ALPHABET.contains(&b)));
+            let (width, dark) = symbol(p).unwrap();
+            assert_eq!(width, 97);
+            assert_eq!(dark.len(), 97 * 97);
+        }
+        let too_long = "A".repeat(MAX_CHARS_PER_CODE + 1);
+        assert!(symbol(&too_long).is_none());
     }
 
     #[test]

@@ -269,19 +269,37 @@ fn parse_end(compact: &str) -> Result<End, TextError> {
     Ok(End { count, fingerprint })
 }
 
-/// Decodes the text fallback back to encoded envelope bytes. Whitespace, line breaks,
-/// case and the look-alikes O (for 0) and I, L (for 1) are tolerated; lines that are
-/// neither numbered (`123:`) nor the END line are ignored, so a whole page of text
-/// can be pasted. Every bad line is reported by number.
-pub fn decode_bytes(text: &str) -> Result<Vec<u8>, TextError> {
-    let mut lines: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut end: Option<End> = None;
+type Lines = Vec<(usize, Vec<u8>)>;
+
+fn look_alike_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect()
+}
+
+fn symbols(line: usize, body: &str) -> Result<Vec<u8>, TextError> {
+    body.chars()
+        .map(|c| symbol(c).ok_or(TextError::InvalidCharacter { line, character: c }))
+        .collect()
+}
+
+fn compact(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Reads numbered lines as typed, one per physical line.
+fn physical_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
+    let mut lines = Vec::new();
+    let mut end = None;
     for raw in text.lines() {
-        let compact: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let compact = compact(raw);
         if compact.starts_with("END") {
             end = Some(parse_end(&compact)?);
             continue;
@@ -290,26 +308,74 @@ pub fn decode_bytes(text: &str) -> Result<Vec<u8>, TextError> {
         let Some((number, body)) = compact.split_once(':') else {
             continue;
         };
-        let number: String = number
-            .chars()
-            .map(|c| match c {
-                'O' => '0',
-                'I' | 'L' => '1',
-                c => c,
-            })
-            .collect();
+        let number = look_alike_digits(number);
         if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         let Ok(line) = number.parse::<usize>() else {
             continue;
         };
-        let syms = body
-            .chars()
-            .map(|c| symbol(c).ok_or(TextError::InvalidCharacter { line, character: c }))
-            .collect::<Result<Vec<u8>, _>>()?;
-        lines.push((line, syms));
+        lines.push((line, symbols(line, body)?));
     }
+    Ok((lines, end))
+}
+
+/// Reads the block as one stream, for text whose line breaks moved (a line wrapped
+/// by an editor, or typed without breaks): from the first numbered line to END,
+/// every colon ends a line number as wide as the first one.
+fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
+    let start = text
+        .lines()
+        .position(|l| {
+            let c = compact(l);
+            c.split_once(':').is_some_and(|(n, _)| {
+                let n = look_alike_digits(n);
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .ok_or(TextError::NoLines)?;
+    let block: String = text.lines().skip(start).map(compact).collect();
+    let (block, end) = match block.find("END") {
+        Some(i) => (block[..i].to_owned(), Some(parse_end(&block[i..])?)),
+        None => (block, None),
+    };
+    let pieces: Vec<&str> = block.split(':').collect();
+    let width = pieces[0].len();
+    let mut lines = Vec::new();
+    let mut number = look_alike_digits(pieces[0]);
+    for (i, piece) in pieces.iter().enumerate().skip(1) {
+        let line: usize = number.parse().map_err(|_| TextError::NoLines)?;
+        if i + 1 == pieces.len() {
+            lines.push((line, symbols(line, piece)?));
+        } else {
+            let cut = piece.len().checked_sub(width).ok_or(TextError::NoLines)?;
+            let (body, next) = piece.split_at(cut);
+            lines.push((line, symbols(line, body)?));
+            number = look_alike_digits(next);
+        }
+    }
+    Ok((lines, end))
+}
+
+/// Decodes the text fallback back to encoded envelope bytes. Whitespace, line breaks,
+/// case and the look-alikes O (for 0) and I, L (for 1) are tolerated; lines that are
+/// neither numbered (`123:`) nor the END line are ignored, so a whole page of text
+/// can be pasted. Every bad line is reported by number. If the lines as typed do not
+/// decode, the block is read once more as a stream (see `stream_lines`) and that
+/// reading is used if it decodes; otherwise the first reading's error is reported,
+/// since it names lines as the custodian sees them.
+pub fn decode_bytes(text: &str) -> Result<Vec<u8>, TextError> {
+    let first = physical_lines(text).and_then(|(l, e)| check_lines(l, e));
+    match first {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => match stream_lines(text).and_then(|(l, e)| check_lines(l, e)) {
+            Ok(bytes) => Ok(bytes),
+            Err(_) => Err(e),
+        },
+    }
+}
+
+fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError> {
     if lines.is_empty() {
         return Err(TextError::NoLines);
     }

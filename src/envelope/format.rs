@@ -24,20 +24,21 @@ pub const MAX_SEALED_SHARE_LEN: usize = 4096;
 /// Largest payload ciphertext record: a 64 KiB secret plus nonce, tag and header.
 pub const MAX_PAYLOAD_LEN: usize = 64 * 1024 + 1024;
 
-// Map keys, ascending, as written. docs/FORMAT.md names each one.
-const KEY_VERSION: u64 = 1;
-const KEY_SET_ID: u64 = 2;
-const KEY_LABEL: u64 = 3;
-const KEY_ORGANISATION: u64 = 4;
-const KEY_CUSTODIAN: u64 = 5;
-const KEY_SERIAL: u64 = 6;
-const KEY_INDEX: u64 = 7;
-const KEY_THRESHOLD: u64 = 8;
-const KEY_COUNT: u64 = 9;
-const KEY_CREATED: u64 = 10;
-const KEY_TRAINING: u64 = 11;
-const KEY_SEALED_SHARE: u64 = 12;
-const KEY_PAYLOAD: u64 = 13;
+// Map keys, ascending from 0 as in every glasskeep record (key 0 is the version).
+// docs/FORMAT.md names each one.
+const KEY_VERSION: u64 = 0;
+const KEY_SET_ID: u64 = 1;
+const KEY_LABEL: u64 = 2;
+const KEY_ORGANISATION: u64 = 3;
+const KEY_CUSTODIAN: u64 = 4;
+const KEY_SERIAL: u64 = 5;
+const KEY_INDEX: u64 = 6;
+const KEY_THRESHOLD: u64 = 7;
+const KEY_COUNT: u64 = 8;
+const KEY_CREATED: u64 = 9;
+const KEY_TRAINING: u64 = 10;
+const KEY_SEALED_SHARE: u64 = 11;
+const KEY_PAYLOAD: u64 = 12;
 const KEY_COUNT_TOTAL: u64 = 13;
 
 const FIELD_NAMES: [&str; KEY_COUNT_TOTAL as usize] = [
@@ -57,8 +58,9 @@ const FIELD_NAMES: [&str; KEY_COUNT_TOTAL as usize] = [
 ];
 
 fn field_name(key: u64) -> &'static str {
-    key.checked_sub(1)
-        .and_then(|i| FIELD_NAMES.get(i as usize))
+    usize::try_from(key)
+        .ok()
+        .and_then(|i| FIELD_NAMES.get(i))
         .copied()
         .unwrap_or("unknown")
 }
@@ -322,7 +324,7 @@ impl Envelope {
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         self.validate()?;
         let mut e = Encoder::new();
-        e.map(KEY_COUNT_TOTAL as usize);
+        e.map(FIELD_NAMES.len());
         e.key(KEY_VERSION).uint(FORMAT_VERSION);
         e.key(KEY_SET_ID).bytes(&self.set_id.0);
         e.key(KEY_LABEL).text(&self.label);
@@ -379,7 +381,7 @@ impl Envelope {
         let mut r = Reader {
             d,
             pairs_left: pairs,
-            last_key: 0,
+            last_key: None,
         };
 
         r.next_key(KEY_VERSION)?;
@@ -467,7 +469,7 @@ fn check_counts(index: u64, threshold: u64, count: u64) -> Result<(), EnvelopeEr
 struct Reader<'a> {
     d: Decoder<'a>,
     pairs_left: u64,
-    last_key: u64,
+    last_key: Option<u64>,
 }
 
 impl<'a> Reader<'a> {
@@ -483,10 +485,10 @@ impl<'a> Reader<'a> {
             .d
             .uint()
             .map_err(|e| EnvelopeError::from_cbor(e, "map key"))?;
-        if key <= self.last_key {
+        if self.last_key.is_some_and(|last| key <= last) {
             return Err(EnvelopeError::KeyOrder { key, offset });
         }
-        if key > KEY_COUNT_TOTAL {
+        if key >= KEY_COUNT_TOTAL {
             return Err(EnvelopeError::UnknownKey { key });
         }
         if key != expected {
@@ -495,7 +497,7 @@ impl<'a> Reader<'a> {
                 field: field_name(expected),
             });
         }
-        self.last_key = key;
+        self.last_key = Some(key);
         self.pairs_left -= 1;
         Ok(())
     }
@@ -507,7 +509,7 @@ impl<'a> Reader<'a> {
                 .d
                 .uint()
                 .map_err(|e| EnvelopeError::from_cbor(e, "map key"))?;
-            if key <= self.last_key {
+            if self.last_key.is_some_and(|last| key <= last) {
                 return Err(EnvelopeError::KeyOrder { key, offset });
             }
             return Err(EnvelopeError::UnknownKey { key });

@@ -1,0 +1,403 @@
+//! QR payloads: an envelope as one or more QR alphanumeric-mode strings.
+//!
+//! Each part is `GK1:iii/kkk:FFFFFFFFFFFFFFFF:` followed by Base45 (RFC 9285) of one
+//! slice of the encoded envelope, where `iii` is the part number (1-based), `kkk` the
+//! number of parts, both three decimal digits, and the sixteen hex digits are the
+//! envelope's short fingerprint. Every character is in QR alphanumeric mode, so any
+//! reader returns the text unchanged. The fingerprint in every header lets parts be
+//! read in any order and refuses parts of another envelope; after reassembly the
+//! envelope's own SHA-256 must match it, so a wrong slice cannot slip through.
+//!
+//! Symbol size: version 20 (97x97 modules), error correction M (~15% of the symbol
+//! may be lost), at most [`MAX_CHARS_PER_CODE`] characters. Printed at 0.6 mm per
+//! module that is a 58 mm square plus quiet zone: large enough for phone cameras and
+//! flatbed scans at 150 dpi, small enough for nine per page.
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use super::base45::{self, Base45Error};
+use super::format::{Envelope, EnvelopeError, Fingerprint};
+
+/// The QR version every glasskeep code uses (97x97 modules).
+pub const QR_VERSION: i16 = 20;
+/// Alphanumeric characters a version-20, level-M symbol holds.
+pub const MAX_CHARS_PER_CODE: usize = 970;
+/// Header length: `GK1:iii/kkk:` plus 16 hex digits and a colon.
+pub const HEADER_LEN: usize = 29;
+/// Envelope bytes per part: whole Base45 triplets that fit after the header.
+pub const BYTES_PER_PART: usize = (MAX_CHARS_PER_CODE - HEADER_LEN) / 3 * 2;
+/// Most parts one envelope may be split into (three decimal digits).
+pub const MAX_PARTS: usize = 999;
+
+const MAGIC: &str = "GK";
+const VERSION_CHAR: char = '1';
+
+/// Why QR payloads do not reassemble into an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum QrError {
+    /// No QR payload was given or found.
+    #[error("no glasskeep QR code found — scan the envelope's QR codes or type the text fallback")]
+    NoParts,
+    /// A payload does not start with `GK`: not a glasskeep code.
+    #[error("QR code {position} is not a glasskeep envelope code (it starts {start:?}) — scan only the envelope's codes")]
+    NotGlasskeep {
+        /// Which payload (1-based, in the order given).
+        position: usize,
+        /// Its first characters.
+        start: String,
+    },
+    /// A glasskeep code of a format version this build does not read.
+    #[error("QR code {position} uses envelope QR format {version:?}; this build reads 1 — use the glasskeep release that made it")]
+    UnsupportedVersion {
+        /// Which payload (1-based).
+        position: usize,
+        /// The version character found.
+        version: char,
+    },
+    /// The header is malformed.
+    #[error("QR code {position} has a malformed header — rescan it")]
+    BadHeader {
+        /// Which payload (1-based).
+        position: usize,
+    },
+    /// Part number is 0 or larger than the part count, or the count is 0.
+    #[error("QR code says part {part} of {of}, which is impossible — rescan it")]
+    PartNumberOutOfRange {
+        /// Part number found.
+        part: usize,
+        /// Part count found.
+        of: usize,
+    },
+    /// Parts disagree about how many parts the envelope has.
+    #[error(
+        "part {part} says the envelope has {of} parts, another part says {expected} — rescan both"
+    )]
+    PartCountMismatch {
+        /// The part that disagrees.
+        part: usize,
+        /// The count it claims.
+        of: usize,
+        /// The count the other parts claim.
+        expected: usize,
+    },
+    /// The same part was given twice with different content.
+    #[error("part {part} was scanned twice with different contents — rescan it")]
+    DuplicatePart {
+        /// The part number.
+        part: usize,
+    },
+    /// A part's fingerprint prefix differs from the envelope being reassembled.
+    #[error("part {part} belongs to envelope {fingerprint}, not {expected} — keep each envelope's codes apart")]
+    ForeignPart {
+        /// The foreign part's number.
+        part: usize,
+        /// Its envelope's fingerprint prefix (16 hex digits).
+        fingerprint: String,
+        /// The prefix of the envelope being reassembled.
+        expected: String,
+    },
+    /// Equal numbers of parts from several envelopes: no majority to reassemble.
+    #[error("codes of {} different envelopes were mixed ({}) — scan one envelope at a time", fingerprints.len(), fingerprints.join(", "))]
+    MixedEnvelopes {
+        /// The fingerprint prefixes found.
+        fingerprints: Vec<String>,
+    },
+    /// Parts are missing.
+    #[error("missing part(s) {} of {of} — scan those QR codes", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
+    MissingParts {
+        /// The missing part numbers.
+        missing: Vec<usize>,
+        /// The part count.
+        of: usize,
+    },
+    /// A part's Base45 text is invalid.
+    #[error("part {part}: {source}")]
+    Base45 {
+        /// The part number.
+        part: usize,
+        /// What is wrong with its Base45.
+        #[source]
+        source: Base45Error,
+    },
+    /// The reassembled bytes do not hash to the fingerprint the parts carry.
+    #[error("reassembled envelope has fingerprint {found}, the codes say {expected} — a code was misread or altered; rescan all of them")]
+    FingerprintMismatch {
+        /// The prefix the parts carry.
+        expected: String,
+        /// The prefix of the reassembled bytes.
+        found: String,
+    },
+    /// The reassembled bytes are not a valid envelope.
+    #[error("the QR codes reassemble, but {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// The envelope is too large for [`MAX_PARTS`] codes.
+    #[error("envelope of {len} bytes needs more than {MAX_PARTS} QR codes")]
+    TooLarge {
+        /// Encoded envelope length.
+        len: usize,
+    },
+}
+
+/// Splits an encoded envelope into QR payload strings, in part order.
+pub fn encode_parts(encoded: &[u8]) -> Result<Vec<String>, QrError> {
+    let fp = Fingerprint::of_bytes(encoded).prefix_upper();
+    let chunks: Vec<&[u8]> = encoded.chunks(BYTES_PER_PART).collect();
+    let k = chunks.len();
+    if k == 0 || k > MAX_PARTS {
+        return Err(QrError::TooLarge { len: encoded.len() });
+    }
+    Ok(chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "{MAGIC}{VERSION_CHAR}:{:03}/{k:03}:{fp}:{}",
+                i + 1,
+                base45::encode(c)
+            )
+        })
+        .collect())
+}
+
+/// The QR payloads of an envelope.
+pub fn envelope_to_parts(envelope: &Envelope) -> Result<Vec<String>, QrError> {
+    encode_parts(&envelope.encode()?)
+}
+
+/// The QR symbol of one payload: its width in modules and its modules row by row
+/// (`true` = dark). The payload goes in as a single alphanumeric-mode segment at
+/// version 20, level M; `None` if it does not fit (never for [`encode_parts`] output).
+pub fn symbol(payload: &str) -> Option<(usize, Vec<bool>)> {
+    use qrcode::{bits::Bits, EcLevel, Version};
+    // One alphanumeric segment: the encoder's own segment optimiser may switch to
+    // numeric mode for digit runs, and each switch costs header bits the capacity
+    // calculation above does not budget for.
+    let mut bits = Bits::new(Version::Normal(QR_VERSION));
+    bits.push_alphanumeric_data(payload.as_bytes()).ok()?;
+    bits.push_terminator(EcLevel::M).ok()?;
+    let code = qrcode::QrCode::with_bits(bits, EcLevel::M).ok()?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some((code.width(), dark))
+}
+
+/// One parsed QR payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Part number, 1-based.
+    pub number: usize,
+    /// Number of parts.
+    pub of: usize,
+    /// Envelope fingerprint prefix, 16 uppercase hex digits.
+    pub fingerprint: String,
+    /// This part's slice of the encoded envelope.
+    pub data: Vec<u8>,
+}
+
+fn parse_number(s: &str) -> Option<usize> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses one payload string; `position` (1-based) names it in errors.
+pub fn parse_part(payload: &str, position: usize) -> Result<Part, QrError> {
+    // Readers may append a newline; nothing else is trimmed.
+    let payload = payload.trim_end_matches(['\r', '\n']);
+    if !payload.starts_with(MAGIC) {
+        return Err(QrError::NotGlasskeep {
+            position,
+            start: payload.chars().take(8).collect(),
+        });
+    }
+    let version = payload[MAGIC.len()..].chars().next();
+    match version {
+        Some(VERSION_CHAR) => {}
+        Some(v) => {
+            return Err(QrError::UnsupportedVersion {
+                position,
+                version: v,
+            })
+        }
+        None => return Err(QrError::BadHeader { position }),
+    }
+    let bad = || QrError::BadHeader { position };
+    let header = payload.get(..HEADER_LEN).ok_or_else(bad)?;
+    let b = header.as_bytes();
+    if b[3] != b':' || b[7] != b'/' || b[11] != b':' || b[28] != b':' {
+        return Err(bad());
+    }
+    let number = parse_number(&header[4..7]).ok_or_else(bad)?;
+    let of = parse_number(&header[8..11]).ok_or_else(bad)?;
+    let fingerprint = &header[12..28];
+    if !fingerprint
+        .bytes()
+        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
+    {
+        return Err(bad());
+    }
+    if number == 0 || of == 0 || number > of {
+        return Err(QrError::PartNumberOutOfRange { part: number, of });
+    }
+    let data = base45::decode(&payload[HEADER_LEN..]).map_err(|source| QrError::Base45 {
+        part: number,
+        source,
+    })?;
+    Ok(Part {
+        number,
+        of,
+        fingerprint: fingerprint.to_owned(),
+        data,
+    })
+}
+
+/// Reassembles payload strings (any order) into the encoded envelope bytes, checked
+/// against the fingerprint the parts carry. Missing, duplicated and foreign parts are
+/// reported by number.
+pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
+    if payloads.is_empty() {
+        return Err(QrError::NoParts);
+    }
+    let parts = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| parse_part(p.as_ref(), i + 1))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // The envelope with the most parts is the one being read; every other part is
+    // foreign. A tie has no majority and is reported as a mix.
+    let mut by_fp: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &parts {
+        *by_fp.entry(&p.fingerprint).or_default() += 1;
+    }
+    let most = by_fp.values().copied().max().unwrap_or(0);
+    let leaders: Vec<&str> = by_fp
+        .iter()
+        .filter(|(_, &n)| n == most)
+        .map(|(f, _)| *f)
+        .collect();
+    if leaders.len() > 1 {
+        return Err(QrError::MixedEnvelopes {
+            fingerprints: by_fp.keys().map(|f| f.to_string()).collect(),
+        });
+    }
+    let expected_fp = leaders[0].to_owned();
+    if let Some(p) = parts.iter().find(|p| p.fingerprint != expected_fp) {
+        return Err(QrError::ForeignPart {
+            part: p.number,
+            fingerprint: p.fingerprint.clone(),
+            expected: expected_fp,
+        });
+    }
+
+    // Counts: the first part sets the expectation, like the first page of a stack.
+    let of = parts[0].of;
+    let mut slots: Vec<Option<&Part>> = vec![None; of];
+    for p in &parts {
+        if p.of != of {
+            return Err(QrError::PartCountMismatch {
+                part: p.number,
+                of: p.of,
+                expected: of,
+            });
+        }
+        let slot = &mut slots[p.number - 1];
+        if let Some(prev) = slot {
+            if prev.data != p.data {
+                return Err(QrError::DuplicatePart { part: p.number });
+            }
+            // The same symbol read twice (a detector seeing one code twice) is harmless.
+        }
+        *slot = Some(p);
+    }
+    let missing: Vec<usize> = slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| i + 1)
+        .collect();
+    if !missing.is_empty() {
+        return Err(QrError::MissingParts { missing, of });
+    }
+    let bytes: Vec<u8> = slots
+        .iter()
+        .flatten()
+        .flat_map(|p| p.data.iter().copied())
+        .collect();
+    let found = Fingerprint::of_bytes(&bytes).prefix_upper();
+    if found != expected_fp {
+        return Err(QrError::FingerprintMismatch {
+            expected: expected_fp,
+            found,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reassembles and decodes an envelope from its QR payloads (any order).
+pub fn decode_parts<S: AsRef<str>>(payloads: &[S]) -> Result<Envelope, QrError> {
+    Ok(Envelope::decode(&assemble(payloads)?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_part_fits_the_chosen_symbol() {
+        let data: Vec<u8> = (0..BYTES_PER_PART * 3)
+            .map(|i| (i * 151 + 3) as u8)
+            .collect();
+        let parts = encode_parts(&data).unwrap();
+        assert_eq!(parts.len(), 3);
+        for p in &parts {
+            assert_eq!(
+                p.len(),
+                MAX_CHARS_PER_CODE - (MAX_CHARS_PER_CODE - HEADER_LEN) % 3
+            );
+            assert!(p.bytes().all(|b| base45::ALPHABET.contains(&b)));
+            let (width, dark) = symbol(p).unwrap();
+            assert_eq!(width, 97);
+            assert_eq!(dark.len(), 97 * 97);
+        }
+        let too_long = "A".repeat(MAX_CHARS_PER_CODE + 1);
+        assert!(symbol(&too_long).is_none());
+    }
+
+    #[test]
+    fn parts_reassemble_in_any_order_and_duplicates_are_harmless() {
+        let data: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+        let mut parts = encode_parts(&data).unwrap();
+        assert_eq!(parts.len(), 5);
+        parts.reverse();
+        parts.push(parts[1].clone());
+        assert_eq!(assemble(&parts).unwrap(), data);
+    }
+
+    #[test]
+    fn missing_and_foreign_parts_are_named() {
+        let a: Vec<u8> = vec![1; 2000];
+        let b: Vec<u8> = vec![2; 2000];
+        let pa = encode_parts(&a).unwrap();
+        let pb = encode_parts(&b).unwrap();
+        assert_eq!(
+            assemble(&[&pa[0], &pa[3]]),
+            Err(QrError::MissingParts {
+                missing: vec![2, 3],
+                of: 4
+            })
+        );
+        let err = assemble(&[&pa[0], &pa[1], &pa[2], &pb[3]]).unwrap_err();
+        assert!(matches!(err, QrError::ForeignPart { part: 4, .. }), "{err}");
+        let err = assemble(&[&pa[0], &pb[1]]).unwrap_err();
+        assert!(matches!(err, QrError::MixedEnvelopes { .. }), "{err}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Paper renderings of an envelope: PDF, PNG, SVG and plain text.
+//!
+//! PDF, PNG and SVG are drawn from one page model built by [`layout`], so the three
+//! show the same thing in the same place; only the drawing differs. Text uses the PDF
+//! base-14 fonts (Helvetica, Courier), the SVG generic families, and for PNG a 5x7
+//! bitmap font drawn for this project ([`font`]): no font files are embedded or
+//! fetched. QR modules are drawn as filled squares by each backend.
+
+mod font;
+mod layout;
+mod pdf;
+mod png;
+mod svg;
+mod txt;
+
+use thiserror::Error;
+
+use super::format::{Envelope, EnvelopeError};
+use super::qr::QrError;
+
+/// Output format of [`render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// A PDF document, one or more pages.
+    Pdf,
+    /// A PNG image at [`PNG_DPI`]; pages are stacked top to bottom.
+    Png,
+    /// An SVG image (units: points); pages are stacked top to bottom.
+    Svg,
+    /// Plain UTF-8 text: the facts, the instructions and the typed-text fallback.
+    Txt,
+}
+
+/// Paper size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Paper {
+    /// ISO A4, 210 x 297 mm.
+    A4,
+    /// US Letter, 8.5 x 11 in.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height in PostScript points (1/72 in).
+    pub fn size_pt(self) -> (f32, f32) {
+        match self {
+            Paper::A4 => (595.28, 841.89),
+            Paper::Letter => (612.0, 792.0),
+        }
+    }
+}
+
+/// Resolution of PNG output: enough for every QR module to span 3.5 pixels, which
+/// both zbar and our own decoder read reliably.
+pub const PNG_DPI: f32 = 150.0;
+
+/// Why an envelope could not be rendered.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The envelope violates the format's ranges and cannot be encoded.
+    #[error("cannot render: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// The envelope does not fit the QR part limit.
+    #[error("cannot render: {0}")]
+    Qr(#[from] QrError),
+    /// The PNG encoder failed (out of memory for a very large envelope).
+    #[error("PNG encoding failed: {reason} — try --format pdf")]
+    Png {
+        /// The encoder's message.
+        reason: String,
+    },
+}
+
+/// Renders an envelope to `format` on `paper`. The same envelope always renders to
+/// the same bytes.
+pub fn render(envelope: &Envelope, format: Format, paper: Paper) -> Result<Vec<u8>, RenderError> {
+    let sheet = layout::Sheet::new(envelope)?;
+    match format {
+        Format::Txt => Ok(txt::render(&sheet).into_bytes()),
+        Format::Pdf => Ok(pdf::render(&layout::pages(&sheet, paper), paper)),
+        Format::Svg => Ok(svg::render(&layout::pages(&sheet, paper), paper).into_bytes()),
+        Format::Png => png::render(&layout::pages(&sheet, paper), paper),
+    }
+}
+
+/// A typeface of the page model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Face {
+    Sans,
+    SansBold,
+    Mono,
+    MonoBold,
+}
+
+/// One thing drawn on a page. Coordinates are points from the page's top-left
+/// corner; `y` of text is its baseline.
+#[derive(Debug, Clone)]
+pub(crate) enum Item {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        face: Face,
+        white: bool,
+        text: String,
+    },
+    /// A filled black rectangle.
+    Fill { x: f32, y: f32, w: f32, h: f32 },
+    /// A horizontal rule, for writing on.
+    Rule { x: f32, y: f32, w: f32 },
+    /// A QR symbol without its quiet zone (the layout leaves that blank).
+    Qr {
+        x: f32,
+        y: f32,
+        module: f32,
+        width: usize,
+        dark: Vec<bool>,
+    },
+}
+
+/// A page: what to draw on it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Page {
+    pub items: Vec<Item>,
+}
+
+/// Advance of one character, as a fraction of the font size, for layout. Courier and
+/// the bitmap font are 0.6; Helvetica is narrower, so 0.6 never overflows.
+pub(crate) const ADVANCE: f32 = 0.6;

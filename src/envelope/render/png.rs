@@ -1,0 +1,148 @@
+//! PNG output: the page model rasterised in greyscale at [`PNG_DPI`]. Several pages
+//! are laid out as a grid (left to right, then down) with grey gutters: a single tall
+//! strip would pass the 16k-pixel side limit common image tools (ImageMagick, hence
+//! zbarimg) enforce after a dozen pages.
+
+use image::{GrayImage, ImageEncoder, Luma};
+
+use super::font::glyph;
+use super::{Face, Item, Page, Paper, RenderError, ADVANCE, PNG_DPI};
+
+const GAP_PX: u32 = 16;
+
+struct Canvas {
+    img: GrayImage,
+    scale: f32,
+    left: u32,
+    top: u32,
+}
+
+impl Canvas {
+    fn px(&self, v: f32) -> i64 {
+        (v * self.scale).round() as i64
+    }
+
+    /// Fills pixels [x0, x1) x [y0, y1) of the current page, clipped to the image.
+    fn fill(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, value: u8) {
+        let (w, h) = (i64::from(self.img.width()), i64::from(self.img.height()));
+        let (left, top) = (i64::from(self.left), i64::from(self.top));
+        for y in (y0 + top).max(0)..(y1 + top).min(h) {
+            for x in (x0 + left).max(0)..(x1 + left).min(w) {
+                // Both coordinates were clipped to the image just above.
+                self.img.put_pixel(x as u32, y as u32, Luma([value]));
+            }
+        }
+    }
+
+    fn text(&mut self, x: f32, y: f32, size: f32, face: Face, white: bool, text: &str) {
+        let unit = size / 10.0;
+        let dot = (unit * self.scale).round().max(1.0) as i64;
+        let value = if white { 255 } else { 0 };
+        let bold = matches!(face, Face::SansBold | Face::MonoBold);
+        let gy = self.px(y - 7.0 * unit);
+        for (i, c) in text.chars().enumerate() {
+            let gx = self.px(x + i as f32 * ADVANCE * size);
+            for (r, bits) in glyph(c).iter().enumerate() {
+                for col in 0..5 {
+                    if bits & (0x10 >> col) != 0 {
+                        let px = gx + col * dot;
+                        let py = gy + r as i64 * dot;
+                        // Bold: widen each dot by a third, like a heavier pen.
+                        let extra = if bold { (dot / 3).max(1) } else { 0 };
+                        self.fill(px, py, px + dot + extra, py + dot, value);
+                    }
+                }
+            }
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Text {
+                x,
+                y,
+                size,
+                face,
+                white,
+                text,
+            } => self.text(*x, *y, *size, *face, *white, text),
+            Item::Fill { x, y, w, h } => {
+                let (x0, y0) = (self.px(*x), self.px(*y));
+                let (x1, y1) = (self.px(x + w), self.px(y + h));
+                self.fill(x0, y0, x1, y1, 0);
+            }
+            Item::Rule { x, y, w } => {
+                let (x0, y0, x1) = (self.px(*x), self.px(*y), self.px(x + w));
+                self.fill(x0, y0, x1, y0 + 1, 0);
+            }
+            Item::Qr {
+                x,
+                y,
+                module,
+                width,
+                dark,
+            } => {
+                // Whole pixels per module (uneven modules make scanners work harder),
+                // rounded down so the symbol never grows into its quiet zone; the
+                // slack is split evenly around it.
+                let m = (module * self.scale).floor().max(1.0) as i64;
+                let slack = (self.px(module * *width as f32) - m * *width as i64) / 2;
+                let (x0, y0) = (self.px(*x) + slack, self.px(*y) + slack);
+                for (i, d) in dark.iter().enumerate() {
+                    if *d {
+                        let (r, c) = ((i / width) as i64, (i % width) as i64);
+                        let (px, py) = (x0 + c * m, y0 + r * m);
+                        self.fill(px, py, px + m, py + m, 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>, RenderError> {
+    let scale = PNG_DPI / 72.0;
+    let (w, h) = paper.size_pt();
+    let (pw, ph) = ((w * scale).round() as u32, (h * scale).round() as u32);
+    let n = pages.len().max(1) as u32;
+    let cols = grid_columns(n);
+    let rows = n.div_ceil(cols);
+    let (total_w, total_h) = (cols * (pw + GAP_PX) - GAP_PX, rows * (ph + GAP_PX) - GAP_PX);
+    let mut c = Canvas {
+        img: GrayImage::from_pixel(total_w, total_h, Luma([160])),
+        scale,
+        left: 0,
+        top: 0,
+    };
+    for (i, page) in pages.iter().enumerate() {
+        let i = i as u32;
+        c.left = (i % cols) * (pw + GAP_PX);
+        c.top = (i / cols) * (ph + GAP_PX);
+        c.fill(0, 0, i64::from(pw), i64::from(ph), 255);
+        for item in &page.items {
+            c.item(item);
+        }
+    }
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            c.img.as_raw(),
+            total_w,
+            total_h,
+            image::ExtendedColorType::L8,
+        )
+        .map_err(|e| RenderError::Png {
+            reason: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+/// Columns of the page grid: about square, so neither side grows past ~16k pixels
+/// until some 80 pages.
+fn grid_columns(pages: u32) -> u32 {
+    let mut cols = 1;
+    while cols * cols < pages {
+        cols += 1;
+    }
+    cols
+}

@@ -1,0 +1,489 @@
+//! The typed-text fallback: an envelope as numbered lines of Crockford base32, for when
+//! no QR reader works and someone must type the envelope in by hand.
+//!
+//! Line format (docs/FORMAT.md, "Text fallback"):
+//!
+//! ```text
+//! 0001: ABCDE FGHJK MNPQR STVWX YZ012 34567  C9
+//! ...
+//! END 0123 LINES FINGERPRINT 1A2B 3C4D 5E6F 7A8B
+//! ```
+//!
+//! Each line holds 30 symbols of the envelope's base32 stream (the last line fewer)
+//! and two check symbols. The check is a parity code over GF(32) whose parity-check
+//! matrix has pairwise independent columns, so *every* error touching at most two
+//! symbols of a line — any single substitution, any swap of two neighbours — changes
+//! the check and is reported with the line number. (A truncated hash would miss about
+//! one substitution in a thousand; a custodian typing a thousand lines would meet it.)
+//! The check is offset by a hash of the line number, so a line typed under the wrong
+//! number fails too. The END line carries the line count and the envelope's short
+//! fingerprint: the whole-envelope check.
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::format::{Envelope, EnvelopeError, Fingerprint};
+
+/// Crockford's base32 alphabet: digits and letters without I, L, O, U.
+pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Data symbols per full line.
+pub const SYMBOLS_PER_LINE: usize = 30;
+/// Symbols per group as printed.
+pub const GROUP: usize = 5;
+
+const LINE_KEY_LABEL: &[u8] = b"glasskeep/v1/envelope-text-line\0";
+
+/// Why typed text does not decode to an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TextError {
+    /// No numbered lines were found.
+    #[error("no envelope text lines found — type the numbered lines and the END line")]
+    NoLines,
+    /// A character outside Crockford base32 on a numbered line.
+    #[error("line {line}: character {character:?} is not used in envelope text — check the characters on that line")]
+    InvalidCharacter {
+        /// The line number as typed.
+        line: usize,
+        /// The offending character.
+        character: char,
+    },
+    /// A line's check symbols do not match its content.
+    #[error("{}: checksum mismatch — check the characters on {}", lines_list(lines), if lines.len() == 1 { "that line" } else { "those lines" })]
+    ChecksumMismatch {
+        /// Every line whose check failed, ascending.
+        lines: Vec<usize>,
+    },
+    /// A line has the wrong number of symbols (all but the last hold 30).
+    #[error("line {line}: {found} characters where {expected} belong — a character was dropped or added on that line")]
+    LineLength {
+        /// The line number.
+        line: usize,
+        /// Data symbols found.
+        found: usize,
+        /// Data symbols expected.
+        expected: usize,
+    },
+    /// Lines are missing.
+    #[error("{} missing — type {}", lines_list(lines), if lines.len() == 1 { "it" } else { "them" })]
+    MissingLines {
+        /// The missing line numbers.
+        lines: Vec<usize>,
+    },
+    /// A line number was typed twice.
+    #[error("line {line} appears twice — keep one copy")]
+    DuplicateLine {
+        /// The repeated line number.
+        line: usize,
+    },
+    /// The END line is absent.
+    #[error("the END line is missing — type the last line of the text block too (it checks the whole envelope)")]
+    MissingEnd,
+    /// The END line is not `END <count> LINES FINGERPRINT <16 hex digits>`.
+    #[error("the END line is malformed — it reads END, the line count, LINES, FINGERPRINT and 16 hex digits")]
+    BadEndLine,
+    /// Lines exist beyond the count the END line states.
+    #[error("line {line} is past the {count} lines the END line states — check the END line")]
+    LineBeyondEnd {
+        /// The line number.
+        line: usize,
+        /// The count on the END line.
+        count: usize,
+    },
+    /// The symbol count is not one that base32 of whole bytes produces.
+    #[error("the text holds {symbols} symbols, which no envelope produces — the last line is probably incomplete")]
+    BadSymbolCount {
+        /// Total data symbols.
+        symbols: usize,
+    },
+    /// Every line checks, but the whole does not hash to the END line's fingerprint.
+    #[error("every line checks, but the envelope's fingerprint is {found}, not {expected} — the END line or the line order is wrong")]
+    FingerprintMismatch {
+        /// From the END line.
+        expected: String,
+        /// Of the decoded bytes.
+        found: String,
+    },
+    /// The text decodes, but not to a valid envelope.
+    #[error("the text decodes, but {0}")]
+    Envelope(#[from] EnvelopeError),
+}
+
+fn lines_list(lines: &[usize]) -> String {
+    let nums: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    format!(
+        "line{} {}",
+        if lines.len() == 1 { "" } else { "s" },
+        nums.join(", ")
+    )
+}
+
+// GF(32) with the primitive polynomial x^5 + x^2 + 1; alpha = 2.
+fn gf_mul(a: u8, b: u8) -> u8 {
+    let (mut a, mut b, mut r) = (a, b, 0u8);
+    while b != 0 {
+        if b & 1 != 0 {
+            r ^= a;
+        }
+        b >>= 1;
+        a <<= 1;
+        if a & 0x20 != 0 {
+            a ^= 0x25;
+        }
+    }
+    r
+}
+
+fn line_key(line: usize) -> (u8, u8) {
+    let mut h = Sha256::new();
+    h.update(LINE_KEY_LABEL);
+    h.update((line as u64).to_be_bytes());
+    let d = h.finalize();
+    (d[0] & 31, d[1] & 31)
+}
+
+/// The two check symbols of a line's data symbols (values 0..32), keyed by its number.
+fn check(line: usize, data: &[u8]) -> [u8; 2] {
+    let (mut c0, mut c1) = line_key(line);
+    let mut coeff = 1u8;
+    for &d in data {
+        // Column j is (1, alpha^(j+1)): distinct and non-zero for j < 31, so any two
+        // columns, and the check symbols' own (1,0) and (0,1), are independent.
+        coeff = gf_mul(coeff, 2);
+        c0 ^= d;
+        c1 ^= gf_mul(coeff, d);
+    }
+    [c0, c1]
+}
+
+fn symbols_of(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(((acc >> bits) & 31) as u8);
+        }
+        acc &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        out.push(((acc << (5 - bits)) & 31) as u8);
+    }
+    out
+}
+
+fn bytes_of(symbols: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(symbols.len() * 5 / 8);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &s in symbols {
+        acc = (acc << 5) | u32::from(s);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // A whole-byte stream leaves fewer than 5 padding bits, all zero.
+    (bits < 5 && acc == 0).then_some(out)
+}
+
+fn symbol(c: char) -> Option<u8> {
+    let c = match c.to_ascii_uppercase() {
+        'O' => '0',
+        'I' | 'L' => '1',
+        c => c,
+    };
+    ALPHABET
+        .iter()
+        .position(|&a| char::from(a) == c)
+        .map(|v| v as u8)
+}
+
+/// The text fallback of encoded envelope bytes: numbered lines, then the END line.
+pub fn encode_lines(encoded: &[u8]) -> Vec<String> {
+    let syms = symbols_of(encoded);
+    let chunks: Vec<&[u8]> = syms.chunks(SYMBOLS_PER_LINE).collect();
+    let width = chunks.len().to_string().len().max(4);
+    let mut lines = Vec::with_capacity(chunks.len() + 1);
+    for (i, chunk) in chunks.iter().enumerate() {
+        let n = i + 1;
+        let groups: Vec<String> = chunk
+            .chunks(GROUP)
+            .map(|g| {
+                g.iter()
+                    .map(|&s| char::from(ALPHABET[s as usize]))
+                    .collect()
+            })
+            .collect();
+        let c = check(n, chunk);
+        lines.push(format!(
+            "{n:0width$}: {}  {}{}",
+            groups.join(" "),
+            char::from(ALPHABET[c[0] as usize]),
+            char::from(ALPHABET[c[1] as usize])
+        ));
+    }
+    let fp = Fingerprint::of_bytes(encoded).prefix_upper();
+    let fp_groups: Vec<&str> = (0..4).map(|i| &fp[i * 4..i * 4 + 4]).collect();
+    lines.push(format!(
+        "END {:0width$} LINES FINGERPRINT {}",
+        chunks.len(),
+        fp_groups.join(" ")
+    ));
+    lines
+}
+
+/// The text fallback of an envelope.
+pub fn envelope_to_lines(envelope: &Envelope) -> Result<Vec<String>, EnvelopeError> {
+    Ok(encode_lines(&envelope.encode()?))
+}
+
+struct End {
+    count: usize,
+    fingerprint: String,
+}
+
+fn parse_end(compact: &str) -> Result<End, TextError> {
+    let rest = compact.strip_prefix("END").ok_or(TextError::BadEndLine)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let count = rest[..digits].parse().map_err(|_| TextError::BadEndLine)?;
+    let rest = rest[digits..]
+        .strip_prefix("LINES")
+        .and_then(|r| r.strip_prefix("FINGERPRINT"))
+        .ok_or(TextError::BadEndLine)?;
+    // The same look-alikes as the data lines: O for 0, I or L for 1.
+    let fingerprint: String = rest
+        .chars()
+        .map(|c| match c {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(TextError::BadEndLine);
+    }
+    Ok(End { count, fingerprint })
+}
+
+type Lines = Vec<(usize, Vec<u8>)>;
+
+fn look_alike_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect()
+}
+
+fn symbols(line: usize, body: &str) -> Result<Vec<u8>, TextError> {
+    body.chars()
+        .map(|c| symbol(c).ok_or(TextError::InvalidCharacter { line, character: c }))
+        .collect()
+}
+
+fn compact(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Reads numbered lines as typed, one per physical line.
+fn physical_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
+    let mut lines = Vec::new();
+    let mut end = None;
+    for raw in text.lines() {
+        let compact = compact(raw);
+        if compact.starts_with("END") {
+            end = Some(parse_end(&compact)?);
+            continue;
+        }
+        // A numbered line is digits (look-alikes allowed) then a colon.
+        let Some((number, body)) = compact.split_once(':') else {
+            continue;
+        };
+        let number = look_alike_digits(number);
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(line) = number.parse::<usize>() else {
+            continue;
+        };
+        lines.push((line, symbols(line, body)?));
+    }
+    Ok((lines, end))
+}
+
+/// Reads the block as one stream, for text whose line breaks moved (a line wrapped
+/// by an editor, or typed without breaks): from the first numbered line to END,
+/// every colon ends a line number as wide as the first one.
+fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
+    let start = text
+        .lines()
+        .position(|l| {
+            let c = compact(l);
+            c.split_once(':').is_some_and(|(n, _)| {
+                let n = look_alike_digits(n);
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .ok_or(TextError::NoLines)?;
+    let block: String = text.lines().skip(start).map(compact).collect();
+    let (block, end) = match block.find("END") {
+        Some(i) => (block[..i].to_owned(), Some(parse_end(&block[i..])?)),
+        None => (block, None),
+    };
+    let pieces: Vec<&str> = block.split(':').collect();
+    let width = pieces[0].len();
+    let mut lines = Vec::new();
+    let mut number = look_alike_digits(pieces[0]);
+    for (i, piece) in pieces.iter().enumerate().skip(1) {
+        let line: usize = number.parse().map_err(|_| TextError::NoLines)?;
+        if i + 1 == pieces.len() {
+            lines.push((line, symbols(line, piece)?));
+        } else {
+            let cut = piece.len().checked_sub(width).ok_or(TextError::NoLines)?;
+            let (body, next) = piece.split_at(cut);
+            lines.push((line, symbols(line, body)?));
+            number = look_alike_digits(next);
+        }
+    }
+    Ok((lines, end))
+}
+
+/// Decodes the text fallback back to encoded envelope bytes. Whitespace, line breaks,
+/// case and the look-alikes O (for 0) and I, L (for 1) are tolerated; lines that are
+/// neither numbered (`123:`) nor the END line are ignored, so a whole page of text
+/// can be pasted. Every bad line is reported by number. If the lines as typed do not
+/// decode, the block is read once more as a stream (see `stream_lines`) and that
+/// reading is used if it decodes; otherwise the first reading's error is reported,
+/// since it names lines as the custodian sees them.
+pub fn decode_bytes(text: &str) -> Result<Vec<u8>, TextError> {
+    let first = physical_lines(text).and_then(|(l, e)| check_lines(l, e));
+    match first {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => match stream_lines(text).and_then(|(l, e)| check_lines(l, e)) {
+            Ok(bytes) => Ok(bytes),
+            Err(_) => Err(e),
+        },
+    }
+}
+
+fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError> {
+    if lines.is_empty() {
+        return Err(TextError::NoLines);
+    }
+    let end = end.ok_or(TextError::MissingEnd)?;
+    lines.sort_by_key(|(n, _)| *n);
+    if let Some(w) = lines.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(TextError::DuplicateLine { line: w[0].0 });
+    }
+    if let Some((n, _)) = lines.iter().find(|(n, _)| *n == 0 || *n > end.count) {
+        return Err(TextError::LineBeyondEnd {
+            line: *n,
+            count: end.count,
+        });
+    }
+    let present: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    let missing: Vec<usize> = (1..=end.count)
+        .filter(|n| present.binary_search(n).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(TextError::MissingLines { lines: missing });
+    }
+
+    let mut bad = Vec::new();
+    let mut stream = Vec::with_capacity(lines.len() * SYMBOLS_PER_LINE);
+    for (n, syms) in &lines {
+        if syms.len() < 3 {
+            return Err(TextError::LineLength {
+                line: *n,
+                found: syms.len().saturating_sub(2),
+                expected: SYMBOLS_PER_LINE,
+            });
+        }
+        let (data, given) = syms.split_at(syms.len() - 2);
+        if check(*n, data) != [given[0], given[1]] {
+            bad.push(*n);
+            continue;
+        }
+        // Only the last line may be short; a short line elsewhere lost characters.
+        if *n != end.count && data.len() != SYMBOLS_PER_LINE || data.len() > SYMBOLS_PER_LINE {
+            return Err(TextError::LineLength {
+                line: *n,
+                found: data.len(),
+                expected: SYMBOLS_PER_LINE,
+            });
+        }
+        stream.extend_from_slice(data);
+    }
+    if !bad.is_empty() {
+        return Err(TextError::ChecksumMismatch { lines: bad });
+    }
+    let bytes = bytes_of(&stream).ok_or(TextError::BadSymbolCount {
+        symbols: stream.len(),
+    })?;
+    let found = Fingerprint::of_bytes(&bytes).prefix_upper();
+    if found != end.fingerprint {
+        return Err(TextError::FingerprintMismatch {
+            expected: end.fingerprint,
+            found,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decodes the text fallback to an envelope.
+pub fn decode_text(text: &str) -> Result<Envelope, TextError> {
+    Ok(Envelope::decode(&decode_bytes(text)?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_round_trips_every_length() {
+        for len in 0..50usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 91 + 3) as u8).collect();
+            assert_eq!(bytes_of(&symbols_of(&data)).unwrap(), data);
+        }
+    }
+
+    #[test]
+    fn text_round_trips_with_noise() {
+        let data: Vec<u8> = (0..500u32).map(|i| (i * 13) as u8).collect();
+        let lines = encode_lines(&data);
+        let noisy = lines
+            .iter()
+            .map(|l| {
+                if l.starts_with("END") {
+                    l.to_lowercase()
+                } else {
+                    l.to_lowercase().replace('0', "o").replace('1', "l")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n\n   ");
+        assert_eq!(decode_bytes(&noisy).unwrap(), data);
+    }
+
+    #[test]
+    fn a_swapped_line_number_is_caught() {
+        let data = vec![9u8; 100];
+        let mut lines = encode_lines(&data);
+        let (a, b) = (lines[0].clone(), lines[1].clone());
+        lines[0] = format!("0002{}", &a[4..]);
+        lines[1] = format!("0001{}", &b[4..]);
+        assert!(matches!(
+            decode_bytes(&lines.join("\n")),
+            Err(TextError::ChecksumMismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,257 @@
+//! The recovery script in docs/RECOVERY.md works on what glasskeep prints: it is
+//! extracted from the document itself and run against a rendered envelope scanned by
+//! zbarimg, and its combine step against share and payload records built here from
+//! docs/FORMAT.md's rules.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::ChaCha20Poly1305;
+use glasskeep::cbor::Encoder;
+use glasskeep::envelope::render::{render, Format, Paper};
+use glasskeep::envelope::{qr, Envelope};
+use glasskeep::shamir::SetId;
+use sha2::{Digest, Sha256};
+
+fn script(dir: &Path) -> PathBuf {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/RECOVERY.md")).unwrap();
+    let start = doc.find("<!-- BEGIN recover.py -->").unwrap();
+    let end = doc.find("<!-- END recover.py -->").unwrap();
+    let block = &doc[start..end];
+    let body = &block[block.find("```python\n").unwrap() + 10..block.rfind("```").unwrap()];
+    let path = dir.join("recover.py");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+fn python(dir: &Path, args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(script(dir))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("python3 is installed")
+}
+
+fn envelope(payload: Vec<u8>) -> Envelope {
+    Envelope {
+        set_id: SetId([9; 16]),
+        label: "aws-root".into(),
+        organisation: "Example Org".into(),
+        custodian: "alice".into(),
+        serial: 1001,
+        index: 2,
+        threshold: 2,
+        count: 3,
+        created: 1_795_000_000,
+        training: true,
+        sealed_share: b"age-encryption.org/v1\n-> piv-p256 stand-in\n".repeat(6),
+        payload,
+    }
+}
+
+#[test]
+fn script_unpacks_an_envelope_scanned_by_zbarimg() {
+    let e = envelope((0..3000u32).map(|i| (i * 29) as u8).collect());
+    assert!(qr::envelope_to_parts(&e).unwrap().len() >= 5);
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("alice.png");
+    std::fs::write(&png, render(&e, Format::Png, Paper::A4).unwrap()).unwrap();
+    let scanned = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    std::fs::write(dir.path().join("alice.qr"), &scanned.stdout).unwrap();
+
+    let out = python(dir.path(), &["unpack", "alice.qr"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&e.fingerprint().unwrap().to_hex()),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 of 3, any 2 open it"), "{stdout}");
+    assert!(stdout.contains("NOT A REAL CREDENTIAL"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dir.path().join("share-2.age")).unwrap(),
+        e.sealed_share
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("payload.cbor")).unwrap(),
+        e.payload
+    );
+
+    // A dropped code is named; a code of another envelope is refused.
+    let lines: Vec<String> = String::from_utf8(scanned.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("GK1:002/"))
+        .map(str::to_owned)
+        .collect();
+    std::fs::write(dir.path().join("short.qr"), lines.join("\n")).unwrap();
+    let out = python(dir.path(), &["unpack", "short.qr"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing part(s) 2 of"));
+
+    let mut other = envelope(vec![1; 3000]);
+    other.custodian = "bob".into();
+    let mut mixed = lines.clone();
+    mixed.push(qr::envelope_to_parts(&other).unwrap()[1].clone());
+    std::fs::write(dir.path().join("mixed.qr"), mixed.join("\n")).unwrap();
+    let out = python(dir.path(), &["unpack", "mixed.qr"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to envelope"));
+}
+
+// GF(2^8), AES polynomial: only to build test shares the way docs/FORMAT.md says.
+fn gf_mul(mut a: u8, mut b: u8) -> u8 {
+    let mut r = 0;
+    while b != 0 {
+        if b & 1 != 0 {
+            r ^= a;
+        }
+        let carry = a & 0x80 != 0;
+        a <<= 1;
+        if carry {
+            a ^= 0x1b;
+        }
+        b >>= 1;
+    }
+    r
+}
+
+fn record(fields: &[&dyn Fn(&mut Encoder)]) -> Vec<u8> {
+    let mut e = Encoder::new();
+    e.map(fields.len());
+    for (k, f) in fields.iter().enumerate() {
+        e.key(k as u64);
+        f(&mut e);
+    }
+    e.into_bytes()
+}
+
+#[test]
+fn script_combines_shares_and_decrypts_the_payload() {
+    let set_id = [7u8; 16];
+    let (t, n, label) = (2u8, 3u8, "aws-root");
+    let key: [u8; 32] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+    let slope: [u8; 32] = std::array::from_fn(|i| (i * 101 + 3) as u8);
+    let nonce = [5u8; 12];
+    let secret = b"correct horse battery staple\n".to_vec();
+    let mut aad = b"glasskeep/v1/payload\0".to_vec();
+    aad.extend_from_slice(&set_id);
+    aad.extend_from_slice(&[t, n]);
+    aad.extend_from_slice(label.as_bytes());
+    let ct = ChaCha20Poly1305::new(&key.into())
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: &secret,
+                aad: &aad,
+            },
+        )
+        .unwrap();
+    let payload = record(&[
+        &|e| {
+            e.uint(1);
+        },
+        &|e| {
+            e.bytes(&set_id);
+        },
+        &|e| {
+            e.text(label);
+        },
+        &|e| {
+            e.uint(t.into());
+        },
+        &|e| {
+            e.uint(n.into());
+        },
+        &|e| {
+            e.bytes(&nonce);
+        },
+        &|e| {
+            e.bytes(&ct);
+        },
+    ]);
+    let mut h = Sha256::new();
+    h.update(b"glasskeep/v1/payload-digest\0");
+    h.update(&payload);
+    let digest: [u8; 32] = h.finalize().into();
+    let share = |x: u8| {
+        // Degree t-1 = 1: y = key + slope * x.
+        let y: Vec<u8> = (0..32).map(|b| key[b] ^ gf_mul(slope[b], x)).collect();
+        record(&[
+            &|e| {
+                e.uint(1);
+            },
+            &|e| {
+                e.bytes(&set_id);
+            },
+            &|e| {
+                e.uint(x.into());
+            },
+            &|e| {
+                e.uint(t.into());
+            },
+            &|e| {
+                e.uint(n.into());
+            },
+            &|e| {
+                e.bytes(&y);
+            },
+            &|e| {
+                e.bytes(&digest);
+            },
+        ])
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("payload.cbor"), &payload).unwrap();
+    for x in 1..=3 {
+        std::fs::write(p.join(format!("share-{x}.cbor")), share(x)).unwrap();
+    }
+    for pair in [
+        ["share-1.cbor", "share-3.cbor"],
+        ["share-3.cbor", "share-2.cbor"],
+    ] {
+        let out = python(
+            p,
+            &[
+                "combine",
+                "payload.cbor",
+                pair[0],
+                pair[1],
+                "-o",
+                "secret.bin",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read(p.join("secret.bin")).unwrap(), secret);
+    }
+
+    // A share with one flipped byte fails the AEAD; a repeated index is refused.
+    let mut bad = share(2);
+    let at = bad.len() - 40;
+    bad[at] ^= 1;
+    std::fs::write(p.join("bad.cbor"), bad).unwrap();
+    let out = python(p, &["combine", "payload.cbor", "share-1.cbor", "bad.cbor"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("do not open this payload"));
+    let out = python(
+        p,
+        &["combine", "payload.cbor", "share-1.cbor", "share-1.cbor"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
+    let out = python(p, &["combine", "payload.cbor", "share-1.cbor"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 share(s) given, 2 needed"));
+}

@@ -1,1 +1,185 @@
-//! (in progress)
+//! The ceremonies: init, enroll, seal, open, drill, check-share, rotate, review,
+//! envelope destruction and checkpoints. Each one reads the log, does its work, and
+//! appends its entries plus a checkpoint cosigned by the custodians present in **one**
+//! transaction: a ceremony that fails part-way leaves `ceremony.log` exactly as it was.
+//!
+//! The people at the safe are reached only through [`Operator`] (notices and PINs) and
+//! the cards only through [`Cards`], so the ceremonies run the same against real
+//! YubiKeys, the simulated card behind pcscd, and in-process test cards.
+
+mod cosign;
+mod envelopes;
+mod init;
+mod open;
+mod seal;
+mod status;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::custodian::CustodianRecord;
+use crate::envelope::scan::ScanError;
+use crate::log::{ReplayError, StoreError};
+use crate::seal::{SealError, UnsealError};
+use crate::secret::{Pin, SecretInputError};
+use crate::shamir::{CombineError, FormatError, SplitError};
+use crate::token::attestation::Trust;
+use crate::token::{CardInfo, Token, TokenError};
+
+pub use envelopes::{load_envelope, EnvelopeFile};
+pub use init::{binary_digest, enroll, init, EnrollRequest, InitReport};
+pub use open::{check_share, drill, open, OpenReport, OpenRequest};
+pub use seal::{
+    checkpoint, destroyed, review, rotate, seal, CeremonyReport, Review, RotateRequest, SealReport,
+    SealRequest, SealedEnvelope,
+};
+pub use status::{status, StatusReport};
+
+/// How a ceremony talks to the people at the safe.
+pub trait Operator {
+    /// A line for the people present: progress, and "touch your YubiKey now" right
+    /// before every operation that waits for a touch.
+    fn notice(&self, message: &str);
+    /// The PIN of `custodian`'s YubiKey with this serial.
+    fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError>;
+}
+
+/// How a ceremony reaches YubiKeys.
+pub trait Cards {
+    /// Opens `who`'s card, which has this serial (a wrong card is named in the error).
+    fn open_for(&mut self, serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError>;
+    /// The cards present now.
+    fn present(&mut self) -> Result<Vec<CardInfo>, TokenError>;
+}
+
+/// YubiKeys over PC/SC: what the command line uses.
+#[derive(Debug, Default)]
+pub struct PcscCards;
+
+impl Cards for PcscCards {
+    fn open_for(&mut self, serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
+        crate::token::open_custodian(serial, who)
+    }
+
+    fn present(&mut self) -> Result<Vec<CardInfo>, TokenError> {
+        crate::token::list_cards()
+    }
+}
+
+/// Why a ceremony did not complete. In every case nothing was appended to the log.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CeremonyError {
+    /// The log could not be read, locked or written.
+    #[error(transparent)]
+    Log(#[from] StoreError),
+    /// An entry was refused by the log's rules.
+    #[error("the log refuses this: {0}")]
+    Replay(#[from] ReplayError),
+    /// A custodian's card failed.
+    #[error("{custodian}'s YubiKey (serial {serial}): {source}")]
+    Card {
+        /// Whose card.
+        custodian: String,
+        /// Its serial.
+        serial: u32,
+        /// What went wrong.
+        source: TokenError,
+    },
+    /// The cards could not be listed or opened.
+    #[error(transparent)]
+    Cards(TokenError),
+    /// Enrollment failed (attestation, policy, slot).
+    #[error("enrollment of {name} failed: {reason}")]
+    Enrollment {
+        /// The custodian.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A secret or PIN could not be read.
+    #[error(transparent)]
+    Input(#[from] SecretInputError),
+    /// The secret could not be split.
+    #[error(transparent)]
+    Split(#[from] SplitError),
+    /// The shares did not give the secret back.
+    #[error(transparent)]
+    Combine(#[from] CombineError),
+    /// A share could not be sealed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// A custodian's share could not be unsealed.
+    #[error("{custodian}'s share could not be unsealed: {source}")]
+    Unseal {
+        /// Whose share.
+        custodian: String,
+        /// Why.
+        source: UnsealError,
+    },
+    /// A decrypted share record or payload is malformed.
+    #[error("the envelope of {custodian} holds a malformed record: {source}")]
+    Record {
+        /// Whose envelope.
+        custodian: String,
+        /// Why.
+        source: FormatError,
+    },
+    /// An envelope could not be read.
+    #[error("{path}: {source}")]
+    Envelope {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: ScanError,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The ceremony is refused; the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CeremonyError {
+    pub(crate) fn io(path: impl Into<PathBuf>, e: std::io::Error) -> Self {
+        CeremonyError::Io {
+            path: path.into(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// The attestation check `log verify` runs on every enroll entry: the same chain
+/// verification as enrollment, under the custody's trust (Yubico's roots, or the
+/// simulator's training root).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AttestationChecker;
+
+impl crate::log::AttestationCheck for AttestationChecker {
+    fn check(&self, record: &CustodianRecord, training: bool) -> Result<(), String> {
+        let trust = if training {
+            Trust::Training
+        } else {
+            Trust::Production
+        };
+        crate::token::attestation::verify_record(record, trust)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Seconds since the Unix epoch by this machine's clock: the *claimed* time of entries
+/// (the log never trusts it for ordering; see docs/THREAT-MODEL.md).
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Offline break-glass custody: t-of-n shares sealed to YubiKeys, paper envelopes, and a
 /// signed, hash-chained ceremony log.
@@ -304,6 +304,6 @@ pub enum ShowFormat {
 }
 
 fn parse_hex_u8(s: &str) -> Result<u8, String> {
-    u8::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|_| format!("{s:?} is not a hex byte"))
+    u8::from_str_radix(s.trim_start_matches("0x"), 16)
+        .map_err(|_| format!("{s:?} is not a hex byte"))
 }
-

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# A full demonstration ceremony with three simulated YubiKeys behind the real pcscd:
+# init (TRAINING), enroll alice/bob/carol, seal a sample credential 2-of-3, render the
+# envelopes, open with alice and bob, review, rotate, record the old envelopes
+# destroyed, and verify the log against the head written "on paper".
+#
+# Everything happens under target/demo/ and is started and stopped here. The simulated
+# cards use the default PIN 123456, fed from a PIN file: a real ceremony prompts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+bash scripts/install-deps.sh
+echo "== building"
+cargo build --locked -q -p glasskeep -p glasskeep-piv-sim
+GK="$ROOT/target/debug/glasskeep"
+SIM="$ROOT/target/debug/glasskeep-piv-sim"
+
+DEMO="$ROOT/target/demo"
+rm -rf "$DEMO"
+mkdir -p "$DEMO/pcsc" "$DEMO/cards" "$DEMO/custody"
+CUSTODY="$DEMO/custody"
+
+# One pcscd per machine: the tests use the same lock.
+exec 9>/tmp/glasskeep-pcscd.lock
+flock 9
+pkill -x pcscd 2>/dev/null || true
+pkill -x glasskeep-piv-sim 2>/dev/null || true
+sleep 0.5
+# A pcscd killed hard leaves its socket and pid file behind; the next one would refuse.
+rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+
+# Two vpcd entries give four virtual readers on ports 35963..35966. The driver keeps its
+# sockets in global state per slot, so the second entry loads a private copy of it.
+mkdir -p "$DEMO/drivers"
+cp /usr/lib/pcsc/drivers/serial/libifdvpcd.so "$DEMO/drivers/libifdvpcd-b.so"
+cat > "$DEMO/pcsc/vpcd" <<EOF
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME   /dev/null:0x8C7B
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    0x8C7B
+
+FRIENDLYNAME "Virtual PCD B"
+DEVICENAME   /dev/null:0x8C7D
+LIBPATH      $DEMO/drivers/libifdvpcd-b.so
+CHANNELID    0x8C7D
+EOF
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -x pcscd 2>/dev/null || true
+}
+trap cleanup EXIT
+
+pcscd -f -c "$DEMO/pcsc" >"$DEMO/pcscd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':35965 ' && break; sleep 0.1; done
+
+port=35963
+for who in alice:1001 bob:1002 carol:1003; do
+  serial=${who#*:}
+  "$SIM" --port "$port" --state "$DEMO/cards/$serial" --serial "$serial" --touch auto \
+    >"$DEMO/cards/$serial.log" 2>&1 &
+  PIDS+=($!)
+  port=$((port + 1))
+done
+
+PINS="$DEMO/pins"
+for _ in $(seq 100); do echo 123456; done > "$PINS"
+gk() { "$GK" --dir "$CUSTODY" --pin-file "$PINS" "$@"; }
+
+for _ in $(seq 100); do
+  [ "$("$GK" token list 2>/dev/null | grep -c 'serial')" -ge 3 ] && break
+  sleep 0.2
+done
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "the YubiKeys present"
+gk token list
+
+step "init: a TRAINING custody"
+gk init --org "Example Corp" --training
+
+for who in alice:1001 bob:1002 carol:1003; do
+  step "enroll ${who%%:*} on YubiKey ${who#*:}"
+  gk custodian enroll --name "${who%%:*}" --serial "${who#*:}"
+done
+
+step "seal a sample credential 2-of-3"
+printf 'correct-horse-battery-staple' | gk seal --label aws-root --threshold 2 --custodians alice,bob,carol --rotate-within 24h
+ENV_DIR=$(ls -d "$CUSTODY"/envelopes/aws-root-*)
+ENVS=("$ENV_DIR"/*.gkenv)
+
+step "render the envelopes for the safes"
+for e in "${ENVS[@]}"; do
+  gk envelope render "$e" --format pdf --paper a4
+  gk envelope render "$e" --format png
+done
+
+step "open with alice and bob (the secret is printed last, on stdout)"
+gk open --label aws-root --reason "identity plane down (demo)" --incident DEMO-1 \
+  --envelope "${ENVS[0]}" --envelope "${ENVS[1]}"
+
+step "status: the credential is OPEN and unreviewed"
+gk status || true
+
+# `status` exits 1 while something needs attention (here: the open credential).
+OPEN_SEQ=$( (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["unreviewed"][0])')
+step "review opening $OPEN_SEQ"
+gk review --open "$OPEN_SEQ" --verdict justified --notes "demo: planned exercise"
+
+step "rotate the credential (new secret, new envelopes)"
+printf 'new-root-password-after-rotation' | gk rotate --label aws-root
+
+step "destroy the old envelopes"
+for e in "${ENVS[@]}"; do
+  fp=$(sha256sum "$e" | cut -c1-64)
+  gk envelope destroyed --fingerprint "$fp" --witnesses alice,bob
+done
+
+step "status: nothing open, unreviewed or left to destroy"
+gk status
+
+HEAD=$( (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"])')
+step "the auditor verifies the log against the head kept on paper"
+gk log verify --anchor "$HEAD"
+
+step "the transcript for the postmortem"
+gk log show --format text
+
+echo
+echo "demo complete: custody in $CUSTODY, envelopes under $CUSTODY/envelopes"

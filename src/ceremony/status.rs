@@ -1,0 +1,157 @@
+//! `status`: what the log says now — sealed, open, overdue, unreviewed — derived by
+//! replaying it (there is no other state).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::log::replay::SetStatus;
+use crate::log::{hex, Store};
+
+use super::CeremonyError;
+
+/// The custody at a glance. Serializes as `status --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    /// The organisation.
+    pub org: String,
+    /// TRAINING custody (simulated YubiKeys).
+    pub training: bool,
+    /// The custody id, hex.
+    pub custody_id: String,
+    /// Entries in the log.
+    pub entries: u64,
+    /// The head hash, hex.
+    pub head: String,
+    /// Entries after the last checkpoint (they carry no custodian signature yet).
+    pub uncheckpointed: u64,
+    /// Custodians.
+    pub custodians: Vec<CustodianLine>,
+    /// Share sets.
+    pub sets: Vec<SetLine>,
+    /// Opened credentials not yet rotated.
+    pub open: Vec<OpenLine>,
+    /// Openings without a review.
+    pub unreviewed: Vec<u64>,
+    /// Envelopes of superseded sets not yet recorded as destroyed (fingerprints, hex).
+    pub envelopes_to_destroy: Vec<String>,
+}
+
+/// One custodian.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustodianLine {
+    /// Name.
+    pub name: String,
+    /// YubiKey serial.
+    pub serial: u32,
+    /// Firmware.
+    pub firmware: String,
+}
+
+/// One share set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetLine {
+    /// Label.
+    pub label: String,
+    /// Set id, hex.
+    pub set_id: String,
+    /// What the secret is (password, totp, recovery-codes, file).
+    pub kind: &'static str,
+    /// Threshold.
+    pub threshold: u8,
+    /// Custodians in index order.
+    pub custodians: Vec<String>,
+    /// sealed | opened | superseded.
+    pub status: &'static str,
+}
+
+/// One opened credential.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenLine {
+    /// Label.
+    pub label: String,
+    /// The open entry.
+    pub opened_seq: u64,
+    /// Rotation deadline, unix seconds.
+    pub deadline: u64,
+    /// Past the deadline at `now`.
+    pub overdue: bool,
+}
+
+impl StatusReport {
+    /// Whether anything needs action (open, overdue, unreviewed, undestroyed).
+    pub fn needs_attention(&self) -> bool {
+        !self.open.is_empty()
+            || !self.unreviewed.is_empty()
+            || !self.envelopes_to_destroy.is_empty()
+    }
+}
+
+/// Replays the log in `dir` and summarises it at time `now`.
+pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
+    let store = Store::open(dir)?;
+    let s = store.state();
+    let custody = s
+        .custody()
+        .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?;
+    let last_entry = s.next_seq().saturating_sub(1);
+    let uncheckpointed = match s.last_checkpoint() {
+        Some(c) => last_entry - c,
+        None => s.next_seq(),
+    };
+    let sets = s
+        .sets()
+        .map(|set| SetLine {
+            label: set.label.clone(),
+            set_id: set.id.to_hex(),
+            kind: set.secret_kind.name(),
+            threshold: set.threshold,
+            custodians: set.custodians.clone(),
+            status: match set.status {
+                SetStatus::Sealed => "sealed",
+                SetStatus::Opened => "opened",
+                SetStatus::Superseded { .. } => "superseded",
+            },
+        })
+        .collect();
+    let open = s
+        .open_credentials()
+        .into_iter()
+        .map(|o| OpenLine {
+            label: o.label,
+            opened_seq: o.opened_seq,
+            deadline: o.deadline,
+            overdue: now > o.deadline,
+        })
+        .collect();
+    let envelopes_to_destroy = s
+        .envelopes_not_destroyed()
+        .into_iter()
+        .filter(|(_, e)| {
+            s.set(&e.set)
+                .is_some_and(|set| matches!(set.status, SetStatus::Superseded { .. }))
+        })
+        .map(|(fp, _)| hex(&fp))
+        .collect();
+    Ok(StatusReport {
+        org: custody.org.clone(),
+        training: custody.training,
+        custody_id: hex(&custody.custody_id),
+        entries: s.next_seq(),
+        head: hex(&s.head()),
+        uncheckpointed,
+        custodians: s
+            .custodians()
+            .iter()
+            .map(|c| CustodianLine {
+                name: c.record.name.clone(),
+                serial: c.record.serial,
+                firmware: c.record.firmware.to_string(),
+            })
+            .collect(),
+        sets,
+        open,
+        unreviewed: s.unreviewed_openings().map(|o| o.seq).collect(),
+        envelopes_to_destroy,
+    })
+}

@@ -1,0 +1,326 @@
+//! What the commands print. Results go to stdout; notices, banners and the alarm go to
+//! stderr so that `open`'s stdout carries the secret alone.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use glasskeep::ceremony::{self, OpenReport, SealReport, StatusReport};
+use glasskeep::custodian::CustodianRecord;
+use glasskeep::envelope::render::{self as env_render, Format, Paper};
+use glasskeep::log::{self, Hash};
+use glasskeep::seal::{IdentityStub, PivP256Recipient};
+
+use super::args::{PaperSize, RenderFormat, ShowFormat};
+use super::{exit, CliError};
+
+const TRAINING: &str =
+    "*** TRAINING custody: simulated YubiKeys only; never seal a real credential here ***";
+
+/// Says TRAINING on stderr when the custody in `dir` is a training one. Reads the log
+/// without locking it (a read-only glance; the command itself locks it).
+pub fn training_banner(dir: &Path) {
+    let Ok(data) = std::fs::read(dir.join(log::store::LOG_FILE)) else {
+        return;
+    };
+    if let Ok(state) = log::store::replay_bytes(&data) {
+        if state.custody().is_some_and(|c| c.training) {
+            eprintln!("{TRAINING}");
+        }
+    }
+}
+
+/// The head hash, as text and as a terminal QR code, to write on paper.
+pub fn anchor(head: &Hash) {
+    let hex = log::hex(head);
+    println!("log head (write this down and keep it with the envelopes): {hex}");
+    if let Ok(code) = qrcode::QrCode::new(hex.to_ascii_uppercase().as_bytes()) {
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build();
+        eprintln!("{art}");
+    }
+}
+
+/// The current head of the log in `dir`.
+pub fn head(dir: &Path) -> Result<Hash, CliError> {
+    let data = std::fs::read(dir.join(log::store::LOG_FILE))
+        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
+    let state =
+        log::store::replay_bytes(&data).map_err(|e| CliError::new(exit::LOG, e.to_string()))?;
+    Ok(state.head())
+}
+
+/// `token list`.
+pub fn token_list() -> Result<(), CliError> {
+    let reports =
+        glasskeep::token::list_readers().map_err(|e| CliError::new(exit::CARD, e.to_string()))?;
+    print!("{}", glasskeep::token::render_token_list(&reports));
+    Ok(())
+}
+
+/// One custodian's public facts, the recipient and the identity stub.
+pub fn custodian(r: &CustodianRecord) {
+    println!("custodian {}", r.name);
+    println!("  YubiKey serial {}  firmware {}", r.serial, r.firmware);
+    println!(
+        "  seal key: slot {} (PIN {:?}, touch {:?})",
+        r.seal_slot, r.seal_pin_policy, r.seal_touch_policy
+    );
+    println!(
+        "  sign key: slot 9c (PIN {:?}, touch {:?})",
+        r.sign_pin_policy, r.sign_touch_policy
+    );
+    if let Ok(rcp) = PivP256Recipient::from_compressed(&r.seal_public_key) {
+        println!("  age recipient: {rcp}");
+        if let Ok(stub) = IdentityStub::for_custodian(r) {
+            println!("  identity stub: {stub}");
+        }
+    }
+}
+
+/// `custodian show NAME`.
+pub fn custodian_by_name(dir: &Path, name: &str) -> Result<(), CliError> {
+    let data = std::fs::read(dir.join(log::store::LOG_FILE))
+        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
+    let state =
+        log::store::replay_bytes(&data).map_err(|e| CliError::new(exit::LOG, e.to_string()))?;
+    let c = state.custodian(name).ok_or_else(|| {
+        CliError::new(
+            exit::REFUSED,
+            format!("{name} is not enrolled: see `glasskeep custodian list`"),
+        )
+    })?;
+    custodian(&c.record);
+    Ok(())
+}
+
+/// After seal / rotate.
+pub fn sealed(r: &SealReport, threshold: usize) {
+    let n = r.envelopes.len();
+    if threshold > 0 {
+        println!("sealed set {} ({threshold}-of-{n})", r.set_id);
+    } else {
+        println!("sealed set {} ({n} shares)", r.set_id);
+    }
+    for e in &r.envelopes {
+        println!(
+            "  share {} -> {:<16} {}  {}",
+            e.index,
+            e.custodian,
+            e.fingerprint.short(),
+            e.path.display()
+        );
+    }
+    println!("cosigned by {}", r.cosigners.join(", "));
+    println!("print each envelope (`glasskeep envelope render FILE --format pdf`) and put it in its custodian's safe");
+    anchor(&r.head);
+}
+
+/// `envelope render`.
+pub fn render(
+    file: &Path,
+    format: RenderFormat,
+    paper: PaperSize,
+    output: Option<&Path>,
+) -> Result<(), CliError> {
+    let e = ceremony::load_envelope(file)?;
+    let (fmt, ext) = match format {
+        RenderFormat::Pdf => (Format::Pdf, "pdf"),
+        RenderFormat::Png => (Format::Png, "png"),
+        RenderFormat::Svg => (Format::Svg, "svg"),
+        RenderFormat::Txt => (Format::Txt, "txt"),
+    };
+    let paper = match paper {
+        PaperSize::A4 => Paper::A4,
+        PaperSize::Letter => Paper::Letter,
+    };
+    let bytes = env_render::render(&e.envelope, fmt, paper)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    let out = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| file.with_extension(ext));
+    std::fs::write(&out, bytes)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
+    println!("{}", out.display());
+    Ok(())
+}
+
+/// The alarm notice an opening prints, to carry to the out-of-band channel.
+pub fn alarm(r: &OpenReport, reason: &str, incident: Option<&str>) {
+    let deadline = humantime::format_rfc3339(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(r.deadline),
+    );
+    let text = format!(
+        "GLASSKEEP BREAK-GLASS OPENING: {} opened by {} (log entry {}); reason: {reason}; incident: {}; rotate by {deadline}; log head {}",
+        r.set_label,
+        r.custodians.join(" + "),
+        r.seq,
+        incident.unwrap_or("none"),
+        log::hex(&r.head)
+    );
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "\n================ ALARM ================");
+    let _ = writeln!(err, "{text}");
+    let _ = writeln!(err, "Send this notice to the out-of-band channel now. The credential must be rotated before {deadline} and the opening reviewed (`glasskeep review --open {}`).", r.seq);
+    if let Ok(code) = qrcode::QrCode::new(text.as_bytes()) {
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build();
+        let _ = writeln!(err, "{art}");
+    }
+    let _ = writeln!(
+        err,
+        "=======================================\nthe secret follows on stdout:"
+    );
+}
+
+/// `status` as text.
+pub fn status(s: &StatusReport, now: u64) {
+    let t = |secs: u64| {
+        humantime::format_rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .to_string()
+    };
+    println!(
+        "custody of {}{}",
+        s.org,
+        if s.training { " (TRAINING)" } else { "" }
+    );
+    println!(
+        "  id {}  entries {}  head {}",
+        s.custody_id, s.entries, s.head
+    );
+    if s.uncheckpointed > 0 {
+        println!(
+            "  {} entr(y/ies) after the last checkpoint: run `glasskeep log checkpoint`",
+            s.uncheckpointed
+        );
+    }
+    println!("custodians:");
+    for c in &s.custodians {
+        println!("  {:<20} YubiKey {}", c.name, c.serial);
+    }
+    println!("credentials:");
+    for set in &s.sets {
+        println!(
+            "  {:<20} {:<10} {}-of-{} ({})  set {}",
+            set.label,
+            set.status.to_uppercase(),
+            set.threshold,
+            set.custodians.len(),
+            set.custodians.join(", "),
+            set.set_id
+        );
+    }
+    for o in &s.open {
+        println!(
+            "OPEN: {} opened at entry {}; rotate by {}{}",
+            o.label,
+            o.opened_seq,
+            t(o.deadline),
+            if o.overdue { " — OVERDUE" } else { "" }
+        );
+    }
+    for seq in &s.unreviewed {
+        println!("UNREVIEWED: opening {seq} (`glasskeep review --open {seq} …`)");
+    }
+    for fp in &s.envelopes_to_destroy {
+        println!("DESTROY: envelope {fp} of a superseded set");
+    }
+    let _ = now;
+}
+
+/// `log verify`.
+pub fn verify(
+    dir: &Path,
+    anchor: Option<&str>,
+    json: bool,
+    lenient: bool,
+    now: u64,
+) -> Result<ExitCode, CliError> {
+    let anchor = match anchor {
+        Some(a) => Some(log::parse_hash_hex(a).ok_or_else(|| {
+            CliError::new(
+                exit::USAGE,
+                "--anchor takes the 64 hex digits of the head hash",
+            )
+        })?),
+        None => None,
+    };
+    let data = std::fs::read(dir.join(log::store::LOG_FILE))
+        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
+    let opts = log::VerifyOptions {
+        anchor,
+        now: Some(now),
+        lenient,
+    };
+    let report = log::verify(&data, &ceremony::AttestationChecker, &opts);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::REFUSED)
+    })
+}
+
+/// `log show`.
+pub fn show(dir: &Path, format: ShowFormat) -> Result<(), CliError> {
+    let data = std::fs::read(dir.join(log::store::LOG_FILE))
+        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
+    let entries = log::verify::read_log_entries(&data).map_err(|f| {
+        CliError::new(
+            exit::LOG,
+            format!("the log is damaged at entry {:?}: {}", f.seq, f.detail),
+        )
+    })?;
+    let f = match format {
+        ShowFormat::Text => log::show::Format::Text,
+        ShowFormat::Md => log::show::Format::Markdown,
+        ShowFormat::Json => log::show::Format::Json,
+    };
+    print!("{}", log::show::render(&entries, f));
+    Ok(())
+}
+
+/// `man`.
+pub fn man() -> Result<(), CliError> {
+    let cmd = <super::args::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut out)
+        .map_err(|e| CliError::new(exit::INPUT, format!("cannot render the man page: {e}")))?;
+    out.extend_from_slice(EXIT_STATUS_ROFF.as_bytes());
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| CliError::new(exit::INPUT, format!("cannot write: {e}")))
+}
+
+const EXIT_STATUS_ROFF: &str = r#".SH "EXIT STATUS"
+.TP
+0
+success
+.TP
+1
+verification failed, glasskeep refused (policy, a wrong or unlogged envelope, a bad share), or `status` found something that needs attention
+.TP
+2
+usage error
+.TP
+3
+YubiKey, reader or pcscd problem (the message says which and what to do)
+.TP
+4
+an input file could not be read or decoded
+.TP
+5
+the ceremony log could not be read or written (locked by another writer, torn tail, I/O)
+"#;

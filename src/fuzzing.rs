@@ -76,7 +76,9 @@ pub fn log_file(data: &[u8]) {
 /// into a slot certificate and a device certificate; both trust modes must refuse
 /// garbage without panicking.
 pub fn attestation(data: &[u8]) {
-    use crate::token::attestation::{verify_device_certificate, verify_key_attestation, KeyRole, Trust};
+    use crate::token::attestation::{
+        verify_device_certificate, verify_key_attestation, KeyRole, Trust,
+    };
     let Some((&cut, rest)) = data.split_first() else {
         return;
     };
@@ -95,6 +97,78 @@ pub fn card_tlv(data: &[u8]) {
     }
     let _ = crate::token::tlv::find(data, 0x53);
     let _ = crate::token::tlv::certificate_from_object(data);
+}
+
+/// The binary envelope record.
+pub fn envelope(data: &[u8]) {
+    if let Ok(e) = crate::envelope::Envelope::decode(data) {
+        assert_eq!(e.encode().expect("a decoded envelope encodes"), data);
+    }
+}
+
+/// Base45 text (RFC 9285): what decodes re-encodes to the same text.
+pub fn base45(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(bytes) = crate::envelope::base45::decode(text) {
+        assert_eq!(crate::envelope::base45::encode(&bytes), text);
+    }
+}
+
+/// QR payload strings, one per line, in any order.
+pub fn qr_parts(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let parts: Vec<&str> = text.lines().collect();
+    if let Ok(bytes) = crate::envelope::qr::assemble(&parts) {
+        // Whatever reassembles must be the bytes its own parts encode.
+        if let Ok(again) = crate::envelope::qr::encode_parts(&bytes) {
+            assert_eq!(crate::envelope::qr::assemble(&again).ok(), Some(bytes));
+        }
+    }
+}
+
+/// The typed-text fallback.
+pub fn text_fallback(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(bytes) = crate::envelope::text::decode_bytes(text) {
+        let lines = crate::envelope::text::encode_lines(&bytes).join("\n");
+        assert_eq!(
+            crate::envelope::text::decode_bytes(&lines).ok(),
+            Some(bytes)
+        );
+    }
+}
+
+/// A photo or scan: the image decoders and the QR detector must refuse, not crash.
+pub fn scan_image(data: &[u8]) {
+    let _ = crate::envelope::scan::decode_image(data);
+}
+
+/// A sealed share (binary age file with one piv-p256 stanza), read without a card.
+pub fn sealed_share(data: &[u8]) {
+    let _ = crate::seal::stanza_target(data);
+}
+
+/// `age1yubikey1…` recipients and `AGE-PLUGIN-YUBIKEY-1…` identity stubs: what parses
+/// prints back the same.
+pub fn recipient_and_stub(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(r) = text.parse::<crate::seal::PivP256Recipient>() {
+        assert_eq!(r.to_string(), text);
+    }
+    if let Ok(s) = text.parse::<crate::seal::IdentityStub>() {
+        assert_eq!(
+            s.to_string().to_ascii_lowercase(),
+            text.to_ascii_lowercase()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +244,52 @@ mod tests {
         let first = crate::log::frame::frames(&log).next().unwrap().unwrap();
         smoke::run(log_entry, &[first.cbor.to_vec()], 3_000);
         smoke::run(log_file, &[log], 300);
+    }
+
+    #[test]
+    fn envelope_and_seal_decoders_survive_mutated_inputs() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/envelope");
+        let mut binaries = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "hex") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect();
+                let bytes = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                    .collect();
+                binaries.push(bytes);
+            }
+        }
+        assert!(!binaries.is_empty());
+        smoke::run(envelope, &binaries, 300);
+        let good = binaries
+            .iter()
+            .find_map(|b| crate::envelope::Envelope::decode(b).ok())
+            .expect("a positive envelope vector");
+        let bytes = good.encode().unwrap();
+        let parts = crate::envelope::qr::encode_parts(&bytes)
+            .unwrap()
+            .join("\n");
+        smoke::run(qr_parts, &[parts.into_bytes()], 1_000);
+        let lines = crate::envelope::text::encode_lines(&bytes).join("\n");
+        smoke::run(text_fallback, &[lines.into_bytes()], 1_000);
+        smoke::run(
+            base45,
+            &[crate::envelope::base45::encode(b"glasskeep").into_bytes()],
+            3_000,
+        );
+        smoke::run(sealed_share, &[good.sealed_share.clone()], 3_000);
+        // From tests/vectors/seal/piv-p256.json.
+        let rcp = "age1yubikey1qtryyy7phuawf0ugr9el46a2kgxc62nhl62jfdsa9faje4sqkvdc69ec7dj";
+        let stub = "AGE-PLUGIN-YUBIKEY-1FESMCQYZAME64KC927WC5";
+        assert!(rcp.parse::<crate::seal::PivP256Recipient>().is_ok());
+        assert!(stub.parse::<crate::seal::IdentityStub>().is_ok());
+        smoke::run(
+            recipient_and_stub,
+            &[rcp.as_bytes().to_vec(), stub.as_bytes().to_vec()],
+            3_000,
+        );
     }
 
     #[test]

@@ -1,0 +1,480 @@
+//! Whole ceremonies through the real binary, the real `yubikey` crate and the real
+//! pcscd, with simulated YubiKeys behind vpcd: what a custodian does at the safe, and
+//! what an auditor then verifies. Needs root and `cargo build -p glasskeep-piv-sim`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use glasskeep_piv_sim::harness::{CardSpec, PcscLab};
+
+const BIN: &str = env!("CARGO_BIN_EXE_glasskeep");
+
+struct Custody {
+    dir: tempfile::TempDir,
+    pins: PathBuf,
+}
+
+impl Custody {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pins = dir.path().join("pins");
+        std::fs::write(&pins, "123456\n".repeat(64)).unwrap();
+        Custody { dir, pins }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs glasskeep with `stdin` piped in; returns the whole output.
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        self.run_with_pins(args, stdin, &self.pins)
+    }
+
+    fn run_with_pins(&self, args: &[&str], stdin: &[u8], pins: &Path) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(BIN)
+            .arg("--dir")
+            .arg(self.path())
+            .arg("--pin-file")
+            .arg(pins)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs and insists on success.
+    fn ok(&self, args: &[&str], stdin: &[u8]) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "glasskeep {args:?} failed ({:?}):\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn log(&self) -> Vec<u8> {
+        std::fs::read(self.path().join("ceremony.log")).unwrap()
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let out = self.run(&["status", "--json"], b"");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn envelopes(&self, label: &str) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path().join("envelopes"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{label}-"))
+            })
+            .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "gkenv"))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn lab() -> PcscLab {
+    PcscLab::start(&[
+        CardSpec::new(1001),
+        CardSpec::new(1002),
+        CardSpec::new(1003),
+    ])
+    .expect("pcscd lab starts")
+}
+
+fn enrolled(c: &Custody) {
+    c.ok(&["init", "--org", "Example Corp", "--training"], b"");
+    for (name, serial) in [("alice", "1001"), ("bob", "1002"), ("carol", "1003")] {
+        c.ok(
+            &["custodian", "enroll", "--name", name, "--serial", serial],
+            b"",
+        );
+    }
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn full_ceremony_opens_reviews_rotates_and_verifies() {
+    let _lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    c.ok(
+        &[
+            "seal",
+            "--label",
+            "aws-root",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob,carol",
+        ],
+        b"correct horse battery staple\n",
+    );
+    let envs = c.envelopes("aws-root");
+    assert_eq!(envs.len(), 3);
+
+    // Open with carol and alice, in that order: the secret comes back on stdout.
+    let out = c.ok(
+        &[
+            "open",
+            "--label",
+            "aws-root",
+            "--reason",
+            "SSO outage",
+            "--incident",
+            "INC-7",
+            "--envelope",
+            p(&envs[2]),
+            "--envelope",
+            p(&envs[0]),
+        ],
+        b"",
+    );
+    assert_eq!(out, "correct horse battery staple\n");
+
+    let s = c.status();
+    assert_eq!(s["open"].as_array().unwrap().len(), 1);
+    let open_seq = s["unreviewed"][0].as_u64().unwrap();
+    // Strict verification fails while the opening is unreviewed and unrotated...
+    let strict = c.run(&["log", "verify", "--json"], b"");
+    assert_eq!(strict.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&strict.stdout).unwrap();
+    let classes: Vec<String> = report["policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["class"]["policy"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(classes.iter().any(|c| c == "unreviewed"), "{report}");
+    // ...and passes, with warnings, in lenient mode.
+    assert!(c
+        .run(&["log", "verify", "--policy", "lenient"], b"")
+        .status
+        .success());
+
+    c.ok(
+        &[
+            "review",
+            "--open",
+            &open_seq.to_string(),
+            "--verdict",
+            "justified",
+            "--notes",
+            "outage",
+        ],
+        b"",
+    );
+    c.ok(&["rotate", "--label", "aws-root"], b"new password\n");
+    for e in &envs {
+        let fp = sha256_hex(&std::fs::read(e).unwrap());
+        c.ok(
+            &[
+                "envelope",
+                "destroyed",
+                "--fingerprint",
+                &fp,
+                "--witnesses",
+                "alice,bob",
+            ],
+            b"",
+        );
+    }
+    let s = c.status();
+    assert!(s["open"].as_array().unwrap().is_empty());
+    assert!(s["unreviewed"].as_array().unwrap().is_empty());
+    let head = s["head"].as_str().unwrap().to_string();
+    let verified = c.ok(&["log", "verify", "--anchor", &head, "--json"], b"");
+    let report: serde_json::Value = serde_json::from_str(&verified).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(report["signatures"].as_u64().unwrap() >= 8);
+
+    // The rotated set opens with the new secret; the old envelopes are refused.
+    let new_envs = c.envelopes("aws-root");
+    let new_envs: Vec<&PathBuf> = new_envs.iter().filter(|p| !envs.contains(p)).collect();
+    assert_eq!(new_envs.len(), 3);
+    let old = c.run(
+        &[
+            "drill",
+            "--label",
+            "aws-root",
+            "--envelope",
+            p(&envs[0]),
+            "--envelope",
+            p(&envs[1]),
+        ],
+        b"",
+    );
+    assert_eq!(
+        old.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
+    c.ok(
+        &[
+            "drill",
+            "--label",
+            "aws-root",
+            "--envelope",
+            p(new_envs[0]),
+            "--envelope",
+            p(new_envs[1]),
+        ],
+        b"",
+    );
+}
+
+#[test]
+fn a_failed_ceremony_leaves_the_log_byte_for_byte_as_it_was() {
+    let _lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    c.ok(
+        &[
+            "seal",
+            "--label",
+            "db-root",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob,carol",
+        ],
+        b"pw\n",
+    );
+    let envs = c.envelopes("db-root");
+    let before = c.log();
+    let wrong = c.path().join("wrong-pins");
+    std::fs::write(&wrong, "000000\n".repeat(8)).unwrap();
+    let out = c.run_with_pins(
+        &[
+            "open",
+            "--label",
+            "db-root",
+            "--reason",
+            "r",
+            "--envelope",
+            p(&envs[0]),
+            "--envelope",
+            p(&envs[1]),
+        ],
+        b"",
+        &wrong,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong PIN"));
+    assert!(out.stdout.is_empty(), "nothing may be revealed");
+    assert_eq!(c.log(), before);
+
+    // Not enough envelopes: refused before any card is touched.
+    let out = c.run(
+        &[
+            "open",
+            "--label",
+            "db-root",
+            "--reason",
+            "r",
+            "--envelope",
+            p(&envs[0]),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(c.log(), before);
+
+    // A second seal of a live label is refused; nothing written, no envelope left.
+    let out = c.run(
+        &[
+            "seal",
+            "--label",
+            "db-root",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob",
+        ],
+        b"x\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(c.log(), before);
+    assert_eq!(c.envelopes("db-root").len(), 3);
+}
+
+#[test]
+fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
+    let _lab = lab();
+    let a = Custody::new();
+    enrolled(&a);
+    a.ok(
+        &[
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob",
+        ],
+        b"one\n",
+    );
+    // A second custody with the same cards seals another secret: its envelopes are
+    // well-formed and open on the same YubiKeys, but custody A never recorded them.
+    let b = Custody::new();
+    b.ok(&["init", "--org", "Other", "--training"], b"");
+    for (name, serial) in [("alice", "1001"), ("bob", "1002")] {
+        // The same cards again: enrollment must overwrite their keys, so only custody
+        // B's envelopes are openable afterwards; custody A must still refuse B's.
+        b.ok(
+            &[
+                "custodian",
+                "enroll",
+                "--name",
+                name,
+                "--serial",
+                serial,
+                "--force-overwrite",
+            ],
+            b"",
+        );
+    }
+    b.ok(
+        &[
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob",
+        ],
+        b"two\n",
+    );
+    let foreign = b.envelopes("k");
+    let before = a.log();
+    let out = a.run(
+        &[
+            "open",
+            "--label",
+            "k",
+            "--reason",
+            "r",
+            "--envelope",
+            p(&foreign[0]),
+            "--envelope",
+            p(&foreign[1]),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not recorded in this custody's log"), "{err}");
+    assert!(!err.contains("touch"), "no card may be used: {err}");
+    assert_eq!(a.log(), before);
+}
+
+#[test]
+fn a_production_custody_refuses_a_simulated_yubikey() {
+    let _lab = lab();
+    let c = Custody::new();
+    c.ok(&["init", "--org", "Example Corp"], b"");
+    let before = c.log();
+    let out = c.run(
+        &["custodian", "enroll", "--name", "alice", "--serial", "1001"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("training (simulated) YubiKey cannot join a production custody"),
+        "{err}"
+    );
+    assert_eq!(c.log(), before);
+}
+
+#[test]
+fn the_auditor_catches_a_rewritten_log_and_a_rolled_back_one() {
+    let _lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    c.ok(
+        &[
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob,carol",
+        ],
+        b"s\n",
+    );
+    let head = c.status()["head"].as_str().unwrap().to_string();
+    c.ok(&["log", "verify", "--anchor", &head], b"");
+    let good = c.log();
+
+    // Roll back: drop the last ceremony (seal + checkpoint) and verify against the paper.
+    let frames = frame_offsets(&good);
+    let cut = frames[frames.len() - 2];
+    std::fs::write(c.path().join("ceremony.log"), &good[..cut]).unwrap();
+    let out = c.run(&["log", "verify", "--anchor", &head, "--json"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["failure"]["class"], "anchor", "{r}");
+
+    // Flip one byte in the middle of the file.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x20;
+    std::fs::write(c.path().join("ceremony.log"), &bad).unwrap();
+    let out = c.run(&["log", "verify", "--json"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["failure"]["seq"].is_u64(), "{r}");
+}
+
+/// Byte offsets of each frame ("GKL1" || u32be length || entry || 32-byte hash).
+fn frame_offsets(log: &[u8]) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while i < log.len() {
+        v.push(i);
+        let len = u32::from_be_bytes(log[i + 4..i + 8].try_into().unwrap()) as usize;
+        i += 8 + len + 32;
+    }
+    v
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}

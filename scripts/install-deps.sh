@@ -9,6 +9,7 @@ APT_PACKAGES=(
   yubico-piv-tool              # an independent PIV client that must read the simulated card
   age                          # interop: Debian's age decrypts what glasskeep seals
   zbar-tools poppler-utils     # interop: zbarimg reads our QR codes, pdftoppm renders our PDFs
+  librsvg2-bin                 # interop: rsvg-convert rasterises our SVG envelopes for zbarimg
   python3-cryptography         # the recovery script in docs/RECOVERY.md
 )
 missing=()

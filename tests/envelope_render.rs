@@ -109,3 +109,108 @@ fn multi_part_training_envelope_pdf_round_trips_on_a4() {
 fn small_envelope_pdf_round_trips_on_a4() {
     check_pdf(&envelope(200, false), Paper::A4);
 }
+
+fn check_svg(e: &Envelope, paper: Paper) {
+    let svg = render(e, Format::Svg, paper).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("env.svg");
+    std::fs::write(&file, &svg).unwrap();
+    let png = dir.path().join("env.png");
+    let status = Command::new("rsvg-convert")
+        .args(["-d", "150", "-p", "150", "-b", "white", "-o"])
+        .arg(&png)
+        .arg(&file)
+        .status()
+        .expect("rsvg-convert is installed (scripts/install-deps.sh)");
+    assert!(status.success());
+    assert_eq!(scan::decode_qr_payloads(&zbar(&png)).unwrap(), *e);
+    assert_eq!(
+        scan::decode_image(&std::fs::read(&png).unwrap()).unwrap(),
+        *e
+    );
+}
+
+#[test]
+fn small_envelope_svg_round_trips() {
+    check_svg(&envelope(200, true), Paper::A4);
+}
+
+#[test]
+fn multi_part_envelope_svg_round_trips() {
+    check_svg(&envelope(20 * 1024, false), Paper::Letter);
+}
+
+#[test]
+fn text_rendering_round_trips_and_files_of_every_kind_decode() {
+    for len in [200, 20 * 1024] {
+        let e = envelope(len, len > 1000);
+        let txt = render(&e, Format::Txt, Paper::A4).unwrap();
+        assert_eq!(
+            scan::decode_text(std::str::from_utf8(&txt).unwrap()).unwrap(),
+            e
+        );
+        assert_eq!(scan::decode_file(&txt).unwrap(), e);
+        assert_eq!(scan::decode_file(&e.encode().unwrap()).unwrap(), e);
+        let qr_lines = qr::envelope_to_parts(&e).unwrap().join("\n");
+        assert_eq!(scan::decode_file(qr_lines.as_bytes()).unwrap(), e);
+    }
+    let png = render(&envelope(200, false), Format::Png, Paper::A4).unwrap();
+    assert_eq!(scan::decode_file(&png).unwrap(), envelope(200, false));
+    let pdf = render(&envelope(200, false), Format::Pdf, Paper::A4).unwrap();
+    assert_eq!(scan::decode_file(&pdf), Err(scan::ScanError::Pdf));
+}
+
+#[test]
+fn training_envelopes_say_so_on_every_page_and_others_never() {
+    let count = |hay: &[u8], needle: &str| String::from_utf8_lossy(hay).matches(needle).count();
+    for len in [200, 20 * 1024] {
+        let training = envelope(len, true);
+        let svg = render(&training, Format::Svg, Paper::A4).unwrap();
+        let pages = count(&svg, "<g transform");
+        assert!(count(&svg, "TRAINING — NOT A REAL CREDENTIAL") >= 2 * pages);
+        let txt = render(&training, Format::Txt, Paper::A4).unwrap();
+        assert!(count(&txt, "TRAINING — NOT A REAL CREDENTIAL") >= 2);
+        let pdf = render(&training, Format::Pdf, Paper::A4).unwrap();
+        // The banner holds an em dash (WinAnsi 0x97), so pdf-writer writes it as a
+        // hex string.
+        let banner_hex: String = b"TRAINING \x97 NOT A REAL CREDENTIAL"
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        assert!(count(&pdf, &banner_hex) >= 2 * pages);
+
+        let real = envelope(len, false);
+        for f in [Format::Svg, Format::Txt, Format::Pdf] {
+            assert_eq!(count(&render(&real, f, Paper::A4).unwrap(), "TRAINING"), 0);
+        }
+    }
+}
+
+#[test]
+fn renderings_are_deterministic_and_carry_the_facts() {
+    let e = envelope(200, false);
+    let fp = e.fingerprint().unwrap();
+    for f in [Format::Pdf, Format::Png, Format::Svg, Format::Txt] {
+        assert_eq!(
+            render(&e, f, Paper::A4).unwrap(),
+            render(&e, f, Paper::A4).unwrap()
+        );
+    }
+    let svg = String::from_utf8(render(&e, Format::Svg, Paper::Letter).unwrap()).unwrap();
+    for needle in [
+        "Example Org",
+        "aws-root",
+        "alice",
+        "1001",
+        "Share 2 of 3 — any 2 open it",
+        &e.set_id.to_hex(),
+        &fp.short(),
+        &fp.to_hex(),
+        "Tamper-evident bag number",
+        "Witness 2",
+        "part 1 of 1",
+        "END 0",
+    ] {
+        assert!(svg.contains(needle), "SVG lacks {needle}");
+    }
+}

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use glasskeep::cbor::Encoder;
 use glasskeep::envelope::format::MAX_SEALED_SHARE_LEN;
 use glasskeep::envelope::{base45, qr, text, Envelope};
-use glasskeep::shamir::SetId;
 
 #[derive(Clone)]
 enum V {

@@ -6,6 +6,7 @@
 
 pub mod base45;
 mod detect;
+mod error;
 pub mod format;
 pub mod qr;
 pub mod render;

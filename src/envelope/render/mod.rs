@@ -24,9 +24,9 @@ use super::qr::QrError;
 pub enum Format {
     /// A PDF document, one or more pages.
     Pdf,
-    /// A PNG image at [`PNG_DPI`]; pages are stacked top to bottom.
+    /// A PNG image at [`PNG_DPI`]; several pages are laid out in a grid.
     Png,
-    /// An SVG image (units: points); pages are stacked top to bottom.
+    /// An SVG image (units: points); several pages are laid out in a grid.
     Svg,
     /// Plain UTF-8 text: the facts, the instructions and the typed-text fallback.
     Txt,
@@ -130,3 +130,14 @@ pub(crate) struct Page {
 /// Advance of one character, as a fraction of the font size, for layout. Courier and
 /// the bitmap font are 0.6; Helvetica is narrower, so 0.6 never overflows.
 pub(crate) const ADVANCE: f32 = 0.6;
+
+/// Columns of the grid in which PNG and SVG lay out several pages: about square, so
+/// neither side of a 150 dpi image passes the 16k-pixel limit common image tools
+/// (ImageMagick, hence zbarimg) enforce, until some 80 pages.
+pub(crate) fn grid_columns(pages: usize) -> usize {
+    let mut cols = 1;
+    while cols * cols < pages {
+        cols += 1;
+    }
+    cols
+}

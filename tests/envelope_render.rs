@@ -214,3 +214,60 @@ fn renderings_are_deterministic_and_carry_the_facts() {
         assert!(svg.contains(needle), "SVG lacks {needle}");
     }
 }
+
+#[test]
+fn longest_names_stay_on_the_page() {
+    let mut e = envelope(200, false);
+    e.label = "L".repeat(128);
+    e.organisation = "organisation ".repeat(9).trim().to_owned();
+    e.custodian = "C".repeat(128);
+    for paper in [Paper::A4, Paper::Letter] {
+        let (w, _) = paper.size_pt();
+        let svg = String::from_utf8(render(&e, Format::Svg, paper).unwrap()).unwrap();
+        let mut page_x = 0.0f32;
+        for line in svg.lines() {
+            if let Some(rest) = line.strip_prefix("<g transform=\"translate(") {
+                page_x = rest.split(' ').next().unwrap().parse().unwrap();
+            }
+            // Every text line must end inside the page at Courier's advance (0.6 em),
+            // which is at least as wide as Helvetica's and the PNG font's.
+            if let Some(rest) = line.strip_prefix("<text x=\"") {
+                let x: f32 = rest.split('"').next().unwrap().parse().unwrap();
+                let size: f32 = rest
+                    .split("font-size=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let text = &rest[rest.find('>').unwrap() + 1..rest.rfind("</text>").unwrap()];
+                let width = text.chars().count() as f32 * 0.6 * size;
+                assert!(x + width <= w, "{text:?} overflows ({} > {w})", x + width);
+                let _ = page_x;
+            }
+        }
+    }
+    let png = render(&e, Format::Png, Paper::A4).unwrap();
+    assert_eq!(scan::decode_image(&png).unwrap(), e);
+}
+
+#[test]
+fn a_phone_photo_like_jpeg_of_the_first_page_decodes() {
+    let e = envelope(700, false);
+    assert_eq!(qr::envelope_to_parts(&e).unwrap().len(), 2);
+    let png = render(&e, Format::Png, Paper::A4).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    // The first page only (both codes are on it), scaled by 1.3 as by a closer
+    // camera, blurred and JPEG-compressed: no perfectly uniform bands survive, so the
+    // detector's whole-image passes do the work.
+    let page = image::imageops::crop_imm(&img, 0, 0, 1240, 1754).to_image();
+    let big = image::imageops::resize(&page, 1612, 2280, image::imageops::FilterType::Triangle);
+    let blurred = image::imageops::blur(&big, 0.8);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+        .encode_image(&blurred)
+        .unwrap();
+    assert_eq!(scan::decode_image(&jpeg).unwrap(), e);
+}

@@ -271,3 +271,21 @@ fn a_phone_photo_like_jpeg_of_the_first_page_decodes() {
         .unwrap();
     assert_eq!(scan::decode_image(&jpeg).unwrap(), e);
 }
+
+#[test]
+fn largest_envelope_pdf_scans_with_zbarimg() {
+    // A 64 KiB secret: payload record = secret + 16-byte tag + nonce, label, header.
+    let e = envelope(64 * 1024 + 60, false);
+    let parts = qr::envelope_to_parts(&e).unwrap();
+    assert!(parts.len() > 100 && parts.len() < 999, "{}", parts.len());
+    let pdf = render(&e, Format::Pdf, Paper::A4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pages = pdf_pages(&pdf, dir.path());
+    let zbar_payloads: Vec<String> = pages.iter().flat_map(|p| zbar(p)).collect();
+    assert_eq!(scan::decode_qr_payloads(&zbar_payloads).unwrap(), e);
+    let txt = render(&e, Format::Txt, Paper::A4).unwrap();
+    assert_eq!(
+        scan::decode_text(std::str::from_utf8(&txt).unwrap()).unwrap(),
+        e
+    );
+}

@@ -52,6 +52,52 @@ impl Paper {
     }
 }
 
+/// A format or paper name that [`Format`] or [`Paper`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// Not one of `pdf`, `png`, `svg`, `txt`.
+    #[error("unknown format {name:?}: use pdf, png, svg or txt")]
+    UnknownFormat {
+        /// The name given.
+        name: String,
+    },
+    /// Not one of `a4`, `letter`.
+    #[error("unknown paper size {name:?}: use a4 or letter")]
+    UnknownPaper {
+        /// The name given.
+        name: String,
+    },
+}
+
+impl std::str::FromStr for Format {
+    type Err = NameError;
+
+    /// `pdf`, `png`, `svg` or `txt`, any case (the CLI's `--format`).
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        match s.to_ascii_lowercase().as_str() {
+            "pdf" => Ok(Format::Pdf),
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            "txt" | "text" => Ok(Format::Txt),
+            _ => Err(NameError::UnknownFormat { name: s.to_owned() }),
+        }
+    }
+}
+
+impl std::str::FromStr for Paper {
+    type Err = NameError;
+
+    /// `a4` or `letter`, any case (the CLI's `--paper`).
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        match s.to_ascii_lowercase().as_str() {
+            "a4" => Ok(Paper::A4),
+            "letter" => Ok(Paper::Letter),
+            _ => Err(NameError::UnknownPaper { name: s.to_owned() }),
+        }
+    }
+}
+
 /// Resolution of PNG output: enough for every QR module to span 3.5 pixels, which
 /// both zbar and our own decoder read reliably.
 pub const PNG_DPI: f32 = 150.0;
@@ -140,4 +186,27 @@ pub(crate) fn grid_columns(pages: usize) -> usize {
         cols += 1;
     }
     cols
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_for_the_command_line() {
+        assert_eq!("PDF".parse::<Format>(), Ok(Format::Pdf));
+        assert_eq!("txt".parse::<Format>(), Ok(Format::Txt));
+        assert_eq!("Letter".parse::<Paper>(), Ok(Paper::Letter));
+        assert!(matches!(
+            "jpeg".parse::<Format>(),
+            Err(NameError::UnknownFormat { .. })
+        ));
+        assert!(matches!(
+            "a5".parse::<Paper>(),
+            Err(NameError::UnknownPaper { .. })
+        ));
+        assert_eq!(grid_columns(1), 1);
+        assert_eq!(grid_columns(2), 2);
+        assert_eq!(grid_columns(13), 4);
+    }
 }

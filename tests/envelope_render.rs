@@ -289,3 +289,25 @@ fn largest_envelope_pdf_scans_with_zbarimg() {
         e
     );
 }
+
+#[test]
+fn a_twelve_megapixel_photo_decodes() {
+    // A phone camera filling the frame with the page: symbols of ~1100 pixels, larger
+    // than any tile overlap, read from the shrunk image.
+    let e = envelope(200, false);
+    let png = render(&e, Format::Png, Paper::A4).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let page = image::imageops::crop_imm(&img, 0, 0, 1240, 1754).to_image();
+    let photo = image::imageops::resize(&page, 2900, 4100, image::imageops::FilterType::Triangle);
+    let mut photo = image::imageops::blur(&photo, 1.5);
+    // Sensor noise: no perfectly uniform band survives, as in a real photo.
+    for (i, p) in photo.pixels_mut().enumerate() {
+        let n = (i.wrapping_mul(2_654_435_761) >> 13) % 9;
+        p.0[0] = p.0[0].saturating_sub(4).saturating_add(n as u8);
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&photo)
+        .unwrap();
+    assert_eq!(scan::decode_image(&jpeg).unwrap(), e);
+}

@@ -1,9 +1,9 @@
 //! Paper renderings of an envelope: PDF, PNG, SVG and plain text.
 //!
-//! PDF, PNG and SVG are drawn from one page model built by [`layout`], so the three
+//! PDF, PNG and SVG are drawn from one page model (module `layout`), so the three
 //! show the same thing in the same place; only the drawing differs. Text uses the PDF
 //! base-14 fonts (Helvetica, Courier), the SVG generic families, and for PNG a 5x7
-//! bitmap font drawn for this project ([`font`]): no font files are embedded or
+//! bitmap font drawn for this project (module `font`): no font files are embedded or
 //! fetched. QR modules are drawn as filled squares by each backend.
 
 mod font;

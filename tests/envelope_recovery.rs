@@ -136,8 +136,9 @@ fn record(fields: &[&dyn Fn(&mut Encoder)]) -> Vec<u8> {
     e.into_bytes()
 }
 
-#[test]
-fn script_combines_shares_and_decrypts_the_payload() {
+/// A payload record and its three share records (t = 2), built from docs/FORMAT.md's
+/// rules, and the secret they hold.
+fn sealing() -> (Vec<u8>, Vec<Vec<u8>>, Vec<u8>) {
     let set_id = [7u8; 16];
     let (t, n, label) = (2u8, 3u8, "aws-root");
     let key: [u8; 32] = std::array::from_fn(|i| (i * 37 + 11) as u8);
@@ -211,6 +212,13 @@ fn script_combines_shares_and_decrypts_the_payload() {
             },
         ])
     };
+    (payload, (1..=3).map(share).collect(), secret)
+}
+
+#[test]
+fn script_combines_shares_and_decrypts_the_payload() {
+    let (payload, shares, secret) = sealing();
+    let share = |x: u8| shares[usize::from(x) - 1].clone();
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     std::fs::write(p.join("payload.cbor"), &payload).unwrap();
@@ -254,4 +262,83 @@ fn script_combines_shares_and_decrypts_the_payload() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
     let out = python(p, &["combine", "payload.cbor", "share-1.cbor"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 share(s) given, 2 needed"));
+}
+
+#[test]
+fn whole_recovery_with_zbarimg_age_and_the_script() {
+    // The sealed shares here are age files to X25519 keys: the same file format and
+    // the same `age -d` step as with age-plugin-yubikey, without a card.
+    let (payload, shares, secret) = sealing();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for x in [1u8, 3] {
+        let key = p.join(format!("custodian-{x}.key"));
+        let out = Command::new("age-keygen")
+            .arg("-o")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let recipient = String::from_utf8(out.stderr)
+            .unwrap()
+            .trim()
+            .trim_start_matches("Public key: ")
+            .to_owned();
+        let record = p.join("record.tmp");
+        std::fs::write(&record, &shares[usize::from(x) - 1]).unwrap();
+        let sealed = Command::new("age")
+            .args(["-r", &recipient])
+            .arg(&record)
+            .output()
+            .unwrap();
+        assert!(sealed.status.success());
+        std::fs::remove_file(&record).unwrap();
+
+        let mut e = envelope(payload.clone());
+        e.index = x;
+        e.training = false;
+        e.sealed_share = sealed.stdout;
+        let png = p.join(format!("envelope-{x}.png"));
+        std::fs::write(&png, render(&e, Format::Png, Paper::Letter).unwrap()).unwrap();
+        let scanned = Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        std::fs::write(p.join(format!("envelope-{x}.qr")), &scanned.stdout).unwrap();
+        let out = python(p, &["unpack", &format!("envelope-{x}.qr")]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let opened = Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&key)
+            .arg("-o")
+            .arg(p.join(format!("share-{x}.cbor")))
+            .arg(p.join(format!("share-{x}.age")))
+            .status()
+            .unwrap();
+        assert!(opened.success());
+    }
+    let out = python(
+        p,
+        &[
+            "combine",
+            "payload.cbor",
+            "share-3.cbor",
+            "share-1.cbor",
+            "-o",
+            "secret.bin",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(p.join("secret.bin")).unwrap(), secret);
 }

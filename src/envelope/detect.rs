@@ -176,6 +176,10 @@ enum Pass {
     RegionsEnlarged,
     /// The whole image (in tiles if large).
     Whole,
+    /// A large image shrunk to the tiling threshold and read whole: a phone photo's
+    /// symbols are larger than the tile overlap, but their modules are big enough to
+    /// survive the shrinking.
+    Shrunk,
 }
 
 fn detect_pass(img: &image::GrayImage, pass: Pass, out: &mut Vec<String>) {
@@ -183,9 +187,24 @@ fn detect_pass(img: &image::GrayImage, pass: Pass, out: &mut Vec<String>) {
     if w == 0 || h == 0 {
         return;
     }
-    if let Pass::Whole = pass {
-        detect_tiled(img, out);
-        return;
+    match pass {
+        Pass::Whole => return detect_tiled(img, out),
+        Pass::Shrunk => {
+            let area = u64::from(w) * u64::from(h);
+            if area > TILE_ABOVE {
+                let f = (TILE_ABOVE as f64 / area as f64).sqrt();
+                let (sw, sh) = ((f64::from(w) * f).max(1.0), (f64::from(h) * f).max(1.0));
+                let small = image::imageops::resize(
+                    img,
+                    sw as u32,
+                    sh as u32,
+                    image::imageops::FilterType::Triangle,
+                );
+                detect(small, out);
+            }
+            return;
+        }
+        Pass::Regions | Pass::RegionsEnlarged => {}
     }
     let mut regions = Vec::new();
     segment(img, (0, 0, w, h), 0, &mut regions);
@@ -217,13 +236,19 @@ fn assembles(payloads: &[String]) -> bool {
 
 /// Every QR payload readable in the images (the pages of one envelope), in detection
 /// order, identical payloads once (a detector may report one symbol twice). Passes
-/// run region by region, enlarged, whole, then all three on a binarised copy,
-/// stopping as soon as the glasskeep codes found reassemble.
+/// run region by region, shrunk (large images only), regions enlarged, whole (tiled
+/// if large), then all four on a binarised copy, stopping as soon as the glasskeep
+/// codes found reassemble.
 pub(crate) fn payloads(images: &[image::GrayImage]) -> Vec<String> {
     let mut out = Vec::new();
     let mut binarised: Vec<image::GrayImage> = Vec::new();
     for round in 0..2 {
-        for pass in [Pass::Regions, Pass::RegionsEnlarged, Pass::Whole] {
+        for pass in [
+            Pass::Regions,
+            Pass::Shrunk,
+            Pass::RegionsEnlarged,
+            Pass::Whole,
+        ] {
             for (i, img) in images.iter().enumerate() {
                 if round == 0 {
                     detect_pass(img, pass, &mut out);

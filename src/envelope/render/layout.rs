@@ -45,6 +45,19 @@ fn created_text(unix: u64) -> String {
     }
 }
 
+/// A name cut to fit the one-line header of continuation pages (the first page
+/// prints it whole).
+fn clip(s: &str) -> String {
+    const MAX: usize = 20;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let mut c: String = s.chars().take(MAX - 3).collect();
+        c.push_str("...");
+        c
+    }
+}
+
 impl Sheet {
     pub(crate) fn new(e: &Envelope) -> Result<Self, RenderError> {
         let encoded = e.encode()?;
@@ -65,8 +78,8 @@ impl Sheet {
         ];
         let header = format!(
             "{} | {} | share {} of {} | {}",
-            e.label,
-            e.custodian,
+            clip(&e.label),
+            clip(&e.custodian),
             e.index,
             e.count,
             fingerprint.short()
@@ -132,7 +145,7 @@ impl Flow {
         self.y = self.top();
         if self.pages.len() > 1 {
             let header = self.header.clone();
-            self.text(MARGIN, 9.0, Face::Sans, &header);
+            self.text(MARGIN, 8.0, Face::Sans, &header);
             self.y += 4.0;
         }
     }
@@ -165,11 +178,19 @@ impl Flow {
         self.y += size * 0.3;
     }
 
-    /// Text wrapped at word boundaries to the usable width.
+    /// Text wrapped at word boundaries to the usable width; a word longer than a
+    /// line (a 128-byte label without spaces) is cut.
     fn para(&mut self, size: f32, face: Face, s: &str) {
-        let max = ((self.w - 2.0 * MARGIN) / (size * ADVANCE)) as usize;
-        let mut line = String::new();
+        let max = (((self.w - 2.0 * MARGIN) / (size * ADVANCE)) as usize).max(8);
+        let mut words: Vec<String> = Vec::new();
         for word in s.split(' ') {
+            let chars: Vec<char> = word.chars().collect();
+            for piece in chars.chunks(max - 4) {
+                words.push(piece.iter().collect());
+            }
+        }
+        let mut line = String::new();
+        for word in words {
             if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max {
                 self.text(MARGIN, size, face, &line);
                 line = String::from("   ");
@@ -177,7 +198,7 @@ impl Flow {
             if !line.trim().is_empty() {
                 line.push(' ');
             }
-            line.push_str(word);
+            line.push_str(&word);
         }
         self.text(MARGIN, size, face, &line);
     }
@@ -196,7 +217,7 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
         w,
         h,
         training: sheet.training,
-        header: format!("{TITLE} | {}", sheet.header),
+        header: format!("GLASSKEEP | {}", sheet.header),
         pages: Vec::new(),
         y: 0.0,
     };
@@ -210,7 +231,7 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
         } else {
             Face::Sans
         };
-        f.text(MARGIN, 11.0, face, &format!("{name}: {value}"));
+        f.para(11.0, face, &format!("{name}: {value}"));
     }
     f.y += 4.0;
     f.text(MARGIN, 16.0, Face::SansBold, &sheet.share_line);

@@ -1,9 +1,9 @@
 //! Paper renderings of an envelope: PDF, PNG, SVG and plain text.
 //!
-//! PDF, PNG and SVG are drawn from one page model built by [`layout`], so the three
+//! PDF, PNG and SVG are drawn from one page model (module `layout`), so the three
 //! show the same thing in the same place; only the drawing differs. Text uses the PDF
 //! base-14 fonts (Helvetica, Courier), the SVG generic families, and for PNG a 5x7
-//! bitmap font drawn for this project ([`font`]): no font files are embedded or
+//! bitmap font drawn for this project (module `font`): no font files are embedded or
 //! fetched. QR modules are drawn as filled squares by each backend.
 
 mod font;
@@ -24,9 +24,9 @@ use super::qr::QrError;
 pub enum Format {
     /// A PDF document, one or more pages.
     Pdf,
-    /// A PNG image at [`PNG_DPI`]; pages are stacked top to bottom.
+    /// A PNG image at [`PNG_DPI`]; several pages are laid out in a grid.
     Png,
-    /// An SVG image (units: points); pages are stacked top to bottom.
+    /// An SVG image (units: points); several pages are laid out in a grid.
     Svg,
     /// Plain UTF-8 text: the facts, the instructions and the typed-text fallback.
     Txt,
@@ -48,6 +48,52 @@ impl Paper {
         match self {
             Paper::A4 => (595.28, 841.89),
             Paper::Letter => (612.0, 792.0),
+        }
+    }
+}
+
+/// A format or paper name that [`Format`] or [`Paper`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// Not one of `pdf`, `png`, `svg`, `txt`.
+    #[error("unknown format {name:?}: use pdf, png, svg or txt")]
+    UnknownFormat {
+        /// The name given.
+        name: String,
+    },
+    /// Not one of `a4`, `letter`.
+    #[error("unknown paper size {name:?}: use a4 or letter")]
+    UnknownPaper {
+        /// The name given.
+        name: String,
+    },
+}
+
+impl std::str::FromStr for Format {
+    type Err = NameError;
+
+    /// `pdf`, `png`, `svg` or `txt`, any case (the CLI's `--format`).
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        match s.to_ascii_lowercase().as_str() {
+            "pdf" => Ok(Format::Pdf),
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            "txt" | "text" => Ok(Format::Txt),
+            _ => Err(NameError::UnknownFormat { name: s.to_owned() }),
+        }
+    }
+}
+
+impl std::str::FromStr for Paper {
+    type Err = NameError;
+
+    /// `a4` or `letter`, any case (the CLI's `--paper`).
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        match s.to_ascii_lowercase().as_str() {
+            "a4" => Ok(Paper::A4),
+            "letter" => Ok(Paper::Letter),
+            _ => Err(NameError::UnknownPaper { name: s.to_owned() }),
         }
     }
 }
@@ -130,3 +176,37 @@ pub(crate) struct Page {
 /// Advance of one character, as a fraction of the font size, for layout. Courier and
 /// the bitmap font are 0.6; Helvetica is narrower, so 0.6 never overflows.
 pub(crate) const ADVANCE: f32 = 0.6;
+
+/// Columns of the grid in which PNG and SVG lay out several pages: about square, so
+/// neither side of a 150 dpi image passes the 16k-pixel limit common image tools
+/// (ImageMagick, hence zbarimg) enforce, until some 80 pages.
+pub(crate) fn grid_columns(pages: usize) -> usize {
+    let mut cols = 1;
+    while cols * cols < pages {
+        cols += 1;
+    }
+    cols
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_for_the_command_line() {
+        assert_eq!("PDF".parse::<Format>(), Ok(Format::Pdf));
+        assert_eq!("txt".parse::<Format>(), Ok(Format::Txt));
+        assert_eq!("Letter".parse::<Paper>(), Ok(Paper::Letter));
+        assert!(matches!(
+            "jpeg".parse::<Format>(),
+            Err(NameError::UnknownFormat { .. })
+        ));
+        assert!(matches!(
+            "a5".parse::<Paper>(),
+            Err(NameError::UnknownPaper { .. })
+        ));
+        assert_eq!(grid_columns(1), 1);
+        assert_eq!(grid_columns(2), 2);
+        assert_eq!(grid_columns(13), 4);
+    }
+}

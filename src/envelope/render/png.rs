@@ -6,7 +6,7 @@
 use image::{GrayImage, ImageEncoder, Luma};
 
 use super::font::glyph;
-use super::{Face, Item, Page, Paper, RenderError, ADVANCE, PNG_DPI};
+use super::{grid_columns, Face, Item, Page, Paper, RenderError, ADVANCE, PNG_DPI};
 
 const GAP_PX: u32 = 16;
 
@@ -105,7 +105,7 @@ pub(crate) fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>, RenderErro
     let (w, h) = paper.size_pt();
     let (pw, ph) = ((w * scale).round() as u32, (h * scale).round() as u32);
     let n = pages.len().max(1) as u32;
-    let cols = grid_columns(n);
+    let cols = grid_columns(n as usize) as u32;
     let rows = n.div_ceil(cols);
     let (total_w, total_h) = (cols * (pw + GAP_PX) - GAP_PX, rows * (ph + GAP_PX) - GAP_PX);
     let mut c = Canvas {
@@ -135,14 +135,4 @@ pub(crate) fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>, RenderErro
             reason: e.to_string(),
         })?;
     Ok(out)
-}
-
-/// Columns of the page grid: about square, so neither side grows past ~16k pixels
-/// until some 80 pages.
-fn grid_columns(pages: u32) -> u32 {
-    let mut cols = 1;
-    while cols * cols < pages {
-        cols += 1;
-    }
-    cols
 }

@@ -1,8 +1,9 @@
-//! SVG output: pages stacked top to bottom in one drawing, units in points.
+//! SVG output: one drawing, units in points, several pages laid out in a grid as in
+//! the PNG output.
 
 use std::fmt::Write;
 
-use super::{Face, Item, Page, Paper};
+use super::{grid_columns, Face, Item, Page, Paper};
 
 /// Gap between stacked pages, in points.
 const PAGE_GAP: f32 = 12.0;
@@ -21,17 +22,24 @@ fn escape(s: &str) -> String {
 
 pub(crate) fn render(pages: &[Page], paper: Paper) -> String {
     let (w, h) = paper.size_pt();
-    let total_h = pages.len() as f32 * (h + PAGE_GAP) - PAGE_GAP;
+    let cols = grid_columns(pages.len().max(1));
+    let rows = pages.len().max(1).div_ceil(cols);
+    let total_w = cols as f32 * (w + PAGE_GAP) - PAGE_GAP;
+    let total_h = rows as f32 * (h + PAGE_GAP) - PAGE_GAP;
     let mut s = String::new();
     // write! into a String cannot fail; the results are ignored for that reason.
     let _ = writeln!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{total_h}pt" viewBox="0 0 {w} {total_h}">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}pt" height="{total_h}pt" viewBox="0 0 {total_w} {total_h}">"##
     );
-    let _ = writeln!(s, r##"<rect width="{w}" height="{total_h}" fill="#888"/>"##);
+    let _ = writeln!(
+        s,
+        r##"<rect width="{total_w}" height="{total_h}" fill="#888"/>"##
+    );
     for (n, page) in pages.iter().enumerate() {
-        let off = n as f32 * (h + PAGE_GAP);
-        let _ = writeln!(s, r##"<g transform="translate(0 {off})">"##);
+        let x = (n % cols) as f32 * (w + PAGE_GAP);
+        let y = (n / cols) as f32 * (h + PAGE_GAP);
+        let _ = writeln!(s, r##"<g transform="translate({x} {y})">"##);
         let _ = writeln!(s, r##"<rect width="{w}" height="{h}" fill="#fff"/>"##);
         for item in &page.items {
             draw(&mut s, item);

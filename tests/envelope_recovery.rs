@@ -3,7 +3,7 @@
 //! zbarimg, and its combine step against share and payload records built here from
 //! docs/FORMAT.md's rules.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -14,25 +14,10 @@ use glasskeep::envelope::{qr, Envelope};
 use glasskeep::shamir::SetId;
 use sha2::{Digest, Sha256};
 
-fn script(dir: &Path) -> PathBuf {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/RECOVERY.md")).unwrap();
-    let start = doc.find("<!-- BEGIN recover.py -->").unwrap();
-    let end = doc.find("<!-- END recover.py -->").unwrap();
-    let block = &doc[start..end];
-    let body = &block[block.find("```python\n").unwrap() + 10..block.rfind("```").unwrap()];
-    let path = dir.join("recover.py");
-    std::fs::write(&path, body).unwrap();
-    path
-}
+mod common;
 
 fn python(dir: &Path, args: &[&str]) -> Output {
-    Command::new("python3")
-        .arg(script(dir))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("python3 is installed")
+    common::python(dir, args)
 }
 
 fn envelope(payload: Vec<u8>) -> Envelope {

@@ -8,7 +8,7 @@
 //! (`cargo build -p glasskeep-piv-sim`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use glasskeep::custodian::CustodianRecord;
@@ -19,31 +19,10 @@ use glasskeep::token::enroll::{enroll, EnrollOptions};
 use glasskeep::token::{open, Token, TokenError};
 use glasskeep_piv_sim::harness::{CardSpec, PcscLab};
 
+mod common;
+
 /// The simulator's factory PIN: a test-only value, typed into the plugin's prompt below.
 const PIN: &[u8] = b"123456";
-
-fn plugin_dir() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|d| d.join("age-plugin-yubikey").is_file());
-    let in_cargo = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cargo/bin"))
-        .filter(|d| d.join("age-plugin-yubikey").is_file());
-    on_path
-        .or(in_cargo)
-        .expect("age-plugin-yubikey 0.5.1 is needed: run scripts/install-deps.sh")
-}
-
-/// PATH with the plugin's folder first, so `age` finds it.
-fn path_with_plugin() -> String {
-    format!(
-        "{}:{}",
-        plugin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
 
 fn enroll_card(token: &mut dyn Token, name: &str) -> CustodianRecord {
     enroll(
@@ -57,7 +36,7 @@ fn enroll_card(token: &mut dyn Token, name: &str) -> CustodianRecord {
 /// `age -r <recipient>`: the plugin wraps the file key (no card needed to encrypt).
 fn age_encrypt(recipient: &PivP256Recipient, plaintext: &[u8]) -> Vec<u8> {
     let mut child = Command::new("age")
-        .env("PATH", path_with_plugin())
+        .env("PATH", common::path_with_plugin())
         .args(["-r", &recipient.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -74,38 +53,8 @@ fn age_encrypt(recipient: &PivP256Recipient, plaintext: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// `age -d -i identity.txt` with the plugin, the PIN typed on a terminal: age insists on
-/// a tty for secrets, and script(1) gives it one.
 fn age_decrypt_with_stub(dir: &Path, stub: &IdentityStub, sealed: &[u8]) -> Vec<u8> {
-    std::fs::write(dir.join("identity.txt"), format!("{stub}\n")).unwrap();
-    std::fs::write(dir.join("sealed.age"), sealed).unwrap();
-    let mut child = Command::new("script")
-        .env("PATH", path_with_plugin())
-        .current_dir(dir)
-        .args([
-            "-qec",
-            "age -d -i identity.txt -o out.bin sealed.age",
-            "/dev/null",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) is needed (util-linux)");
-    // The pty buffers the PIN until the plugin's prompt reads it; stdin stays open until
-    // age exits, since end-of-file on the pty would abort the prompt.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(PIN).unwrap();
-    stdin.write_all(b"\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    assert!(
-        out.status.success(),
-        "age -d with the plugin failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read(dir.join("out.bin")).unwrap()
+    common::age_decrypt_with_stub(dir, &stub.to_string(), sealed, PIN)
 }
 
 #[test]
@@ -140,7 +89,7 @@ fn glasskeep_and_age_plugin_yubikey_open_each_others_files_through_pcscd() {
     drop(token);
 
     // The plugin derives the same stub from the card as glasskeep prints.
-    let listed = Command::new(plugin_dir().join("age-plugin-yubikey"))
+    let listed = Command::new(common::plugin_dir().join("age-plugin-yubikey"))
         .args(["--identity", "--serial", "8301", "--slot", "1"])
         .output()
         .unwrap();

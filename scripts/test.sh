@@ -13,6 +13,14 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== dependency policy"
+# Shamir comes from vsss-rs only: sharks (RUSTSEC-2024-0398, biased coefficients) and its
+# fork blahaj accept x=0, threshold 1 and duplicate shares.
+tree=$(cargo tree --workspace --locked -e normal --prefix none)
+grep -q '^vsss-rs ' <<<"$tree" || { echo "vsss-rs is missing from the dependency tree"; exit 1; }
+if grep -qE '^(sharks|blahaj) ' <<<"$tree"; then echo "sharks/blahaj must not be in the dependency tree"; exit 1; fi
+echo "vsss-rs present; sharks and blahaj absent"
+
 echo "== tests"
 # Tests that use pcscd live in binaries named pcscd_*; .config/nextest.toml runs them
 # one at a time (one pcscd per machine), and their harness also holds a global lock.

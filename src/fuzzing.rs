@@ -279,7 +279,7 @@ mod tests {
             &[crate::envelope::base45::encode(b"glasskeep").into_bytes()],
             3_000,
         );
-        smoke::run(sealed_share, &[good.sealed_share.clone()], 3_000);
+        smoke::run(sealed_share, std::slice::from_ref(&good.sealed_share), 3_000);
         // From tests/vectors/seal/piv-p256.json.
         let rcp = "age1yubikey1qtryyy7phuawf0ugr9el46a2kgxc62nhl62jfdsa9faje4sqkvdc69ec7dj";
         let stub = "AGE-PLUGIN-YUBIKEY-1FESMCQYZAME64KC927WC5";

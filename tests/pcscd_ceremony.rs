@@ -163,14 +163,10 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            f["class"]["policy"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
+        .map(|f| f["class"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert!(classes.iter().any(|c| c == "unreviewed"), "{report}");
+    assert!(classes.iter().any(|c| c == "policy/unreviewed"), "{report}");
+    assert!(classes.iter().all(|c| c.starts_with("policy/")), "{report}");
     // ...and passes, with warnings, in lenient mode.
     assert!(c
         .run(&["log", "verify", "--policy", "lenient"], b"")

@@ -4,7 +4,6 @@
 //! pcscd, but it lives with the other seal interop tests.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use glasskeep::seal::{self, PivP256Identity, PivP256Recipient, UnsealError};
@@ -16,6 +15,8 @@ use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::SecretKey;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+mod common;
 
 /// ECDH with a software key; the only operation unseal needs.
 struct SoftCard(SecretKey);
@@ -89,25 +90,9 @@ fn recipient_of(key: &SecretKey) -> PivP256Recipient {
     PivP256Recipient::from_sec1(key.public_key().to_sec1_point(true).as_bytes()).unwrap()
 }
 
-/// The folder holding age-plugin-yubikey: on PATH, else ~/.cargo/bin (where
-/// scripts/install-deps.sh puts it).
-fn plugin_dir() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|d| d.join("age-plugin-yubikey").is_file());
-    let in_cargo = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cargo/bin"))
-        .filter(|d| d.join("age-plugin-yubikey").is_file());
-    on_path
-        .or(in_cargo)
-        .expect("age-plugin-yubikey 0.5.1 is needed: run scripts/install-deps.sh")
-}
-
 /// `age` with the plugin's folder first on PATH, so it finds the plugin.
 fn age() -> Command {
-    let dir = plugin_dir();
+    let dir = common::plugin_dir();
     let version = Command::new(dir.join("age-plugin-yubikey"))
         .arg("--version")
         .output()

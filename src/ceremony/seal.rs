@@ -76,38 +76,14 @@ pub fn seal(
     cosigners: &[String],
     time: u64,
 ) -> Result<SealReport, CeremonyError> {
-    let mut store = Store::open(dir)?;
+    let store = Store::open(dir)?;
     if store.state().live_set_by_label(&req.label).is_some() {
         return Err(CeremonyError::Refused(format!(
             "{:?} is already sealed: use `glasskeep rotate --label {}` to replace its secret",
             req.label, req.label
         )));
     }
-    let mut room = Room::default();
-    let names = who_cosigns(store.state(), cards, cosigners)?;
-    for n in &names {
-        room.join(store.state(), cards, op, n)?;
-    }
-    let mut tx = store.begin();
-    let (report_envs, set_id, written) = seal_into(&mut tx, dir, req, secret, time)?;
-    let result = (|| {
-        room.cosign(&mut tx, op, time)?;
-        Ok::<_, CeremonyError>(tx.commit()?)
-    })();
-    match result {
-        Ok(head) => Ok(SealReport {
-            set_id,
-            envelopes: report_envs,
-            head,
-            cosigners: names,
-        }),
-        Err(e) => {
-            // Nothing reached the log: the envelopes it would have recorded must not
-            // survive either, or they could be mistaken for a sealed set.
-            remove_all(&written);
-            Err(e)
-        }
-    }
+    sealing(store, dir, cards, op, req, secret, cosigners, time, None)
 }
 
 /// What to rotate.
@@ -133,15 +109,14 @@ pub fn rotate(
     cosigners: &[String],
     time: u64,
 ) -> Result<SealReport, CeremonyError> {
-    let label = rot.label.as_str();
-    let mut store = Store::open(dir)?;
+    let store = Store::open(dir)?;
     let old = store
         .state()
-        .live_set_by_label(label)
-        .ok_or_else(|| unknown_label(label))?
+        .live_set_by_label(&rot.label)
+        .ok_or_else(|| unknown_label(&rot.label))?
         .clone();
     let req = SealRequest {
-        label: label.to_owned(),
+        label: rot.label.clone(),
         threshold: rot.threshold.unwrap_or(usize::from(old.threshold)),
         custodians: rot
             .custodians
@@ -150,28 +125,54 @@ pub fn rotate(
         kind: old.secret_kind,
         rotate_within: old.rotate_within,
     };
+    sealing(
+        store,
+        dir,
+        cards,
+        op,
+        &req,
+        secret,
+        cosigners,
+        time,
+        Some(old.id),
+    )
+}
+
+/// The seal ceremony proper, shared by seal and rotate: the cosigners join (PINs are
+/// checked before anything is split), the set is sealed and its envelopes written, the
+/// seal entry — and, for a rotation, the rotate entry superseding `supersedes` — and a
+/// checkpoint are committed in one transaction. If anything fails, the envelope files
+/// are removed again: an envelope the log does not record must not survive.
+#[allow(clippy::too_many_arguments)] // one private seam for two public ceremonies
+fn sealing(
+    mut store: Store,
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    req: &SealRequest,
+    secret: &SecretBytes,
+    cosigners: &[String],
+    time: u64,
+    supersedes: Option<SetId>,
+) -> Result<SealReport, CeremonyError> {
     let names = who_cosigns(store.state(), cards, cosigners)?;
     let mut room = Room::default();
     for n in &names {
         room.join(store.state(), cards, op, n)?;
     }
     let mut tx = store.begin();
-    let (envs, set_id, written) = seal_into(&mut tx, dir, &req, secret, time)?;
+    let (envelopes, set_id, written) = seal_into(&mut tx, dir, req, secret, time)?;
     let result = (|| {
-        tx.append(
-            time,
-            Body::Rotate {
-                old: old.id,
-                new: set_id,
-            },
-        )?;
+        if let Some(old) = supersedes {
+            tx.append(time, Body::Rotate { old, new: set_id })?;
+        }
         room.cosign(&mut tx, op, time)?;
         Ok::<_, CeremonyError>(tx.commit()?)
     })();
     match result {
         Ok(head) => Ok(SealReport {
             set_id,
-            envelopes: envs,
+            envelopes,
             head,
             cosigners: names,
         }),

@@ -327,3 +327,36 @@ fn whole_recovery_with_zbarimg_age_and_the_script() {
     );
     assert_eq!(std::fs::read(p.join("secret.bin")).unwrap(), secret);
 }
+
+#[test]
+fn script_unpacks_the_typed_text_and_names_a_typing_error() {
+    let e = envelope((0..2000u32).map(|i| (i * 3) as u8).collect());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let txt = String::from_utf8(render(&e, Format::Txt, Paper::A4).unwrap()).unwrap();
+    // Typed by hand: lowercase, O for 0, the whole page pasted.
+    std::fs::write(p.join("alice.txt"), txt.to_lowercase().replace('0', "o")).unwrap();
+    let out = python(p, &["unpack", "alice.txt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&e.fingerprint().unwrap().to_hex()));
+    assert_eq!(
+        std::fs::read(p.join("share-2.age")).unwrap(),
+        e.sealed_share
+    );
+    assert_eq!(std::fs::read(p.join("payload.cbor")).unwrap(), e.payload);
+
+    // One wrong character on line 7.
+    let mut lines: Vec<String> = txt.lines().map(str::to_owned).collect();
+    let i = lines.iter().position(|l| l.starts_with("0007:")).unwrap();
+    let mut b = lines[i].clone().into_bytes();
+    b[8] = if b[8] == b'X' { b'Y' } else { b'X' };
+    lines[i] = String::from_utf8(b).unwrap();
+    std::fs::write(p.join("typo.txt"), lines.join("\n")).unwrap();
+    let out = python(p, &["unpack", "typo.txt"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 7: checksum mismatch"));
+}

@@ -231,6 +231,10 @@ pub fn parse_part(payload: &str, position: usize) -> Result<Part, QrError> {
     }
     let bad = || QrError::BadHeader { position };
     let header = payload.get(..HEADER_LEN).ok_or_else(bad)?;
+    // Byte positions below are character positions only for ASCII.
+    if !header.is_ascii() {
+        return Err(bad());
+    }
     let b = header.as_bytes();
     if b[3] != b':' || b[7] != b'/' || b[11] != b':' || b[28] != b':' {
         return Err(bad());
@@ -289,6 +293,7 @@ pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
             fingerprints: by_fp.keys().map(|f| f.to_string()).collect(),
         });
     }
+    // `parts` is not empty, so neither is `by_fp` nor its leaders.
     let expected_fp = leaders[0].to_owned();
     if let Some(p) = parts.iter().find(|p| p.fingerprint != expected_fp) {
         return Err(QrError::ForeignPart {
@@ -380,6 +385,23 @@ mod tests {
         parts.reverse();
         parts.push(parts[1].clone());
         assert_eq!(assemble(&parts).unwrap(), data);
+    }
+
+    #[test]
+    fn non_ascii_headers_are_refused_not_sliced() {
+        for bad in [
+            "GK1:é01/001:0123456789ABCDEF:00",
+            "GK1:001/001:0123456789ABCDEé:00",
+        ] {
+            assert!(matches!(
+                parse_part(bad, 1),
+                Err(QrError::BadHeader { position: 1 })
+            ));
+        }
+        assert!(matches!(
+            parse_part("GK1:001/001:0123456789ABCDEF:é", 1),
+            Err(QrError::Base45 { part: 1, .. })
+        ));
     }
 
     #[test]

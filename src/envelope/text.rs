@@ -348,7 +348,11 @@ fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
         if i + 1 == pieces.len() {
             lines.push((line, symbols(line, piece)?));
         } else {
-            let cut = piece.len().checked_sub(width).ok_or(TextError::NoLines)?;
+            let cut = piece
+                .len()
+                .checked_sub(width)
+                .filter(|&c| piece.is_char_boundary(c))
+                .ok_or(TextError::NoLines)?;
             let (body, next) = piece.split_at(cut);
             lines.push((line, symbols(line, body)?));
             number = look_alike_digits(next);
@@ -472,6 +476,18 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\r\n\n   ");
         assert_eq!(decode_bytes(&noisy).unwrap(), data);
+    }
+
+    #[test]
+    fn non_ascii_text_is_refused_not_sliced() {
+        for bad in [
+            "0001: ABCDé\n0002: é\nEND 0002 LINES FINGERPRINT 0000 0000 0000 0000",
+            "0001:é0002:AB\nEND",
+            "é1: AB\nEND 0001 LINES FINGERPRINT ÉÉÉÉ",
+            "0001:ééééé:ée",
+        ] {
+            assert!(decode_bytes(bad).is_err());
+        }
     }
 
     #[test]

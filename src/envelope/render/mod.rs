@@ -24,7 +24,9 @@ use super::qr::QrError;
 pub enum Format {
     /// A PDF document, one or more pages.
     Pdf,
-    /// A PNG image at [`PNG_DPI`]; several pages are laid out in a grid.
+    /// A PNG image at [`PNG_DPI`]; several pages are laid out in a grid. Meant for
+    /// envelopes of a few pages: a 64 KiB secret makes a 93-megapixel image that
+    /// ImageMagick-based readers (zbarimg) refuse; use PDF for those.
     Png,
     /// An SVG image (units: points); several pages are laid out in a grid.
     Svg,

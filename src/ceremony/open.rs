@@ -286,8 +286,21 @@ fn unseal_share(
             source,
         }
     })?;
-    Share::decode(&plain).map_err(|source| CeremonyError::Record {
+    let share = Share::decode(&plain).map_err(|source| CeremonyError::Record {
         custodian: p.name.clone(),
         source,
-    })
+    })?;
+    // The envelope's outer fields are printed, not encrypted: the sealed record inside
+    // must say the same, or the envelope was assembled from parts of others.
+    if share.set_id != envelope.set_id
+        || share.index != envelope.index
+        || share.threshold != envelope.threshold
+        || share.count != envelope.count
+    {
+        return Err(CeremonyError::Refused(format!(
+            "{}'s envelope says share {} of set {}, but the sealed share inside is share {} of set {}: report this envelope as tampered",
+            p.name, envelope.index, envelope.set_id, share.index, share.set_id
+        )));
+    }
+    Ok(share)
 }

@@ -279,7 +279,11 @@ mod tests {
             &[crate::envelope::base45::encode(b"glasskeep").into_bytes()],
             3_000,
         );
-        smoke::run(sealed_share, std::slice::from_ref(&good.sealed_share), 3_000);
+        smoke::run(
+            sealed_share,
+            std::slice::from_ref(&good.sealed_share),
+            3_000,
+        );
         // From tests/vectors/seal/piv-p256.json.
         let rcp = "age1yubikey1qtryyy7phuawf0ugr9el46a2kgxc62nhl62jfdsa9faje4sqkvdc69ec7dj";
         let stub = "AGE-PLUGIN-YUBIKEY-1FESMCQYZAME64KC927WC5";
@@ -290,6 +294,14 @@ mod tests {
             &[rcp.as_bytes().to_vec(), stub.as_bytes().to_vec()],
             3_000,
         );
+    }
+
+    #[test]
+    fn text_fallback_refuses_a_line_number_cut_inside_a_character() {
+        // Found by `cargo fuzz run text_fallback`: the decoder sliced the line number
+        // at a byte offset inside a two-byte character and panicked.
+        text_fallback(b"111:\xcf\xb8\x0e\x00:");
+        qr_parts("GK1:0\u{3f8}1/001:".as_bytes());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! accept round-trips (the property the fuzz targets check, run here on every build).
 
 use glasskeep::envelope::{qr, text};
-use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::rand_core::{Rng, SeedableRng};
 
 const NOISE: &[char] = &[
     '0', 'O', 'l', 'U', ':', ' ', '\n', 'é', '—', 'G', 'K', '/', 'E', 'N', 'D', '1', '€',

@@ -551,6 +551,23 @@ fn a_printed_envelope_opens_with_standard_tools_alone() {
             })
             .to_string();
         let sealed = std::fs::read(w.join(format!("share-{index}.age"))).unwrap();
+        // `envelope export-age` gives the same standard age file, and `custodian show`
+        // prints the same identity stub the plugin makes.
+        let exported = w.join(format!("exported-{index}.age"));
+        c.ok(
+            &[
+                "envelope",
+                "export-age",
+                p(&envs[index - 1]),
+                "-o",
+                p(&exported),
+            ],
+            b"",
+        );
+        assert_eq!(std::fs::read(&exported).unwrap(), sealed);
+        let name = ["alice", "bob", "carol"][index - 1];
+        let shown = c.ok(&["custodian", "show", name], b"");
+        assert!(shown.contains(&stub), "{shown} lacks {stub}");
         let record = common::age_decrypt_with_stub(w, &stub, &sealed, b"123456");
         let share = format!("share-{index}.cbor");
         std::fs::write(w.join(&share), record).unwrap();

@@ -147,6 +147,20 @@ pub fn enroll(
             reason: e.to_string(),
         }
     })?;
+    // A sealed share names its key only by a 4-byte tag: two custodians sharing one
+    // would make a share's owner ambiguous (odds about n^2 / 2^33, but checked).
+    let tag = |r: &CustodianRecord| crate::seal::RecipientTag::of(&r.seal_public_key);
+    if let Some(other) = store
+        .state()
+        .custodians()
+        .iter()
+        .find(|c| tag(&c.record) == tag(&record))
+    {
+        return Err(CeremonyError::Refused(format!(
+            "the new seal key's recipient tag equals {}'s: enroll again with --force-overwrite to generate another key",
+            other.record.name
+        )));
+    }
     let mut room = Room::default();
     room.admit(record.clone(), token, pin);
     let mut tx = store.begin();

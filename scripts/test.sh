@@ -29,5 +29,3 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
-echo "== doc tests"
-cargo test --workspace --locked --doc

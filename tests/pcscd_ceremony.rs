@@ -231,6 +231,11 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         "{}",
         String::from_utf8_lossy(&old.stderr)
     );
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains("rotated away"),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
     c.ok(
         &[
             "drill",

@@ -172,6 +172,29 @@ fn not_logged(fp: &Fingerprint) -> CeremonyError {
     ))
 }
 
+/// Why an envelope is not one of `set`'s: from a set rotated away (to be destroyed), from
+/// another credential, or unknown to this custody altogether.
+fn not_in_set(state: &State, set: &ShareSet, fp: &Fingerprint) -> CeremonyError {
+    let Some(recorded) = state.envelope(&fp.0) else {
+        return not_logged(fp);
+    };
+    match state.set(&recorded.set) {
+        Some(other) if other.superseded_by.is_some() => CeremonyError::Refused(format!(
+            "envelope {} belongs to set {} of {:?}, which was rotated away: it no longer opens anything and must be destroyed (`glasskeep envelope destroyed`)",
+            fp.short(),
+            other.id,
+            other.label
+        )),
+        Some(other) => CeremonyError::Refused(format!(
+            "envelope {} belongs to {:?}, not to {:?}",
+            fp.short(),
+            other.label,
+            set.label
+        )),
+        None => not_logged(fp),
+    }
+}
+
 /// The live set labelled `label`, if every envelope is one of its recorded,
 /// checkpointed, undestroyed envelopes, each of a distinct custodian.
 fn authentic_set(
@@ -191,11 +214,10 @@ fn authentic_set(
     }
     let mut seen = Vec::new();
     for e in envelopes {
-        let pos = set
-            .envelopes
-            .iter()
-            .position(|fp| fp == &e.fingerprint.0)
-            .ok_or_else(|| not_logged(&e.fingerprint))?;
+        let pos = match set.envelopes.iter().position(|fp| fp == &e.fingerprint.0) {
+            Some(pos) => pos,
+            None => return Err(not_in_set(state, &set, &e.fingerprint)),
+        };
         if let Some(st) = state.envelope(&e.fingerprint.0) {
             if let Some(seq) = st.destroyed {
                 return Err(CeremonyError::Refused(format!(

@@ -179,6 +179,8 @@ impl SimToken {
         let policy = self.policy_for_use(slot)?;
         let body = [tlv::encode(0x82, &[]), tlv::encode(tag, input)].concat();
         let (r, sw) = self.send(0x87, 0x11, slot.id(), &tlv::encode(0x7c, &body));
+        // Judge a refusal by the PIN state the operation ran with, before it is used up.
+        let refused = security_status(policy, self.pin_session, self.pin_fresh);
         if matches!(policy, Some((PinPolicy::Always, _))) {
             self.pin_fresh = false;
         }
@@ -187,7 +189,7 @@ impl SimToken {
                 .and_then(|t| tlv::find(t, 0x82))
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| malformed(operation, "no 7C/82 in the answer")),
-            0x6982 => Err(security_status(policy, self.pin_session, self.pin_fresh)),
+            0x6982 => Err(refused),
             sw => Err(card_err(operation, sw)),
         }
     }

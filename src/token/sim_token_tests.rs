@@ -187,6 +187,31 @@ fn touch_never_given_times_out() {
 }
 
 #[test]
+fn touch_timeout_on_a_pin_always_key_right_after_verify_is_a_timeout_not_a_pin_error() {
+    // Regression: the spent "PIN fresh" flag used to be cleared before the card's 6982
+    // was classified, so an untouched sign key was reported as a missing PIN.
+    let mut t = SimToken::never_touched(1, Duration::from_millis(100));
+    t.generate(
+        Slot::SIGNATURE,
+        Algorithm::P256,
+        PinPolicy::Always,
+        TouchPolicy::Always,
+        false,
+    )
+    .unwrap();
+    t.verify_pin(&pin(DEFAULT_PIN)).unwrap();
+    assert!(matches!(
+        t.sign(Slot::SIGNATURE, &[7; 32]),
+        Err(TokenError::TouchTimeout)
+    ));
+    // The VERIFY is spent: without a new one the card wants the PIN again.
+    assert!(matches!(
+        t.sign(Slot::SIGNATURE, &[7; 32]),
+        Err(TokenError::PinNotVerified)
+    ));
+}
+
+#[test]
 fn operations_on_an_empty_slot_say_so() {
     let mut t = SimToken::new_in_memory(1);
     t.verify_pin(&pin(DEFAULT_PIN)).unwrap();

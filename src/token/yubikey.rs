@@ -366,10 +366,12 @@ impl Token for YubiKeyToken {
         let policy = self.policy_for_use(slot)?;
         let id = slot_id(slot)?;
         let out = piv::decrypt_data(&mut self.key, peer, AlgorithmId::EccP256, id);
+        // Judge a refusal by the PIN state the operation ran with, before it is used up.
+        let refused = self.security_status(policy);
         self.after_use(policy);
         match out {
             Ok(x) => Ok(Zeroizing::new(x.to_vec())),
-            Err(yk::Error::AuthenticationError) => Err(self.security_status(policy)),
+            Err(yk::Error::AuthenticationError) => Err(refused),
             Err(yk::Error::SizeError) => Err(TokenError::Malformed {
                 operation: "ECDH",
                 reason: "the peer point is not a 65-byte uncompressed P-256 point".into(),
@@ -382,10 +384,12 @@ impl Token for YubiKeyToken {
         let policy = self.policy_for_use(slot)?;
         let id = slot_id(slot)?;
         let out = piv::sign_data(&mut self.key, digest, AlgorithmId::EccP256, id);
+        // Judge a refusal by the PIN state the operation ran with, before it is used up.
+        let refused = self.security_status(policy);
         self.after_use(policy);
         match out {
             Ok(sig) => Ok(sig.to_vec()),
-            Err(yk::Error::AuthenticationError) => Err(self.security_status(policy)),
+            Err(yk::Error::AuthenticationError) => Err(refused),
             Err(e) => Err(map_err("sign", e)),
         }
     }

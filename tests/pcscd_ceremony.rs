@@ -331,6 +331,53 @@ fn a_failed_ceremony_leaves_the_log_byte_for_byte_as_it_was() {
 }
 
 #[test]
+fn no_touch_at_the_checkpoint_leaves_neither_log_entries_nor_envelopes() {
+    let mut lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    let before = c.log();
+    // Bob's card comes back with its keys but a touch sensor nobody presses: the seal
+    // is split, sealed and its envelopes written before the checkpoint times out.
+    let state = lab.state_dir(1002).unwrap();
+    lab.stop_card(1002).unwrap();
+    lab.start_card(CardSpec {
+        touch: glasskeep_piv_sim::TouchMode::Never,
+        state_dir: Some(state),
+        ..CardSpec::new(1002)
+    })
+    .unwrap();
+    let out = c.run(
+        &[
+            "seal",
+            "--label",
+            "untouched",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob,carol",
+        ],
+        b"never stored\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not touched in time"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(c.log(), before);
+    assert!(c.envelopes("untouched").is_empty());
+    let leftovers: Vec<_> = std::fs::read_dir(c.path().join("envelopes"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
 fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
     let _lab = lab();
     let a = Custody::new();

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::custodian::CustodianRecord;
-use crate::log::{CheckpointSigner, State, Transaction};
+use crate::log::checkpoint::CheckpointError;
+use crate::log::{CheckpointSigner, State, StoreError, Transaction};
 use crate::secret::Pin;
 use crate::token::{Slot, Token, TokenError};
 
@@ -131,6 +132,11 @@ impl Room {
                 "no custodian is present to cosign: insert at least one enrolled custodian's YubiKey".into(),
             ));
         }
+        let serials: BTreeMap<String, u32> = self
+            .present
+            .values()
+            .map(|p| (p.name.clone(), p.serial))
+            .collect();
         let mut signers: Vec<CardSigner<'_>> = self
             .present
             .values_mut()
@@ -140,7 +146,17 @@ impl Room {
             .iter_mut()
             .map(|s| s as &mut dyn CheckpointSigner)
             .collect();
-        Ok(tx.checkpoint(&mut refs, time)?)
+        tx.checkpoint(&mut refs, time).map_err(|e| match e {
+            // A card that failed while signing is a card problem, named like any other.
+            StoreError::Checkpoint(CheckpointError::Token { name, source }) => {
+                CeremonyError::Card {
+                    serial: serials.get(&name).copied().unwrap_or_default(),
+                    custodian: name,
+                    source,
+                }
+            }
+            e => e.into(),
+        })
     }
 }
 

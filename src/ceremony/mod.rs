@@ -11,6 +11,7 @@ mod cosign;
 mod envelopes;
 mod init;
 mod open;
+mod read;
 mod seal;
 mod status;
 
@@ -30,9 +31,10 @@ use crate::token::{CardInfo, Token, TokenError};
 pub use envelopes::{load_envelope, EnvelopeFile};
 pub use init::{binary_digest, enroll, init, EnrollRequest, InitReport};
 pub use open::{check_share, drill, open, OpenReport, OpenRequest};
+pub use read::{read_state, transcript, verify_log};
 pub use seal::{
-    checkpoint, destroyed, review, rotate, seal, CeremonyReport, Review, RotateRequest, SealReport,
-    SealRequest, SealedEnvelope,
+    checkpoint, destroyed, precheck_seal, review, rotate, seal, CeremonyReport, Review,
+    RotateRequest, SealReport, SealRequest, SealedEnvelope,
 };
 pub use status::{status, StatusReport};
 
@@ -141,6 +143,12 @@ pub enum CeremonyError {
         path: PathBuf,
         /// The operating system's reason.
         reason: String,
+    },
+    /// The folder holds no ceremony log.
+    #[error("no ceremony log in {}: run `glasskeep init`, or pass --dir with the custody folder", .dir.display())]
+    NoLog {
+        /// The folder looked in.
+        dir: PathBuf,
     },
     /// The ceremony is refused; the message says why and what to do.
     #[error("{0}")]

@@ -86,6 +86,44 @@ pub fn seal(
     sealing(store, dir, cards, op, req, secret, cosigners, time, None)
 }
 
+/// Checks a seal request against the log before anyone types the secret: a custody
+/// exists, the label is not already sealed, the custodians are enrolled and distinct,
+/// and 2 <= threshold <= custodians. `seal` checks all of it again under the lock.
+pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError> {
+    let state = super::read_state(dir)?;
+    if state.custody().is_none() {
+        return Err(CeremonyError::Refused(
+            "no custody here: run `glasskeep init`".into(),
+        ));
+    }
+    if state.live_set_by_label(&req.label).is_some() {
+        return Err(CeremonyError::Refused(format!(
+            "{:?} is already sealed: use `glasskeep rotate --label {}` to replace its secret",
+            req.label, req.label
+        )));
+    }
+    for (i, name) in req.custodians.iter().enumerate() {
+        if req.custodians[..i].contains(name) {
+            return Err(CeremonyError::Refused(format!(
+                "{name} is named twice: each custodian holds one share"
+            )));
+        }
+        if state.custodian(name).is_none() {
+            return Err(CeremonyError::Refused(format!(
+                "{name} is not an enrolled custodian: enroll them first (`glasskeep custodian enroll --name {name}`)"
+            )));
+        }
+    }
+    if req.threshold < 2 || req.threshold > req.custodians.len() {
+        return Err(CeremonyError::Refused(format!(
+            "threshold {} with {} custodian(s): it must be at least 2 and at most the number of custodians",
+            req.threshold,
+            req.custodians.len()
+        )));
+    }
+    Ok(())
+}
+
 /// What to rotate.
 #[derive(Debug, Clone)]
 pub struct RotateRequest {

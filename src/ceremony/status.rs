@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::log::hex;
 use crate::log::replay::SetStatus;
-use crate::log::{hex, Store};
 
 use super::CeremonyError;
 
@@ -89,8 +89,8 @@ impl StatusReport {
 
 /// Replays the log in `dir` and summarises it at time `now`.
 pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
-    let store = Store::open(dir)?;
-    let s = store.state();
+    let state = super::read_state(dir)?;
+    let s = &state;
     let custody = s
         .custody()
         .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?;

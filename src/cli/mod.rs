@@ -60,7 +60,7 @@ impl std::fmt::Display for CliError {
 impl From<CeremonyError> for CliError {
     fn from(e: CeremonyError) -> Self {
         let code = match &e {
-            CeremonyError::Log(_) => exit::LOG,
+            CeremonyError::Log(_) | CeremonyError::NoLog { .. } => exit::LOG,
             CeremonyError::Card { .. } | CeremonyError::Cards(_) => exit::CARD,
             CeremonyError::Envelope { .. } | CeremonyError::Io { .. } | CeremonyError::Input(_) => {
                 exit::INPUT
@@ -190,23 +190,17 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             rotate_within,
         } => {
             let kind = secret_kind(*kind);
+            let req = ceremony::SealRequest {
+                label: label.clone(),
+                threshold: *threshold,
+                custodians: custodians.clone(),
+                kind,
+                rotate_within: rotate_within.as_secs(),
+            };
+            ceremony::precheck_seal(dir, &req)?;
             let secret = read_new_secret(kind)?;
             let mut op = console(cli);
-            let r = ceremony::seal(
-                dir,
-                &mut cards,
-                &mut op,
-                &ceremony::SealRequest {
-                    label: label.clone(),
-                    threshold: *threshold,
-                    custodians: custodians.clone(),
-                    kind,
-                    rotate_within: rotate_within.as_secs(),
-                },
-                &secret,
-                &[],
-                now,
-            )?;
+            let r = ceremony::seal(dir, &mut cards, &mut op, &req, &secret, &[], now)?;
             drop(secret);
             print::sealed(&r, *threshold);
         }

@@ -20,13 +20,8 @@ const TRAINING: &str =
 /// Says TRAINING on stderr when the custody in `dir` is a training one. Reads the log
 /// without locking it (a read-only glance; the command itself locks it).
 pub fn training_banner(dir: &Path) {
-    let Ok(data) = std::fs::read(dir.join(log::store::LOG_FILE)) else {
-        return;
-    };
-    if let Ok(state) = log::store::replay_bytes(&data) {
-        if state.custody().is_some_and(|c| c.training) {
-            eprintln!("{TRAINING}");
-        }
+    if ceremony::read_state(dir).is_ok_and(|s| s.custody().is_some_and(|c| c.training)) {
+        eprintln!("{TRAINING}");
     }
 }
 
@@ -45,11 +40,7 @@ pub fn anchor(head: &Hash) {
 
 /// The current head of the log in `dir`.
 pub fn head(dir: &Path) -> Result<Hash, CliError> {
-    let data = std::fs::read(dir.join(log::store::LOG_FILE))
-        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
-    let state =
-        log::store::replay_bytes(&data).map_err(|e| CliError::new(exit::LOG, e.to_string()))?;
-    Ok(state.head())
+    Ok(ceremony::read_state(dir)?.head())
 }
 
 /// `token list`.
@@ -82,10 +73,7 @@ pub fn custodian(r: &CustodianRecord) {
 
 /// `custodian show NAME`.
 pub fn custodian_by_name(dir: &Path, name: &str) -> Result<(), CliError> {
-    let data = std::fs::read(dir.join(log::store::LOG_FILE))
-        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
-    let state =
-        log::store::replay_bytes(&data).map_err(|e| CliError::new(exit::LOG, e.to_string()))?;
+    let state = ceremony::read_state(dir)?;
     let c = state.custodian(name).ok_or_else(|| {
         CliError::new(
             exit::REFUSED,
@@ -249,14 +237,12 @@ pub fn verify(
         })?),
         None => None,
     };
-    let data = std::fs::read(dir.join(log::store::LOG_FILE))
-        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
     let opts = log::VerifyOptions {
         anchor,
         now: Some(now),
         lenient,
     };
-    let report = log::verify(&data, &ceremony::AttestationChecker, &opts);
+    let report = ceremony::verify_log(dir, &opts)?;
     if json {
         println!(
             "{}",
@@ -274,20 +260,12 @@ pub fn verify(
 
 /// `log show`.
 pub fn show(dir: &Path, format: ShowFormat) -> Result<(), CliError> {
-    let data = std::fs::read(dir.join(log::store::LOG_FILE))
-        .map_err(|e| CliError::new(exit::LOG, format!("cannot read the log: {e}")))?;
-    let entries = log::verify::read_log_entries(&data).map_err(|f| {
-        CliError::new(
-            exit::LOG,
-            format!("the log is damaged at entry {:?}: {}", f.seq, f.detail),
-        )
-    })?;
     let f = match format {
         ShowFormat::Text => log::show::Format::Text,
         ShowFormat::Md => log::show::Format::Markdown,
         ShowFormat::Json => log::show::Format::Json,
     };
-    print!("{}", log::show::render(&entries, f));
+    print!("{}", ceremony::transcript(dir, f)?);
     Ok(())
 }
 

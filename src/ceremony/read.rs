@@ -1,0 +1,56 @@
+//! Read-only access to the log for commands that change nothing (`status`, `custodian
+//! show`, `log verify`, `log show`): they read the file without taking the writer's
+//! lock, so an auditor can look while a ceremony is writing.
+
+use std::path::Path;
+
+use crate::log::show::{self, Format};
+use crate::log::store::{replay_bytes, LOG_FILE};
+use crate::log::verify::read_log_entries;
+use crate::log::{State, StoreError, VerifyOptions, VerifyReport};
+
+use super::{AttestationChecker, CeremonyError};
+
+fn log_bytes(dir: &Path) -> Result<Vec<u8>, CeremonyError> {
+    let path = dir.join(LOG_FILE);
+    std::fs::read(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CeremonyError::NoLog {
+                dir: dir.to_owned(),
+            }
+        } else {
+            CeremonyError::io(path, e)
+        }
+    })
+}
+
+/// The replayed state of the committed log.
+pub fn read_state(dir: &Path) -> Result<State, CeremonyError> {
+    Ok(replay_bytes(&log_bytes(dir)?)?)
+}
+
+/// `log verify`: every check, with each enroll entry's attestation re-verified under
+/// the custody's trust.
+pub fn verify_log(dir: &Path, opts: &VerifyOptions) -> Result<VerifyReport, CeremonyError> {
+    Ok(crate::log::verify(
+        &log_bytes(dir)?,
+        &AttestationChecker,
+        opts,
+    ))
+}
+
+/// `log show`: the transcript of every intact entry.
+pub fn transcript(dir: &Path, format: Format) -> Result<String, CeremonyError> {
+    let data = log_bytes(dir)?;
+    let entries = read_log_entries(&data).map_err(|f| {
+        CeremonyError::Log(StoreError::Corrupt {
+            offset: f.offset.unwrap_or_default(),
+            seq: f.seq,
+            reason: format!(
+                "{}: run `glasskeep log verify` for the full report",
+                f.detail
+            ),
+        })
+    })?;
+    Ok(show::render(&entries, format))
+}

@@ -1,0 +1,175 @@
+//! The command line without cards: exit codes and messages of the documented failure
+//! classes, and that no command takes a secret or PIN from argv.
+
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_glasskeep");
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn read_only_commands_without_a_log_exit_5_and_say_what_to_do() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        &["status"][..],
+        &["log", "verify"],
+        &["log", "show"],
+        &["custodian", "list"],
+    ] {
+        let o = run(d.path(), args);
+        assert_eq!(o.status.code(), Some(5), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("run `glasskeep init`"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn init_twice_is_refused_and_the_log_is_untouched() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(d.path(), &["init", "--org", "Example", "--training"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("TRAINING"));
+    let before = std::fs::read(d.path().join("ceremony.log")).unwrap();
+    let o = run(d.path(), &["init", "--org", "Other"]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(d.path().join("ceremony.log")).unwrap(),
+        before
+    );
+
+    // A fresh custody verifies, and says TRAINING.
+    let o = run(d.path(), &["log", "verify"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("TRAINING"), "{out}");
+}
+
+#[test]
+fn sealing_to_someone_not_enrolled_is_refused_before_reading_any_secret() {
+    let d = tempfile::tempdir().unwrap();
+    assert!(run(d.path(), &["init", "--org", "Example"])
+        .status
+        .success());
+    let before = std::fs::read(d.path().join("ceremony.log")).unwrap();
+    let o = Command::new(BIN)
+        .arg("--dir")
+        .arg(d.path())
+        .args([
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob",
+        ])
+        .stdin(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("alice is not an enrolled custodian"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("ceremony.log")).unwrap(),
+        before
+    );
+    assert!(
+        !d.path().join("envelopes").exists()
+            || std::fs::read_dir(d.path().join("envelopes"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn unreadable_envelopes_exit_4() {
+    let d = tempfile::tempdir().unwrap();
+    let junk = d.path().join("junk.gkenv");
+    std::fs::write(&junk, b"\xa1\x00\x00").unwrap();
+    let o = run(
+        d.path(),
+        &["envelope", "export-age", junk.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let o = run(
+        d.path(),
+        &[
+            "envelope",
+            "render",
+            "/nonexistent.gkenv",
+            "--format",
+            "pdf",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+}
+
+#[test]
+fn secrets_and_pins_have_no_command_line_flag() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        &[
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "a,b",
+            "--secret",
+            "x",
+        ][..],
+        &["status", "--pin", "123456"],
+        &[
+            "open",
+            "--label",
+            "k",
+            "--reason",
+            "r",
+            "--envelope",
+            "e",
+            "--pin",
+            "123456",
+        ],
+    ] {
+        let o = run(d.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&o).contains("123456") || stderr(&o).contains("unexpected argument"));
+    }
+    // --pin-file and --pin-fd name where PINs are, and exclude each other.
+    let o = run(d.path(), &["--pin-file", "p", "--pin-fd", "3", "status"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_documents_exit_status_and_completions_print() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(d.path(), &["man"]);
+    assert!(o.status.success());
+    let man = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        man.contains("EXIT STATUS") && man.contains("pcscd"),
+        "{man}"
+    );
+    let o = run(d.path(), &["completions", "bash"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("glasskeep"));
+}

@@ -4,7 +4,7 @@
 //! Only one pcscd can run per machine (its socket is `/run/pcscd/pcscd.comm`), so every
 //! test in the workspace that touches PC/SC goes through [`PcscLab`], which holds an
 //! exclusive `flock` on [`LOCK_PATH`] for its whole life. That serializes tests across
-//! processes and worktrees. pcscd needs root here; other users get a spawn error.
+//! processes and checkouts. pcscd needs root here; other users get a spawn error.
 //!
 //! Readers: libifdvpcd keeps its sockets in driver-global state indexed by slot, so two
 //! reader entries sharing one driver file overwrite each other. The lab therefore loads

@@ -328,6 +328,45 @@ fn a_failed_ceremony_leaves_the_log_byte_for_byte_as_it_was() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(c.log(), before);
     assert_eq!(c.envelopes("db-root").len(), 3);
+
+    // A file secret comes back byte for byte: no newline stripped on the way in, none
+    // added on the way out.
+    let blob: &[u8] = b"\x00\xffkey material\n\n";
+    c.ok(
+        &[
+            "seal",
+            "--label",
+            "blob",
+            "--kind",
+            "file",
+            "--threshold",
+            "2",
+            "--custodians",
+            "bob,carol",
+        ],
+        blob,
+    );
+    let files = c.envelopes("blob");
+    let out = c.run(
+        &[
+            "open",
+            "--label",
+            "blob",
+            "--reason",
+            "r",
+            "--envelope",
+            p(&files[0]),
+            "--envelope",
+            p(&files[1]),
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, blob);
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub struct OpenReport {
     pub seq: u64,
     /// The set opened.
     pub set_label: String,
+    /// What the secret is (a `file` is written back byte for byte).
+    pub kind: crate::log::SecretKind,
     /// When the credential must be rotated by (claimed time, unix seconds).
     pub deadline: u64,
     /// Who was present.
@@ -76,6 +78,7 @@ pub fn open(
         OpenReport {
             seq,
             set_label: set.label.clone(),
+            kind: set.secret_kind,
             deadline: time.saturating_add(set.rotate_within),
             custodians: room_names.into_iter().map(|(_, n, _)| n).collect(),
             head,

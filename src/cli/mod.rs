@@ -246,8 +246,14 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             )?;
             print::alarm(&r, reason, incident.as_deref());
             let mut out = std::io::stdout().lock();
+            // A file comes back byte for byte; text secrets end their line.
+            let newline: &[u8] = if r.kind == SecretKind::File {
+                b""
+            } else {
+                b"\n"
+            };
             out.write_all(secret.expose())
-                .and_then(|_| out.write_all(b"\n"))
+                .and_then(|_| out.write_all(newline))
                 .and_then(|_| out.flush())
                 .map_err(|e| {
                     CliError::new(

@@ -52,6 +52,19 @@ pub(crate) fn encode(tag: u16, value: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Refuses a certificate too large for a slot object, before anything is sent.
+pub(crate) fn check_certificate_len(der: &[u8]) -> Result<(), super::TokenError> {
+    if der.len() > MAX_CERTIFICATE_LEN {
+        return Err(super::TokenError::Unsupported {
+            what: format!(
+                "certificates of {} bytes (at most {MAX_CERTIFICATE_LEN} fit in a slot)",
+                der.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The certificate object stored for a slot: cert (70), uncompressed (71 = 0), LRC (fe).
 pub(crate) fn certificate_object(der: &[u8]) -> Vec<u8> {
     let mut out = encode(0x70, der);

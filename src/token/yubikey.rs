@@ -419,15 +419,7 @@ impl Token for YubiKeyToken {
     }
 
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError> {
-        if der.len() > tlv::MAX_CERTIFICATE_LEN {
-            return Err(TokenError::Unsupported {
-                what: format!(
-                    "certificates of {} bytes (at most {} fit in a slot)",
-                    der.len(),
-                    tlv::MAX_CERTIFICATE_LEN
-                ),
-            });
-        }
+        tlv::check_certificate_len(der)?;
         self.authenticate_default()?;
         let mut obj = tlv::certificate_object(der);
         self.key

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::custodian::CustodianRecord;
 use crate::envelope::{Envelope, Fingerprint};
+use crate::log::replay::Custody;
 use crate::log::{Body, Hash, SecretKind, State, Store, Transaction, Verdict};
 use crate::seal::PivP256Recipient;
 use crate::secret::SecretBytes;
@@ -45,6 +47,8 @@ pub struct SealedEnvelope {
 pub struct SealReport {
     /// The new set.
     pub set_id: SetId,
+    /// Shares needed to open it.
+    pub threshold: usize,
     /// The envelopes, in index order.
     pub envelopes: Vec<SealedEnvelope>,
     /// The log's new head (write it on paper).
@@ -77,12 +81,6 @@ pub fn seal(
     time: u64,
 ) -> Result<SealReport, CeremonyError> {
     let store = Store::open(dir)?;
-    if store.state().live_set_by_label(&req.label).is_some() {
-        return Err(CeremonyError::Refused(format!(
-            "{:?} is already sealed: use `glasskeep rotate --label {}` to replace its secret",
-            req.label, req.label
-        )));
-    }
     sealing(store, dir, cards, op, req, secret, cosigners, time, None)
 }
 
@@ -90,29 +88,40 @@ pub fn seal(
 /// exists, the label is not already sealed, the custodians are enrolled and distinct,
 /// and 2 <= threshold <= custodians. `seal` checks all of it again under the lock.
 pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError> {
-    let state = super::read_state(dir)?;
-    if state.custody().is_none() {
-        return Err(CeremonyError::Refused(
-            "no custody here: run `glasskeep init`".into(),
-        ));
-    }
-    if state.live_set_by_label(&req.label).is_some() {
+    check_request(&super::read_state(dir)?, req, true).map(|_| ())
+}
+
+/// The custody and the custodians' records for `req`, or why it cannot be sealed: no
+/// custody, the label already sealed (when `new_label`; a rotation replaces it), a
+/// custodian named twice or not enrolled, or a threshold outside 2..=custodians.
+fn check_request(
+    state: &State,
+    req: &SealRequest,
+    new_label: bool,
+) -> Result<(Custody, Vec<CustodianRecord>), CeremonyError> {
+    let custody = state
+        .custody()
+        .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?
+        .clone();
+    if new_label && state.live_set_by_label(&req.label).is_some() {
         return Err(CeremonyError::Refused(format!(
             "{:?} is already sealed: use `glasskeep rotate --label {}` to replace its secret",
             req.label, req.label
         )));
     }
+    let mut records = Vec::new();
     for (i, name) in req.custodians.iter().enumerate() {
         if req.custodians[..i].contains(name) {
             return Err(CeremonyError::Refused(format!(
                 "{name} is named twice: each custodian holds one share"
             )));
         }
-        if state.custodian(name).is_none() {
-            return Err(CeremonyError::Refused(format!(
+        let c = state.custodian(name).ok_or_else(|| {
+            CeremonyError::Refused(format!(
                 "{name} is not an enrolled custodian: enroll them first (`glasskeep custodian enroll --name {name}`)"
-            )));
-        }
+            ))
+        })?;
+        records.push(c.record.clone());
     }
     if req.threshold < 2 || req.threshold > req.custodians.len() {
         return Err(CeremonyError::Refused(format!(
@@ -121,7 +130,7 @@ pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError>
             req.custodians.len()
         )));
     }
-    Ok(())
+    Ok((custody, records))
 }
 
 /// What to rotate.
@@ -193,13 +202,15 @@ fn sealing(
     time: u64,
     supersedes: Option<SetId>,
 ) -> Result<SealReport, CeremonyError> {
+    let (custody, records) = check_request(store.state(), req, supersedes.is_none())?;
     let names = who_cosigns(store.state(), cards, cosigners)?;
     let mut room = Room::default();
     for n in &names {
         room.join(store.state(), cards, op, n)?;
     }
     let mut tx = store.begin();
-    let (envelopes, set_id, written) = seal_into(&mut tx, dir, req, secret, time)?;
+    let (envelopes, set_id, written) =
+        seal_into(&mut tx, dir, req, &custody, &records, secret, time)?;
     let result = (|| {
         if let Some(old) = supersedes {
             tx.append(time, Body::Rotate { old, new: set_id })?;
@@ -210,6 +221,7 @@ fn sealing(
     match result {
         Ok(head) => Ok(SealReport {
             set_id,
+            threshold: req.threshold,
             envelopes,
             head,
             cosigners: names,
@@ -227,28 +239,11 @@ fn seal_into(
     tx: &mut Transaction<'_>,
     dir: &Path,
     req: &SealRequest,
+    custody: &Custody,
+    records: &[CustodianRecord],
     secret: &SecretBytes,
     time: u64,
 ) -> Result<(Vec<SealedEnvelope>, SetId, Vec<PathBuf>), CeremonyError> {
-    let state = tx.state();
-    let custody = state
-        .custody()
-        .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?
-        .clone();
-    let mut records = Vec::new();
-    for (i, name) in req.custodians.iter().enumerate() {
-        if req.custodians[..i].contains(name) {
-            return Err(CeremonyError::Refused(format!(
-                "{name} is named twice: each custodian holds one share"
-            )));
-        }
-        let c = state.custodian(name).ok_or_else(|| {
-            CeremonyError::Refused(format!(
-                "{name} is not an enrolled custodian: enroll them first (`glasskeep custodian enroll --name {name}`)"
-            ))
-        })?;
-        records.push(c.record.clone());
-    }
     let set = shamir::split(secret, &req.label, req.threshold, req.custodians.len())?;
     let payload = set.payload.encode();
     let folder = dir.join("envelopes").join(format!(
@@ -261,7 +256,7 @@ fn seal_into(
     let mut envs = Vec::new();
     let mut written = Vec::new();
     let r = (|| {
-        for (share, record) in set.shares.iter().zip(&records) {
+        for (share, record) in set.shares.iter().zip(records) {
             let recipient =
                 PivP256Recipient::from_compressed(&record.seal_public_key).map_err(|e| {
                     CeremonyError::Refused(format!("{}'s seal key is unusable: {e}", record.name))

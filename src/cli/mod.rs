@@ -202,7 +202,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             let mut op = console(cli);
             let r = ceremony::seal(dir, &mut cards, &mut op, &req, &secret, &[], now)?;
             drop(secret);
-            print::sealed(&r, *threshold);
+            print::sealed(&r);
         }
         Command::Envelope(EnvelopeCommand::Render {
             file,
@@ -323,8 +323,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 now,
             )?;
             drop(secret);
-            let t = threshold.unwrap_or(0);
-            print::sealed(&r, t);
+            print::sealed(&r);
             println!("the previous set is superseded: destroy its envelopes and record each with `glasskeep envelope destroyed`");
         }
         Command::Review {
@@ -351,7 +350,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
             } else {
-                print::status(&s, now);
+                print::status(&s);
             }
             if s.needs_attention() {
                 return Ok(ExitCode::from(exit::REFUSED));

@@ -85,13 +85,13 @@ pub fn custodian_by_name(dir: &Path, name: &str) -> Result<(), CliError> {
 }
 
 /// After seal / rotate.
-pub fn sealed(r: &SealReport, threshold: usize) {
-    let n = r.envelopes.len();
-    if threshold > 0 {
-        println!("sealed set {} ({threshold}-of-{n})", r.set_id);
-    } else {
-        println!("sealed set {} ({n} shares)", r.set_id);
-    }
+pub fn sealed(r: &SealReport) {
+    println!(
+        "sealed set {} ({}-of-{})",
+        r.set_id,
+        r.threshold,
+        r.envelopes.len()
+    );
     for e in &r.envelopes {
         println!(
             "  share {} -> {:<16} {}  {}",
@@ -166,7 +166,7 @@ pub fn alarm(r: &OpenReport, reason: &str, incident: Option<&str>) {
 }
 
 /// `status` as text.
-pub fn status(s: &StatusReport, now: u64) {
+pub fn status(s: &StatusReport) {
     let t = |secs: u64| {
         humantime::format_rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
             .to_string()
@@ -217,7 +217,6 @@ pub fn status(s: &StatusReport, now: u64) {
     for fp in &s.envelopes_to_destroy {
         println!("DESTROY: envelope {fp} of a superseded set");
     }
-    let _ = now;
 }
 
 /// `log verify`.

@@ -8,10 +8,10 @@ use std::process::{Command, Output};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
-use glasskeep::cbor::Encoder;
-use glasskeep::envelope::render::{render, Format, Paper};
-use glasskeep::envelope::{qr, Envelope};
-use glasskeep::shamir::SetId;
+use glasskeep_core::cbor::Encoder;
+use glasskeep_core::envelope::render::{render, Format, Paper};
+use glasskeep_core::envelope::{qr, Envelope};
+use glasskeep_core::shamir::SetId;
 use sha2::{Digest, Sha256};
 
 mod common;

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use glasskeep::envelope::render::{render, Format, Paper};
-use glasskeep::envelope::{qr, scan, Envelope};
-use glasskeep::shamir::SetId;
+use glasskeep_core::envelope::render::{render, Format, Paper};
+use glasskeep_core::envelope::{qr, scan, Envelope};
+use glasskeep_core::shamir::SetId;
 
 fn envelope(payload_len: usize, training: bool) -> Envelope {
     Envelope {

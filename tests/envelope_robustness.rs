@@ -1,7 +1,7 @@
 //! The text and QR decoders refuse mangled input without panicking, and whatever they
 //! accept round-trips (the property the fuzz targets check, run here on every build).
 
-use glasskeep::envelope::{qr, text};
+use glasskeep_core::envelope::{qr, text};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 const NOISE: &[char] = &[

@@ -1,7 +1,7 @@
 //! The typed-text fallback catches every single-character substitution and every
 //! swap of neighbouring characters, and names the line.
 
-use glasskeep::envelope::text::{decode_bytes, encode_lines, TextError, ALPHABET};
+use glasskeep_core::envelope::text::{decode_bytes, encode_lines, TextError, ALPHABET};
 
 fn sample() -> Vec<u8> {
     (0..400u32).map(|i| (i * 73 + i / 7) as u8).collect()

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use glasskeep::envelope::{base45, qr, text, Envelope};
+use glasskeep_core::envelope::{base45, qr, text, Envelope};
 
 #[path = "envelope_vectors/generator.rs"]
 mod generator;

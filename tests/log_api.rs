@@ -1,15 +1,16 @@
 //! The ceremony log driven through its public API only, the way the ceremony layer and
 //! the CLI use it: init, transactions, checkpoints, state queries, verify, show.
 
-use glasskeep::custodian::CustodianRecord;
-use glasskeep::log::entry::{Entry, ZERO_HASH};
-use glasskeep::log::show::{render, Format};
-use glasskeep::log::{
+use glasskeep_core::custodian::CustodianRecord;
+use glasskeep_core::log::entry::{Entry, ZERO_HASH};
+use glasskeep_core::log::show::{render, Format};
+use glasskeep_core::log::SignError;
+use glasskeep_core::log::{
     read_log_entries, verify, AttestationCheck, Body, CheckpointSigner, FailureClass, PolicyClass,
     SecretKind, SetStatus, Store, StoreError, Verdict, VerifyOptions,
 };
-use glasskeep::shamir::SetId;
-use glasskeep::token::{PinPolicy, Slot, TokenError, TouchPolicy, Version};
+use glasskeep_core::piv::{PinPolicy, Slot, TouchPolicy, Version};
+use glasskeep_core::shamir::SetId;
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::{DerSignature, SigningKey};
 
@@ -50,7 +51,7 @@ impl CheckpointSigner for Soft {
     fn custodian(&self) -> &str {
         self.0
     }
-    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, TokenError> {
+    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
         let sig: DerSignature = self.1.sign_prehash(digest).unwrap();
         Ok(sig.as_bytes().to_vec())
     }

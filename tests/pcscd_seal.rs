@@ -11,12 +11,12 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use glasskeep::custodian::CustodianRecord;
-use glasskeep::seal::{self, IdentityStub, PivP256Identity, PivP256Recipient, UnsealError};
-use glasskeep::secret::Pin;
-use glasskeep::token::attestation::Trust;
-use glasskeep::token::enroll::{enroll, EnrollOptions};
-use glasskeep::token::{open, Token, TokenError};
+use glasskeep_card::enroll::{enroll, EnrollOptions};
+use glasskeep_card::{open, Token, TokenError};
+use glasskeep_core::attestation::Trust;
+use glasskeep_core::custodian::CustodianRecord;
+use glasskeep_core::seal::{self, IdentityStub, PivP256Identity, PivP256Recipient, UnsealError};
+use glasskeep_core::secret::Pin;
 use glasskeep_piv_sim::harness::{CardSpec, PcscLab};
 
 mod common;
@@ -65,7 +65,7 @@ fn glasskeep_and_age_plugin_yubikey_open_each_others_files_through_pcscd() {
     let recipient = PivP256Recipient::from_compressed(&record.seal_public_key).unwrap();
 
     // glasskeep reads the same key from the card that enrollment recorded.
-    let identity = PivP256Identity::from_card(&mut *token, record.seal_slot).unwrap();
+    let identity = PivP256Identity::from_card(&mut token, record.seal_slot).unwrap();
     assert_eq!(identity.recipient(), &recipient);
     let stub = identity.stub();
     assert_eq!((stub.serial, stub.slot), (8301, record.seal_slot));
@@ -74,7 +74,7 @@ fn glasskeep_and_age_plugin_yubikey_open_each_others_files_through_pcscd() {
     let from_age = age_encrypt(&recipient, b"written by age -r\n");
     assert_eq!(seal::stanza_target(&from_age).unwrap(), recipient.tag());
     token.verify_pin(&Pin::new(PIN).unwrap()).unwrap();
-    let identity = PivP256Identity::from_card(&mut *token, record.seal_slot).unwrap();
+    let identity = PivP256Identity::from_card(&mut token, record.seal_slot).unwrap();
     assert_eq!(
         *seal::unseal(&from_age, &identity).unwrap(),
         b"written by age -r\n"
@@ -120,7 +120,7 @@ fn card_refusals_reach_the_caller_through_pcscd() {
     let sealed = seal::seal(b"for alice", &alice_recipient).unwrap();
 
     // Bob's card is refused by tag, before any card operation.
-    let bob_identity = PivP256Identity::from_card(&mut *bob, bob_record.seal_slot).unwrap();
+    let bob_identity = PivP256Identity::from_card(&mut bob, bob_record.seal_slot).unwrap();
     match seal::unseal(&sealed, &bob_identity) {
         Err(UnsealError::WrongRecipient {
             file_tag,
@@ -134,15 +134,16 @@ fn card_refusals_reach_the_caller_through_pcscd() {
     // unseal passes the card's error through.
     drop(alice);
     let mut alice = open(Some(8311)).unwrap();
-    let identity = PivP256Identity::from_card(&mut *alice, alice_record.seal_slot).unwrap();
+    let identity = PivP256Identity::from_card(&mut alice, alice_record.seal_slot).unwrap();
     assert!(
         matches!(
             seal::unseal(&sealed, &identity),
-            Err(UnsealError::Card(TokenError::PinNotVerified))
+            Err(UnsealError::Card(e))
+                if matches!(glasskeep_card::token_error(&e), Some(TokenError::PinNotVerified))
         ),
         "the card must refuse the key agreement without the PIN"
     );
     alice.verify_pin(&Pin::new(PIN).unwrap()).unwrap();
-    let identity = PivP256Identity::from_card(&mut *alice, alice_record.seal_slot).unwrap();
+    let identity = PivP256Identity::from_card(&mut alice, alice_record.seal_slot).unwrap();
     assert_eq!(*seal::unseal(&sealed, &identity).unwrap(), b"for alice");
 }

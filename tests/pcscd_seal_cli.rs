@@ -6,10 +6,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use glasskeep::seal::{self, PivP256Identity, PivP256Recipient, UnsealError};
-use glasskeep::secret::Pin;
-use glasskeep::token::{
-    Algorithm, PinPolicy, Slot, SlotMetadata, Token, TokenError, TouchPolicy, Version,
+use glasskeep_core::piv::{Algorithm, Slot};
+use glasskeep_core::seal::{
+    self, CardError, KeyAgreement, PivP256Identity, PivP256Recipient, UnsealError,
 };
 use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::SecretKey;
@@ -21,64 +20,23 @@ mod common;
 /// ECDH with a software key; the only operation unseal needs.
 struct SoftCard(SecretKey);
 
-fn refused() -> TokenError {
-    TokenError::Unsupported {
-        what: "this operation (software test card)".into(),
-    }
-}
-
-impl Token for SoftCard {
-    fn reader(&self) -> &str {
-        "software test card"
-    }
+impl KeyAgreement for SoftCard {
     fn serial(&self) -> u32 {
         4242
     }
-    fn version(&self) -> Version {
-        Version {
-            major: 5,
-            minor: 7,
-            patch: 0,
-        }
+    fn public_key(&mut self, _: Slot) -> Result<Option<(Algorithm, Vec<u8>)>, CardError> {
+        Ok(Some((
+            Algorithm::P256,
+            self.0.public_key().to_sec1_point(false).as_bytes().to_vec(),
+        )))
     }
-    fn verify_pin(&mut self, _: &Pin) -> Result<(), TokenError> {
-        Err(refused())
-    }
-    fn pin_retries(&mut self) -> Result<u8, TokenError> {
-        Err(refused())
-    }
-    fn generate(
-        &mut self,
-        _: Slot,
-        _: Algorithm,
-        _: PinPolicy,
-        _: TouchPolicy,
-        _: bool,
-    ) -> Result<Vec<u8>, TokenError> {
-        Err(refused())
-    }
-    fn ecdh(&mut self, _: Slot, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
+    fn ecdh(&mut self, _: Slot, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, CardError> {
         // The card takes the uncompressed point: refuse anything else, like a YubiKey.
         assert_eq!(peer.len(), 65, "ECDH peer must be uncompressed");
         let point = p256::PublicKey::from_sec1_bytes(peer).unwrap();
         Ok(Zeroizing::new(
             self.0.diffie_hellman(&point).raw_secret_bytes().to_vec(),
         ))
-    }
-    fn sign(&mut self, _: Slot, _: &[u8]) -> Result<Vec<u8>, TokenError> {
-        Err(refused())
-    }
-    fn attest(&mut self, _: Slot) -> Result<Vec<u8>, TokenError> {
-        Err(refused())
-    }
-    fn read_certificate(&mut self, _: Slot) -> Result<Option<Vec<u8>>, TokenError> {
-        Err(refused())
-    }
-    fn write_certificate(&mut self, _: Slot, _: &[u8]) -> Result<(), TokenError> {
-        Err(refused())
-    }
-    fn metadata(&mut self, _: Slot) -> Result<Option<SlotMetadata>, TokenError> {
-        Err(refused())
     }
 }
 

@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use glasskeep::secret::Pin;
-use glasskeep::token::attestation::{self, AttestationError, Trust};
-use glasskeep::token::enroll::{enroll, EnrollError, EnrollOptions};
-use glasskeep::token::{
-    list_cards, list_readers, open, render_token_list, ReaderState, Slot, TokenError, Version,
-};
+use glasskeep_card::enroll::{enroll, EnrollError, EnrollOptions};
+use glasskeep_card::{list_cards, list_readers, open, render_token_list, ReaderState, TokenError};
+use glasskeep_core::attestation::{self, AttestationError, Trust};
+use glasskeep_core::piv::{Slot, Version};
+use glasskeep_core::secret::Pin;
 use glasskeep_piv_sim::harness::{CardSpec, LabOptions, PcscLab};
 use glasskeep_piv_sim::TouchMode;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
@@ -45,7 +44,7 @@ fn lists_cards_and_opens_by_serial() {
     let token = open(Some(2001)).unwrap();
     assert_eq!(token.reader(), lab.reader_name(2001).unwrap());
     drop(token);
-    match glasskeep::token::open_custodian(9999, "alice") {
+    match glasskeep_card::open_custodian(9999, "alice") {
         Err(e @ TokenError::WrongCard { .. }) => assert_eq!(
             e.to_string(),
             "wrong YubiKey: expected serial 9999 (alice), found 2001"

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use bech32::{Bech32, Hrp};
-use glasskeep::secret::Pin;
-use glasskeep::token::attestation::Trust;
-use glasskeep::token::enroll::{enroll, EnrollOptions};
-use glasskeep::token::open;
+use glasskeep_card::enroll::{enroll, EnrollOptions};
+use glasskeep_card::open;
+use glasskeep_core::attestation::Trust;
+use glasskeep_core::secret::Pin;
 use glasskeep_piv_sim::harness::{CardSpec, PcscLab};
 
 fn plugin() -> PathBuf {

@@ -6,8 +6,8 @@
 //! generator and then only ever compared against: a change in any byte format or
 //! error class shows up here as a failing vector.
 
-use glasskeep::secret::SecretBytes;
-use glasskeep::shamir::{
+use glasskeep_core::secret::SecretBytes;
+use glasskeep_core::shamir::{
     combine, split_with_rng, CombineError, FormatError, Payload, SetId, Share, SplitError,
 };
 use rand::rand_core::SeedableRng;

@@ -1,3 +1,3 @@
 #![no_main]
-// glasskeep::fuzzing::attestation must refuse bad input, never crash, and round-trip what it accepts.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep::fuzzing::attestation(data));
+// glasskeep_core::fuzzing::attestation must refuse bad input, never crash, and round-trip what it accepts.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep_core::fuzzing::attestation(data));

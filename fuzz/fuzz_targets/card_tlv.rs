@@ -1,3 +1,3 @@
 #![no_main]
-// glasskeep::fuzzing::card_tlv must refuse bad input, never crash, and round-trip what it accepts.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep::fuzzing::card_tlv(data));
+// glasskeep_core::fuzzing::card_tlv must refuse bad input, never crash, and round-trip what it accepts.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep_core::fuzzing::card_tlv(data));

@@ -1,3 +1,3 @@
 #![no_main]
 // The cbor decoder must refuse, never crash, and re-encode what it accepts byte for byte.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep::fuzzing::cbor(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep_core::fuzzing::cbor(data));

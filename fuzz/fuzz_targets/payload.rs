@@ -1,3 +1,3 @@
 #![no_main]
 // The payload decoder must refuse, never crash, and re-encode what it accepts byte for byte.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep::fuzzing::payload(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep_core::fuzzing::payload(data));

@@ -1,3 +1,3 @@
 #![no_main]
-// glasskeep::fuzzing::text_fallback must refuse bad input, never crash, and round-trip what it accepts.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep::fuzzing::text_fallback(data));
+// glasskeep_core::fuzzing::text_fallback must refuse bad input, never crash, and round-trip what it accepts.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| glasskeep_core::fuzzing::text_fallback(data));

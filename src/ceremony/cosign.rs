@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use crate::custodian::CustodianRecord;
 use crate::log::checkpoint::CheckpointError;
-use crate::log::{CheckpointSigner, State, StoreError, Transaction};
+use crate::log::{CheckpointSigner, SignError, State, StoreError, Transaction};
+use crate::piv::Slot;
 use crate::secret::Pin;
-use crate::token::{Slot, Token, TokenError};
+use glasskeep_card::{Token, TokenError};
 
 use super::{Cards, CeremonyError, Operator};
 
@@ -148,11 +149,18 @@ impl Room {
             .collect();
         tx.checkpoint(&mut refs, time).map_err(|e| match e {
             // A card that failed while signing is a card problem, named like any other.
-            StoreError::Checkpoint(CheckpointError::Token { name, source }) => {
-                CeremonyError::Card {
-                    serial: serials.get(&name).copied().unwrap_or_default(),
-                    custodian: name,
-                    source,
+            StoreError::Checkpoint(CheckpointError::Signer { name, source }) => {
+                match source.downcast::<TokenError>() {
+                    Ok(source) => CeremonyError::Card {
+                        serial: serials.get(&name).copied().unwrap_or_default(),
+                        custodian: name,
+                        source,
+                    },
+                    // Only cards sign here, so this arm is never taken; it keeps the
+                    // signer's words if that ever changes.
+                    Err(source) => {
+                        StoreError::Checkpoint(CheckpointError::Signer { name, source }).into()
+                    }
                 }
             }
             e => e.into(),
@@ -170,12 +178,18 @@ impl CheckpointSigner for CardSigner<'_> {
         &self.p.name
     }
 
-    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, TokenError> {
-        self.p.token.verify_pin(&self.p.pin)?;
+    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+        self.p
+            .token
+            .verify_pin(&self.p.pin)
+            .map_err(SignError::new)?;
         self.op.notice(&format!(
             "{}: touch YubiKey {} now to sign the log checkpoint",
             self.p.name, self.p.serial
         ));
-        self.p.token.sign(Slot::SIGNATURE, digest)
+        self.p
+            .token
+            .sign(Slot::SIGNATURE, digest)
+            .map_err(SignError::new)
     }
 }

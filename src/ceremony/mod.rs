@@ -7,11 +7,16 @@
 //! the cards only through [`Cards`], so the ceremonies run the same against real
 //! YubiKeys, the simulated card behind pcscd, and in-process test cards.
 
+#[cfg(feature = "card")]
 mod cosign;
+#[cfg(feature = "card")]
+mod enroll;
 mod envelopes;
 mod init;
+#[cfg(feature = "card")]
 mod open;
 mod read;
+#[cfg(feature = "card")]
 mod seal;
 mod status;
 
@@ -19,25 +24,33 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::attestation::Trust;
 use crate::custodian::CustodianRecord;
 use crate::envelope::scan::ScanError;
 use crate::log::{ReplayError, StoreError};
 use crate::seal::{SealError, UnsealError};
-use crate::secret::{Pin, SecretInputError};
+#[cfg(feature = "card")]
+use crate::secret::Pin;
+use crate::secret::SecretInputError;
 use crate::shamir::{CombineError, FormatError, SplitError};
-use crate::token::attestation::Trust;
-use crate::token::{CardInfo, Token, TokenError};
+#[cfg(feature = "card")]
+use glasskeep_card::{CardInfo, Token, TokenError};
 
+#[cfg(feature = "card")]
+pub use enroll::{enroll, EnrollRequest};
 pub use envelopes::{load_envelope, EnvelopeFile};
-pub use init::{binary_digest, enroll, init, EnrollRequest, InitReport};
+pub use init::{binary_digest, init, InitReport};
+#[cfg(feature = "card")]
 pub use open::{check_share, drill, open, OpenReport, OpenRequest};
 pub use read::{read_state, transcript, verify_log};
+#[cfg(feature = "card")]
 pub use seal::{
     checkpoint, destroyed, precheck_seal, review, rotate, seal, CeremonyReport, Review,
     RotateRequest, SealReport, SealRequest, SealedEnvelope,
 };
 pub use status::{status, StatusReport};
 
+#[cfg(feature = "card")]
 /// How a ceremony talks to the people at the safe.
 pub trait Operator {
     /// A line for the people present: progress, and "touch your YubiKey now" right
@@ -47,6 +60,7 @@ pub trait Operator {
     fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError>;
 }
 
+#[cfg(feature = "card")]
 /// How a ceremony reaches YubiKeys.
 pub trait Cards {
     /// Opens `who`'s card, which has this serial (a wrong card is named in the error).
@@ -55,17 +69,19 @@ pub trait Cards {
     fn present(&mut self) -> Result<Vec<CardInfo>, TokenError>;
 }
 
+#[cfg(feature = "card")]
 /// YubiKeys over PC/SC: what the command line uses.
 #[derive(Debug, Default)]
 pub struct PcscCards;
 
+#[cfg(feature = "card")]
 impl Cards for PcscCards {
     fn open_for(&mut self, serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
-        crate::token::open_custodian(serial, who)
+        glasskeep_card::open_custodian(serial, who)
     }
 
     fn present(&mut self) -> Result<Vec<CardInfo>, TokenError> {
-        crate::token::list_cards()
+        glasskeep_card::list_cards()
     }
 }
 
@@ -75,11 +91,12 @@ impl Cards for PcscCards {
 pub enum CeremonyError {
     /// The log could not be read, locked or written.
     #[error(transparent)]
-    Log(#[from] StoreError),
+    Log(StoreError),
     /// An entry was refused by the log's rules.
     #[error("the log refuses this: {0}")]
     Replay(#[from] ReplayError),
     /// A custodian's card failed.
+    #[cfg(feature = "card")]
     #[error("{custodian}'s YubiKey (serial {serial}): {source}")]
     Card {
         /// Whose card.
@@ -90,6 +107,7 @@ pub enum CeremonyError {
         source: TokenError,
     },
     /// The cards could not be listed or opened.
+    #[cfg(feature = "card")]
     #[error(transparent)]
     Cards(TokenError),
     /// Enrollment failed (attestation, policy, slot).
@@ -144,15 +162,27 @@ pub enum CeremonyError {
         /// The operating system's reason.
         reason: String,
     },
-    /// The folder holds no ceremony log.
-    #[error("no ceremony log in {}: run `glasskeep init`, or pass --dir with the custody folder", .dir.display())]
-    NoLog {
+    /// The folder holds no custody: the one way "no custody here" is said, whichever
+    /// command looked.
+    #[error("no custody in {}: it holds no ceremony.log. Pass --dir with the custody folder (or set GLASSKEEP_DIR); `glasskeep init` starts a new custody", .dir.display())]
+    NoCustody {
         /// The folder looked in.
         dir: PathBuf,
     },
     /// The ceremony is refused; the message says why and what to do.
     #[error("{0}")]
     Refused(String),
+}
+
+impl From<StoreError> for CeremonyError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoCustody { path } => CeremonyError::NoCustody {
+                dir: path.parent().map(PathBuf::from).unwrap_or(path),
+            },
+            e => CeremonyError::Log(e),
+        }
+    }
 }
 
 impl CeremonyError {
@@ -177,7 +207,7 @@ impl crate::log::AttestationCheck for AttestationChecker {
         } else {
             Trust::Production
         };
-        crate::token::attestation::verify_record(record, trust)
+        crate::attestation::verify_record(record, trust)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

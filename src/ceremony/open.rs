@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::envelope::{Envelope, Fingerprint};
-use crate::log::replay::ShareSet;
+use crate::log::replay::SealedSet;
 use crate::log::{Body, Hash, State, Store};
 use crate::seal::PivP256Identity;
 use crate::secret::SecretBytes;
@@ -163,7 +163,7 @@ pub fn check_share(
     })
 }
 
-fn set_of<'s>(state: &'s State, fp: &Fingerprint) -> Result<&'s ShareSet, CeremonyError> {
+fn set_of<'s>(state: &'s State, fp: &Fingerprint) -> Result<&'s SealedSet, CeremonyError> {
     let env = state.envelope(&fp.0).ok_or_else(|| not_logged(fp))?;
     state.set(&env.set).ok_or_else(|| not_logged(fp))
 }
@@ -177,7 +177,7 @@ fn not_logged(fp: &Fingerprint) -> CeremonyError {
 
 /// Why an envelope is not one of `set`'s: from a set rotated away (to be destroyed), from
 /// another credential, or unknown to this custody altogether.
-fn not_in_set(state: &State, set: &ShareSet, fp: &Fingerprint) -> CeremonyError {
+fn not_in_set(state: &State, set: &SealedSet, fp: &Fingerprint) -> CeremonyError {
     let Some(recorded) = state.envelope(&fp.0) else {
         return not_logged(fp);
     };
@@ -204,7 +204,7 @@ fn authentic_set(
     state: &State,
     label: &str,
     envelopes: &[EnvelopeFile],
-) -> Result<ShareSet, CeremonyError> {
+) -> Result<SealedSet, CeremonyError> {
     let set = state
         .live_set_by_label(label)
         .ok_or_else(|| unknown_label(label))?
@@ -243,7 +243,7 @@ fn authentic_set(
     Ok(set)
 }
 
-fn payload_of(set: &ShareSet, e: &EnvelopeFile) -> Result<Payload, CeremonyError> {
+fn payload_of(set: &SealedSet, e: &EnvelopeFile) -> Result<Payload, CeremonyError> {
     let name = set.custodians[usize::from(e.envelope.index) - 1].clone();
     let payload = Payload::decode(&e.envelope.payload).map_err(|source| CeremonyError::Record {
         custodian: name.clone(),
@@ -264,7 +264,7 @@ fn reconstruct(
     state: &State,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
-    set: &ShareSet,
+    set: &SealedSet,
     envelopes: &[EnvelopeFile],
 ) -> Result<(SecretBytes, Vec<Used>, Room), CeremonyError> {
     if envelopes.len() < usize::from(set.threshold) {
@@ -298,7 +298,7 @@ fn unseal_share(
     envelope: &Envelope,
 ) -> Result<Share, CeremonyError> {
     p.unlock()?;
-    let identity = PivP256Identity::for_custodian(p.token.as_mut(), &p.record).map_err(|e| {
+    let identity = PivP256Identity::for_custodian(&mut p.token, &p.record).map_err(|e| {
         CeremonyError::Refused(format!("{}'s YubiKey has no usable seal key: {e}", p.name))
     })?;
     op.notice(&format!(

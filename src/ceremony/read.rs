@@ -15,7 +15,7 @@ fn log_bytes(dir: &Path) -> Result<Vec<u8>, CeremonyError> {
     let path = dir.join(LOG_FILE);
     std::fs::read(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            CeremonyError::NoLog {
+            CeremonyError::NoCustody {
                 dir: dir.to_owned(),
             }
         } else {

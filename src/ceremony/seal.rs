@@ -88,20 +88,23 @@ pub fn seal(
 /// exists, the label is not already sealed, the custodians are enrolled and distinct,
 /// and 2 <= threshold <= custodians. `seal` checks all of it again under the lock.
 pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError> {
-    check_request(&super::read_state(dir)?, req, true).map(|_| ())
+    check_request(dir, &super::read_state(dir)?, req, true).map(|_| ())
 }
 
 /// The custody and the custodians' records for `req`, or why it cannot be sealed: no
 /// custody, the label already sealed (when `new_label`; a rotation replaces it), a
 /// custodian named twice or not enrolled, or a threshold outside 2..=custodians.
 fn check_request(
+    dir: &Path,
     state: &State,
     req: &SealRequest,
     new_label: bool,
 ) -> Result<(Custody, Vec<CustodianRecord>), CeremonyError> {
     let custody = state
         .custody()
-        .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?
+        .ok_or_else(|| CeremonyError::NoCustody {
+            dir: dir.to_path_buf(),
+        })?
         .clone();
     if new_label && state.live_set_by_label(&req.label).is_some() {
         return Err(CeremonyError::Refused(format!(
@@ -202,7 +205,7 @@ fn sealing(
     time: u64,
     supersedes: Option<SetId>,
 ) -> Result<SealReport, CeremonyError> {
-    let (custody, records) = check_request(store.state(), req, supersedes.is_none())?;
+    let (custody, records) = check_request(dir, store.state(), req, supersedes.is_none())?;
     let names = who_cosigns(store.state(), cards, cosigners)?;
     let mut room = Room::default();
     for n in &names {

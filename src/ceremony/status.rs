@@ -91,9 +91,9 @@ impl StatusReport {
 pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
     let state = super::read_state(dir)?;
     let s = &state;
-    let custody = s
-        .custody()
-        .ok_or_else(|| CeremonyError::Refused("no custody here: run `glasskeep init`".into()))?;
+    let custody = s.custody().ok_or_else(|| CeremonyError::NoCustody {
+        dir: dir.to_path_buf(),
+    })?;
     let last_entry = s.next_seq().saturating_sub(1);
     let uncheckpointed = match s.last_checkpoint() {
         Some(c) => last_entry - c,

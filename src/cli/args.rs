@@ -13,11 +13,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
+    #[cfg(feature = "card")]
     /// Read YubiKey PINs from this file, one per line in the order the cards are used
     /// (for scripted drills and tests; people are prompted without echo).
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "pin_fd")]
     pub pin_file: Option<PathBuf>,
 
+    #[cfg(feature = "card")]
     /// Read YubiKey PINs from this inherited file descriptor, one per line.
     #[arg(long, global = true, value_name = "N")]
     pub pin_fd: Option<u32>,
@@ -30,6 +32,38 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The ceremonies: they use custodians' YubiKeys.
+    #[cfg(feature = "card")]
+    #[command(flatten)]
+    Ceremony(CeremonyCommand),
+    /// Custodians and their YubiKeys.
+    #[command(subcommand)]
+    Custodian(CustodianCommand),
+    /// Paper envelopes.
+    #[command(subcommand)]
+    Envelope(EnvelopeCommand),
+    /// What is sealed, open, overdue or unreviewed.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The ceremony log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// The commands that need YubiKeys (left out of the auditor's build).
+#[cfg(feature = "card")]
+#[derive(Debug, Subcommand)]
+pub enum CeremonyCommand {
     /// Start a new custody: writes the genesis entry of ceremony.log.
     Init {
         /// The organisation's name, printed on every envelope.
@@ -43,9 +77,6 @@ pub enum Command {
     /// YubiKeys and readers.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Custodians and their YubiKeys.
-    #[command(subcommand)]
-    Custodian(CustodianCommand),
     /// Split a secret t-of-n and seal one share to each custodian's YubiKey.
     /// The secret comes from stdin or a no-echo prompt, never argv or the environment.
     Seal {
@@ -65,9 +96,6 @@ pub enum Command {
         #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
         rotate_within: std::time::Duration,
     },
-    /// Paper envelopes.
-    #[command(subcommand)]
-    Envelope(EnvelopeCommand),
     /// Open a sealed credential with envelopes of at least `threshold` custodians.
     Open {
         /// The credential's label.
@@ -122,24 +150,9 @@ pub enum Command {
         #[arg(long)]
         notes: String,
     },
-    /// What is sealed, open, overdue or unreviewed.
-    Status {
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The ceremony log.
-    #[command(subcommand)]
-    Log(LogCommand),
-    /// Print shell completions.
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
-    },
-    /// Print the man page (roff).
-    Man,
 }
 
+#[cfg(feature = "card")]
 /// `token …`
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -150,6 +163,7 @@ pub enum TokenCommand {
 /// `custodian …`
 #[derive(Debug, Subcommand)]
 pub enum CustodianCommand {
+    #[cfg(feature = "card")]
     /// Enroll a custodian: generate and attest their seal and sign keys on their YubiKey.
     Enroll {
         /// The custodian's name.
@@ -199,6 +213,7 @@ pub enum EnvelopeCommand {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    #[cfg(feature = "card")]
     /// Record that an envelope was destroyed.
     Destroyed {
         /// The envelope's fingerprint (hex, full or the printed short form).
@@ -231,6 +246,7 @@ pub enum LogCommand {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
+    #[cfg(feature = "card")]
     /// Cosign the current head with the present custodians' YubiKeys.
     Checkpoint {
         /// Custodians present (their YubiKeys must be inserted).
@@ -239,6 +255,7 @@ pub enum LogCommand {
     },
 }
 
+#[cfg(feature = "card")]
 /// What a sealed secret is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretKind {
@@ -252,6 +269,7 @@ pub enum SecretKind {
     File,
 }
 
+#[cfg(feature = "card")]
 /// Review verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Verdict {
@@ -303,6 +321,7 @@ pub enum ShowFormat {
     Json,
 }
 
+#[cfg(feature = "card")]
 fn parse_hex_u8(s: &str) -> Result<u8, String> {
     u8::from_str_radix(s.trim_start_matches("0x"), 16)
         .map_err(|_| format!("{s:?} is not a hex byte"))

@@ -2,18 +2,19 @@
 //! print. No cryptography here.
 
 pub mod args;
+#[cfg(feature = "card")]
+mod ceremonies;
 mod print;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use glasskeep::ceremony::{self, CeremonyError, Operator, PcscCards};
-use glasskeep::log::{self, SecretKind, Verdict};
-use glasskeep::secret::{self, Pin, PinReader, PinSource, SecretBytes, SecretInputError};
-use glasskeep::token::Slot;
+use glasskeep::ceremony::{self, CeremonyError};
+use glasskeep::input;
+use glasskeep_core::secret::{self, SecretInputError};
 
-use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand, TokenCommand};
+use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand};
 
 /// Exit codes (documented in `glasskeep man`, EXIT STATUS).
 pub mod exit {
@@ -22,6 +23,7 @@ pub mod exit {
     /// Usage error (clap's own code too).
     pub const USAGE: u8 = 2;
     /// A YubiKey, reader or pcscd problem.
+    #[cfg_attr(not(feature = "card"), allow(dead_code))]
     pub const CARD: u8 = 3;
     /// An input file could not be read or decoded.
     pub const INPUT: u8 = 4;
@@ -60,7 +62,8 @@ impl std::fmt::Display for CliError {
 impl From<CeremonyError> for CliError {
     fn from(e: CeremonyError) -> Self {
         let code = match &e {
-            CeremonyError::Log(_) | CeremonyError::NoLog { .. } => exit::LOG,
+            CeremonyError::Log(_) | CeremonyError::NoCustody { .. } => exit::LOG,
+            #[cfg(feature = "card")]
             CeremonyError::Card { .. } | CeremonyError::Cards(_) => exit::CARD,
             CeremonyError::Envelope { .. } | CeremonyError::Io { .. } | CeremonyError::Input(_) => {
                 exit::INPUT
@@ -85,37 +88,10 @@ fn custody_dir(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file.
-struct Console {
-    pins: PinReader,
-}
-
-impl Operator for Console {
-    fn notice(&self, message: &str) {
-        eprintln!("  > {message}");
-    }
-
-    fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError> {
-        self.pins
-            .next_pin(&format!("{custodian} (YubiKey {serial})"))
-    }
-}
-
-fn console(cli: &Cli) -> Console {
-    let source = match (&cli.pin_file, cli.pin_fd) {
-        (Some(f), _) => PinSource::File(f.clone()),
-        (None, Some(fd)) => PinSource::Fd(fd),
-        (None, None) => PinSource::Prompt,
-    };
-    Console {
-        pins: PinReader::new(source),
-    }
-}
-
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     // Before anything could read a secret or a PIN: no core dumps.
-    let h = secret::harden_process();
+    let h = input::harden_process();
     if !h.core_limit_zero || !h.not_dumpable {
         eprintln!("warning: could not disable core dumps; a crash could write memory to disk");
     }
@@ -128,49 +104,36 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
-    let mut cards = PcscCards;
     let now = ceremony::now();
-    if !matches!(
-        cli.command,
-        Command::Init { .. } | Command::Completions { .. } | Command::Man
-    ) {
+    let quiet = matches!(cli.command, Command::Completions { .. } | Command::Man);
+    #[cfg(feature = "card")]
+    let quiet = quiet
+        || matches!(
+            cli.command,
+            Command::Ceremony(args::CeremonyCommand::Init { .. })
+        );
+    if !quiet {
         print::training_banner(dir);
     }
     match &cli.command {
-        Command::Init { org, training } => {
-            let r = ceremony::init(dir, org, *training, now)?;
-            if *training {
-                print::training_banner(dir);
-            }
-            println!("custody created in {}", dir.display());
-            println!("custody id: {}", log::hex(&r.custody_id));
-            print::anchor(&r.head);
-        }
-        Command::Token(TokenCommand::List) => print::token_list()?,
+        #[cfg(feature = "card")]
+        Command::Ceremony(cmd) => return ceremonies::run(cli, dir, cmd),
+
+        #[cfg(feature = "card")]
         Command::Custodian(CustodianCommand::Enroll {
             name,
             serial,
             seal_slot,
             force_overwrite,
-        }) => {
-            let slot = Slot::retired(*seal_slot).ok_or_else(|| {
-                CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
-            })?;
-            let mut op = console(cli);
-            let record = ceremony::enroll(
-                dir,
-                &mut cards,
-                &mut op,
-                &ceremony::EnrollRequest {
-                    name: name.clone(),
-                    serial: *serial,
-                    seal_slot: slot,
-                    overwrite: *force_overwrite,
-                },
-                now,
-            )?;
-            print::custodian(&record);
-            print::anchor(&print::head(dir)?);
+        }) => ceremonies::enroll(cli, dir, name, serial, seal_slot, force_overwrite)?,
+        #[cfg(feature = "card")]
+        Command::Envelope(EnvelopeCommand::Destroyed {
+            fingerprint,
+            witnesses,
+        }) => ceremonies::destroyed(cli, dir, fingerprint, witnesses)?,
+        #[cfg(feature = "card")]
+        Command::Log(LogCommand::Checkpoint { custodians }) => {
+            ceremonies::checkpoint(cli, dir, custodians)?
         }
         Command::Custodian(CustodianCommand::List) => {
             let s = ceremony::status(dir, now)?;
@@ -182,28 +145,6 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             }
         }
         Command::Custodian(CustodianCommand::Show { name }) => print::custodian_by_name(dir, name)?,
-        Command::Seal {
-            label,
-            threshold,
-            custodians,
-            kind,
-            rotate_within,
-        } => {
-            let kind = secret_kind(*kind);
-            let req = ceremony::SealRequest {
-                label: label.clone(),
-                threshold: *threshold,
-                custodians: custodians.clone(),
-                kind,
-                rotate_within: rotate_within.as_secs(),
-            };
-            ceremony::precheck_seal(dir, &req)?;
-            let secret = read_new_secret(kind)?;
-            let mut op = console(cli);
-            let r = ceremony::seal(dir, &mut cards, &mut op, &req, &secret, &[], now)?;
-            drop(secret);
-            print::sealed(&r);
-        }
         Command::Envelope(EnvelopeCommand::Render {
             file,
             format,
@@ -213,137 +154,6 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
         Command::Envelope(EnvelopeCommand::ExportAge { file, output }) => {
             let e = ceremony::load_envelope(file)?;
             write_out(output.as_deref(), &e.envelope.sealed_share)?;
-        }
-        Command::Envelope(EnvelopeCommand::Destroyed {
-            fingerprint,
-            witnesses,
-        }) => {
-            let mut op = console(cli);
-            let r =
-                ceremony::destroyed(dir, &mut cards, &mut op, fingerprint, witnesses, &[], now)?;
-            println!("envelope destruction recorded as entry {}", r.seq);
-            print::anchor(&r.head);
-        }
-        Command::Open {
-            label,
-            reason,
-            incident,
-            envelopes,
-        } => {
-            let files = load_all(envelopes)?;
-            let mut op = console(cli);
-            let (secret, r) = ceremony::open(
-                dir,
-                &mut cards,
-                &mut op,
-                &ceremony::OpenRequest {
-                    label: label.clone(),
-                    reason: reason.clone(),
-                    incident: incident.clone().unwrap_or_default(),
-                },
-                &files,
-                now,
-            )?;
-            print::alarm(&r, reason, incident.as_deref());
-            let mut out = std::io::stdout().lock();
-            // A file comes back byte for byte; text secrets end their line.
-            let newline: &[u8] = if r.kind == SecretKind::File {
-                b""
-            } else {
-                b"\n"
-            };
-            out.write_all(secret.expose())
-                .and_then(|_| out.write_all(newline))
-                .and_then(|_| out.flush())
-                .map_err(|e| {
-                    CliError::new(
-                        exit::INPUT,
-                        format!("cannot write the secret to stdout: {e}"),
-                    )
-                })?;
-        }
-        Command::Drill { label, envelopes } => {
-            let files = load_all(envelopes)?;
-            let mut op = console(cli);
-            let r = ceremony::drill(dir, &mut cards, &mut op, label, &files, now)?;
-            println!(
-                "drill passed: {label} reconstructs with {} (entry {}); nothing was revealed",
-                r.cosigners.join(", "),
-                r.seq
-            );
-            print::anchor(&r.head);
-        }
-        Command::CheckShare { envelope } => {
-            let f = ceremony::load_envelope(envelope)?;
-            let mut op = console(cli);
-            let r = ceremony::check_share(dir, &mut cards, &mut op, &f, now)?;
-            println!(
-                "share check passed for {} (entry {}); nothing was revealed",
-                r.cosigners.join(", "),
-                r.seq
-            );
-            print::anchor(&r.head);
-        }
-        Command::Rotate {
-            label,
-            custodians,
-            threshold,
-        } => {
-            let s = ceremony::status(dir, now)?;
-            let set = s
-                .sets
-                .iter()
-                .find(|x| &x.label == label && x.status != "superseded")
-                .ok_or_else(|| {
-                    CliError::new(
-                        exit::REFUSED,
-                        format!(
-                            "no sealed credential is labelled {label:?}: see `glasskeep status`"
-                        ),
-                    )
-                })?;
-            let kind = if set.kind == SecretKind::File.name() {
-                SecretKind::File
-            } else {
-                SecretKind::Password
-            };
-            let secret = read_new_secret(kind)?;
-            let mut op = console(cli);
-            let r = ceremony::rotate(
-                dir,
-                &mut cards,
-                &mut op,
-                &ceremony::RotateRequest {
-                    label: label.clone(),
-                    custodians: custodians.clone(),
-                    threshold: *threshold,
-                },
-                &secret,
-                &[],
-                now,
-            )?;
-            drop(secret);
-            print::sealed(&r);
-            println!("the previous set is superseded: destroy its envelopes and record each with `glasskeep envelope destroyed`");
-        }
-        Command::Review {
-            open_seq,
-            verdict,
-            notes,
-        } => {
-            let v = match verdict {
-                args::Verdict::Justified => Verdict::Justified,
-                args::Verdict::Unjustified => Verdict::Unjustified,
-            };
-            let mut op = console(cli);
-            let review = ceremony::Review {
-                open_seq: *open_seq,
-                verdict: v,
-                notes: notes.clone(),
-            };
-            let r = ceremony::review(dir, &mut cards, &mut op, &review, &[], now)?;
-            println!("opening {open_seq} reviewed (entry {})", r.seq);
-            print::anchor(&r.head);
         }
         Command::Status { json } => {
             let s = ceremony::status(dir, now)?;
@@ -370,12 +180,6 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             )
         }
         Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
-        Command::Log(LogCommand::Checkpoint { custodians }) => {
-            let mut op = console(cli);
-            let r = ceremony::checkpoint(dir, &mut cards, &mut op, custodians, now)?;
-            println!("checkpoint {} signed by {}", r.seq, r.cosigners.join(", "));
-            print::anchor(&r.head);
-        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());
@@ -383,36 +187,6 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
         Command::Man => print::man()?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn secret_kind(k: args::SecretKind) -> SecretKind {
-    match k {
-        args::SecretKind::Password => SecretKind::Password,
-        args::SecretKind::Totp => SecretKind::Totp,
-        args::SecretKind::RecoveryCodes => SecretKind::RecoveryCodes,
-        args::SecretKind::File => SecretKind::File,
-    }
-}
-
-/// The secret to seal: from stdin when it is not a terminal (a file's bytes are kept
-/// verbatim, other kinds lose one trailing newline), else a no-echo prompt typed twice.
-fn read_new_secret(kind: SecretKind) -> Result<SecretBytes, CliError> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        Ok(secret::prompt_secret("Secret to seal (not shown): ", true)?)
-    } else {
-        Ok(secret::read_secret(
-            stdin.lock().by_ref(),
-            kind != SecretKind::File,
-        )?)
-    }
-}
-
-fn load_all(paths: &[PathBuf]) -> Result<Vec<ceremony::EnvelopeFile>, CliError> {
-    paths
-        .iter()
-        .map(|p| ceremony::load_envelope(p).map_err(CliError::from))
-        .collect()
 }
 
 fn write_out(output: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {

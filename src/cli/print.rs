@@ -5,11 +5,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use glasskeep::ceremony::{self, OpenReport, SealReport, StatusReport};
-use glasskeep::custodian::CustodianRecord;
-use glasskeep::envelope::render::{self as env_render, Format, Paper};
-use glasskeep::log::{self, Hash};
-use glasskeep::seal::{IdentityStub, PivP256Recipient};
+use glasskeep::ceremony::{self, StatusReport};
+#[cfg(feature = "card")]
+use glasskeep::ceremony::{OpenReport, SealReport};
+use glasskeep_core::custodian::CustodianRecord;
+use glasskeep_core::envelope::render::{self as env_render, Format, Paper};
+use glasskeep_core::log;
+use glasskeep_core::seal::{IdentityStub, PivP256Recipient};
 
 use super::args::{PaperSize, RenderFormat, ShowFormat};
 use super::{exit, CliError};
@@ -25,8 +27,9 @@ pub fn training_banner(dir: &Path) {
     }
 }
 
+#[cfg(feature = "card")]
 /// The head hash, as text and as a terminal QR code, to write on paper.
-pub fn anchor(head: &Hash) {
+pub fn anchor(head: &log::Hash) {
     let hex = log::hex(head);
     println!("log head (write this down and keep it with the envelopes): {hex}");
     if let Ok(code) = qrcode::QrCode::new(hex.to_ascii_uppercase().as_bytes()) {
@@ -38,16 +41,18 @@ pub fn anchor(head: &Hash) {
     }
 }
 
+#[cfg(feature = "card")]
 /// The current head of the log in `dir`.
-pub fn head(dir: &Path) -> Result<Hash, CliError> {
+pub fn head(dir: &Path) -> Result<log::Hash, CliError> {
     Ok(ceremony::read_state(dir)?.head())
 }
 
+#[cfg(feature = "card")]
 /// `token list`.
 pub fn token_list() -> Result<(), CliError> {
     let reports =
-        glasskeep::token::list_readers().map_err(|e| CliError::new(exit::CARD, e.to_string()))?;
-    print!("{}", glasskeep::token::render_token_list(&reports));
+        glasskeep_card::list_readers().map_err(|e| CliError::new(exit::CARD, e.to_string()))?;
+    print!("{}", glasskeep_card::render_token_list(&reports));
     Ok(())
 }
 
@@ -84,6 +89,7 @@ pub fn custodian_by_name(dir: &Path, name: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+#[cfg(feature = "card")]
 /// After seal / rotate.
 pub fn sealed(r: &SealReport) {
     println!(
@@ -135,6 +141,7 @@ pub fn render(
     Ok(())
 }
 
+#[cfg(feature = "card")]
 /// The alarm notice an opening prints, to carry to the out-of-band channel.
 pub fn alarm(r: &OpenReport, reason: &str, incident: Option<&str>) {
     let deadline = humantime::format_rfc3339(

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use glasskeep::cbor::Encoder;
-use glasskeep::envelope::format::MAX_SEALED_SHARE_LEN;
-use glasskeep::envelope::{qr, text};
+use glasskeep_core::cbor::Encoder;
+use glasskeep_core::envelope::format::MAX_SEALED_SHARE_LEN;
+use glasskeep_core::envelope::{qr, text};
 
 #[derive(Clone)]
 enum V {

@@ -1,0 +1,525 @@
+//! [`Token`] for real YubiKeys over PC/SC, on the `yubikey` crate. This file and the
+//! in-process simulator front are the only places that know about APDUs or the crate.
+
+use ::yubikey as yk;
+use yk::piv::{self, AlgorithmId, ManagementSlotId, SlotAlgorithmId, SlotId};
+use yk::{MgmAlgorithmId, MgmKey, YubiKey};
+use zeroize::Zeroizing;
+
+use super::list::{card_report, ReaderReport, ReaderState};
+use super::{
+    tlv, Algorithm, CardInfo, KeyOrigin, PinPolicy, Slot, SlotMetadata, Token, TokenError,
+    TouchPolicy, Version,
+};
+use glasskeep_core::secret::Pin;
+
+/// The factory management key, the same bytes for 3DES (before 5.7) and AES-192 (5.7+).
+const DEFAULT_MGM_KEY: [u8; 24] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+];
+
+/// Maps the crate's errors that mean the same thing whatever the operation.
+fn map_err(operation: &'static str, e: yk::Error) -> TokenError {
+    match e {
+        yk::Error::PcscError { inner: Some(p) } => match p {
+            pcsc::Error::NoService | pcsc::Error::ServiceStopped => TokenError::PcscUnavailable,
+            pcsc::Error::NoReadersAvailable | pcsc::Error::UnknownReader => TokenError::NoReader,
+            pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => TokenError::NoCard,
+            other => TokenError::Pcsc(other.to_string()),
+        },
+        yk::Error::PcscError { inner: None } => TokenError::Pcsc(format!("{operation} failed")),
+        // 63C0 and 6983 both come back as zero tries left: the PIN is blocked either way.
+        yk::Error::WrongPin { tries: 0 } | yk::Error::PinLocked => TokenError::PinBlocked,
+        yk::Error::WrongPin { tries } => TokenError::WrongPin {
+            retries_left: tries,
+        },
+        yk::Error::NotSupported => TokenError::Unsupported {
+            what: operation.to_string(),
+        },
+        other => TokenError::Failed {
+            operation,
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn context() -> Result<yk::reader::Context, TokenError> {
+    yk::reader::Context::open().map_err(|e| map_err("connect to pcscd", e))
+}
+
+/// Every card that answers as a YubiKey PIV application, with its reader.
+pub fn list_cards() -> Result<Vec<CardInfo>, TokenError> {
+    let mut ctx = context()?;
+    let readers = ctx.iter().map_err(|e| map_err("list readers", e))?;
+    if readers.len() == 0 {
+        return Err(TokenError::NoReader);
+    }
+    let mut cards = Vec::new();
+    for reader in readers {
+        // A reader that is empty or holds some other card is simply not a candidate.
+        if let Ok(key) = reader.open() {
+            cards.push(CardInfo {
+                reader: key.name().to_string(),
+                serial: key.serial().0,
+                version: version_of(&key),
+            });
+            leave(key);
+        }
+    }
+    Ok(cards)
+}
+
+/// Opens the card with `serial`, or the only card present when `serial` is `None`.
+pub fn open(serial: Option<u32>) -> Result<Box<dyn Token>, TokenError> {
+    let cards = list_cards()?;
+    let found: Vec<u32> = cards.iter().map(|c| c.serial).collect();
+    let card = match serial {
+        None => match cards.as_slice() {
+            [] => return Err(TokenError::NoCard),
+            [one] => one,
+            _ => return Err(TokenError::SeveralCards { serials: found }),
+        },
+        Some(s) => match cards.iter().find(|c| c.serial == s) {
+            Some(c) => c,
+            None if cards.is_empty() => return Err(TokenError::NoCard),
+            None => {
+                return Err(TokenError::WrongCard {
+                    expected: s,
+                    who: None,
+                    found,
+                })
+            }
+        },
+    };
+    let mut ctx = context()?;
+    let readers = ctx.iter().map_err(|e| map_err("list readers", e))?;
+    for reader in readers {
+        if reader.name() != card.reader.as_str() {
+            continue;
+        }
+        let key = reader.open().map_err(|e| map_err("open the YubiKey", e))?;
+        // The card may have been swapped between listing and opening.
+        if key.serial().0 != card.serial {
+            let found = vec![key.serial().0];
+            leave(key);
+            return Err(TokenError::WrongCard {
+                expected: card.serial,
+                who: None,
+                found,
+            });
+        }
+        return Ok(Box::new(YubiKeyToken::new(key)));
+    }
+    Err(TokenError::NoCard)
+}
+
+/// Opens the YubiKey of custodian `who`, whose serial is `serial`; a wrong card is
+/// reported with the custodian's name ("insert the YubiKey with serial 1001 (alice)").
+pub fn open_custodian(serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
+    open(Some(serial)).map_err(|e| match e {
+        TokenError::WrongCard {
+            expected, found, ..
+        } => TokenError::WrongCard {
+            expected,
+            who: Some(who.to_string()),
+            found,
+        },
+        e => e,
+    })
+}
+
+/// Every reader pcscd knows, and for each card its serial, firmware and keys.
+pub fn list_readers() -> Result<Vec<ReaderReport>, TokenError> {
+    let mut ctx = context()?;
+    let readers = ctx.iter().map_err(|e| map_err("list readers", e))?;
+    let mut out = Vec::new();
+    for reader in readers {
+        let name = reader.name().to_string();
+        let state = match reader.open() {
+            Ok(key) => {
+                let mut token = YubiKeyToken::new(key);
+                match card_report(&mut token) {
+                    Ok(report) => ReaderState::Card(report),
+                    Err(e) => ReaderState::Unusable {
+                        reason: e.to_string(),
+                    },
+                }
+            }
+            Err(e) => match map_err("open", e) {
+                TokenError::NoCard => ReaderState::Empty,
+                TokenError::PcscUnavailable => return Err(TokenError::PcscUnavailable),
+                other => ReaderState::Unusable {
+                    reason: format!("not a usable YubiKey PIV card ({other})"),
+                },
+            },
+        };
+        out.push(ReaderReport {
+            reader: name,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+fn version_of(key: &YubiKey) -> Version {
+    let v = key.version();
+    Version {
+        major: v.major,
+        minor: v.minor,
+        patch: v.patch,
+    }
+}
+
+/// Disconnects without resetting: a listing must not log out another session.
+fn leave(key: YubiKey) {
+    // Failing to disconnect politely only means the card is reset on drop instead.
+    let _ = key.disconnect(pcsc::Disposition::LeaveCard);
+}
+
+fn slot_id(slot: Slot) -> Result<SlotId, TokenError> {
+    SlotId::try_from(slot.id()).map_err(|_| TokenError::Unsupported {
+        what: format!("slot {slot}"),
+    })
+}
+
+/// An opened YubiKey.
+pub(crate) struct YubiKeyToken {
+    key: YubiKey,
+    reader: String,
+    version: Version,
+    /// The PIN was verified in this session (enough for PIN policy "once").
+    pin_session: bool,
+    /// No PIN-always operation ran since the PIN was last verified.
+    pin_fresh: bool,
+}
+
+impl YubiKeyToken {
+    fn new(key: YubiKey) -> Self {
+        YubiKeyToken {
+            reader: key.name().to_string(),
+            version: version_of(&key),
+            key,
+            pin_session: false,
+            pin_fresh: false,
+        }
+    }
+
+    /// Authenticates with the factory management key, choosing its algorithm from GET
+    /// METADATA 9B: AES-192 on firmware 5.7+, 3DES before (where 9B has no metadata).
+    fn authenticate_default(&mut self) -> Result<(), TokenError> {
+        let mgm = SlotId::Management(ManagementSlotId::Management);
+        let alg = match piv::metadata(&mut self.key, mgm) {
+            Ok(m) => {
+                if m.default == Some(false) {
+                    return Err(TokenError::ManagementKey);
+                }
+                match m.algorithm {
+                    SlotAlgorithmId::Management(alg) => alg,
+                    _ => {
+                        return Err(TokenError::Malformed {
+                            operation: "GET METADATA 9B",
+                            reason: "not a management key algorithm".into(),
+                        })
+                    }
+                }
+            }
+            Err(yk::Error::NotSupported) => MgmAlgorithmId::ThreeDes,
+            Err(e) => return Err(map_err("read the management key's metadata", e)),
+        };
+        if !matches!(alg, MgmAlgorithmId::ThreeDes | MgmAlgorithmId::Aes192) {
+            // The factory key is 3DES or AES-192; any other algorithm was set by someone.
+            return Err(TokenError::ManagementKey);
+        }
+        let key = MgmKey::from_bytes(DEFAULT_MGM_KEY, Some(alg))
+            .map_err(|e| map_err("load the default management key", e))?;
+        self.key.authenticate(&key).map_err(|e| match e {
+            yk::Error::AuthenticationError => TokenError::ManagementKey,
+            e => map_err("authenticate with the management key", e),
+        })
+    }
+
+    fn security_status(&self, policy: Option<(PinPolicy, TouchPolicy)>) -> TokenError {
+        super::security_status(policy, self.pin_session, self.pin_fresh)
+    }
+
+    /// The slot's policy (if the firmware tells), failing early on an empty slot.
+    fn policy_for_use(
+        &mut self,
+        slot: Slot,
+    ) -> Result<Option<(PinPolicy, TouchPolicy)>, TokenError> {
+        match self.metadata(slot) {
+            Ok(Some(m)) => Ok(Some((m.pin_policy, m.touch_policy))),
+            Ok(None) => Err(TokenError::SlotEmpty { slot }),
+            Err(TokenError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn after_use(&mut self, policy: Option<(PinPolicy, TouchPolicy)>) {
+        if !matches!(policy, Some((PinPolicy::Never | PinPolicy::Once, _))) {
+            self.pin_fresh = false;
+        }
+    }
+}
+
+fn to_yk_pin(p: PinPolicy) -> yk::PinPolicy {
+    match p {
+        PinPolicy::Never => yk::PinPolicy::Never,
+        PinPolicy::Once => yk::PinPolicy::Once,
+        PinPolicy::Always => yk::PinPolicy::Always,
+    }
+}
+
+fn to_yk_touch(t: TouchPolicy) -> yk::TouchPolicy {
+    match t {
+        TouchPolicy::Never => yk::TouchPolicy::Never,
+        TouchPolicy::Always => yk::TouchPolicy::Always,
+        TouchPolicy::Cached => yk::TouchPolicy::Cached,
+    }
+}
+
+fn point_of(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> Result<Vec<u8>, TokenError> {
+    spki.subject_public_key
+        .as_bytes()
+        .map(<[u8]>::to_vec)
+        .ok_or(TokenError::Malformed {
+            operation: "GENERATE",
+            reason: "public key is not a whole number of bytes".into(),
+        })
+}
+
+impl Token for YubiKeyToken {
+    fn reader(&self) -> &str {
+        &self.reader
+    }
+
+    fn serial(&self) -> u32 {
+        self.key.serial().0
+    }
+
+    fn version(&self) -> Version {
+        self.version
+    }
+
+    fn verify_pin(&mut self, pin: &Pin) -> Result<(), TokenError> {
+        // Known gap: the yubikey crate keeps its own copy of the PIN (a plain Vec, for
+        // reconnects) until the YubiKey is dropped, and does not wipe it; the public API
+        // offers no other way to send VERIFY. Keep tokens short-lived.
+        self.key
+            .verify_pin(pin.expose())
+            .map_err(|e| map_err("verify the PIN", e))?;
+        self.pin_session = true;
+        self.pin_fresh = true;
+        Ok(())
+    }
+
+    fn pin_retries(&mut self) -> Result<u8, TokenError> {
+        // The crate re-selects the PIV application to read the counter, which ends the
+        // PIN session (SP 800-73: a verified VERIFY answers 9000, not the count).
+        self.pin_session = false;
+        self.pin_fresh = false;
+        self.key
+            .get_pin_retries()
+            .map_err(|e| map_err("read the PIN retry counter", e))
+    }
+
+    fn generate(
+        &mut self,
+        slot: Slot,
+        algorithm: Algorithm,
+        pin_policy: PinPolicy,
+        touch_policy: TouchPolicy,
+        overwrite: bool,
+    ) -> Result<Vec<u8>, TokenError> {
+        let alg = match algorithm {
+            Algorithm::P256 => AlgorithmId::EccP256,
+            Algorithm::P384 => AlgorithmId::EccP384,
+            Algorithm::Other(id) => {
+                return Err(TokenError::Unsupported {
+                    what: format!("generating keys of PIV algorithm {id:02x}"),
+                })
+            }
+        };
+        if !overwrite && super::slot_occupied(self, slot)? {
+            return Err(TokenError::SlotOccupied { slot });
+        }
+        let id = slot_id(slot)?;
+        self.authenticate_default()?;
+        let spki = piv::generate(
+            &mut self.key,
+            id,
+            alg,
+            to_yk_pin(pin_policy),
+            to_yk_touch(touch_policy),
+        )
+        .map_err(|e| match e {
+            yk::Error::AuthenticationError => TokenError::ManagementKey,
+            yk::Error::AlgorithmError => TokenError::Unsupported {
+                what: format!("{algorithm:?} with PIN {pin_policy:?} / touch {touch_policy:?}"),
+            },
+            e => map_err("generate a key", e),
+        })?;
+        point_of(&spki)
+    }
+
+    fn ecdh(&mut self, slot: Slot, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
+        let policy = self.policy_for_use(slot)?;
+        let id = slot_id(slot)?;
+        let out = piv::decrypt_data(&mut self.key, peer, AlgorithmId::EccP256, id);
+        // Judge a refusal by the PIN state the operation ran with, before it is used up.
+        let refused = self.security_status(policy);
+        self.after_use(policy);
+        match out {
+            Ok(x) => Ok(Zeroizing::new(x.to_vec())),
+            Err(yk::Error::AuthenticationError) => Err(refused),
+            Err(yk::Error::SizeError) => Err(TokenError::Malformed {
+                operation: "ECDH",
+                reason: "the peer point is not a 65-byte uncompressed P-256 point".into(),
+            }),
+            Err(e) => Err(map_err("run ECDH", e)),
+        }
+    }
+
+    fn sign(&mut self, slot: Slot, digest: &[u8]) -> Result<Vec<u8>, TokenError> {
+        let policy = self.policy_for_use(slot)?;
+        let id = slot_id(slot)?;
+        let out = piv::sign_data(&mut self.key, digest, AlgorithmId::EccP256, id);
+        // Judge a refusal by the PIN state the operation ran with, before it is used up.
+        let refused = self.security_status(policy);
+        self.after_use(policy);
+        match out {
+            Ok(sig) => Ok(sig.to_vec()),
+            Err(yk::Error::AuthenticationError) => Err(refused),
+            Err(e) => Err(map_err("sign", e)),
+        }
+    }
+
+    fn attest(&mut self, slot: Slot) -> Result<Vec<u8>, TokenError> {
+        let id = slot_id(slot)?;
+        match piv::attest(&mut self.key, id) {
+            Ok(der) => Ok(der.to_vec()),
+            // The card refuses to attest an empty slot or an imported key alike.
+            Err(yk::Error::GenericError) => match self.metadata(slot) {
+                Ok(None) => Err(TokenError::SlotEmpty { slot }),
+                _ => Err(TokenError::Failed {
+                    operation: "attest the key",
+                    reason: "the card refused (imported keys cannot be attested)".into(),
+                }),
+            },
+            Err(e) => Err(map_err("attest the key (firmware 4.3 or later)", e)),
+        }
+    }
+
+    fn read_certificate(&mut self, slot: Slot) -> Result<Option<Vec<u8>>, TokenError> {
+        match self.key.fetch_object(slot.object_id()) {
+            Ok(obj) => Ok(tlv::certificate_from_object(&obj)),
+            Err(yk::Error::NotFound) => Ok(None),
+            Err(e) => Err(map_err("read a certificate", e)),
+        }
+    }
+
+    fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError> {
+        super::check_certificate_len(der)?;
+        self.authenticate_default()?;
+        let mut obj = tlv::certificate_object(der);
+        self.key
+            .save_object(slot.object_id(), &mut obj)
+            .map_err(|e| match e {
+                yk::Error::AuthenticationError => TokenError::ManagementKey,
+                e => map_err("store a certificate", e),
+            })
+    }
+
+    fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError> {
+        let id = slot_id(slot)?;
+        let m = match piv::metadata(&mut self.key, id) {
+            Ok(m) => m,
+            Err(yk::Error::NotFound) => return Ok(None),
+            Err(e) => return Err(map_err("GET METADATA (firmware 5.3 or later)", e)),
+        };
+        let bad = |reason: &str| TokenError::Malformed {
+            operation: "GET METADATA",
+            reason: reason.into(),
+        };
+        let algorithm = match m.algorithm {
+            SlotAlgorithmId::Asymmetric(AlgorithmId::EccP256) => Algorithm::P256,
+            SlotAlgorithmId::Asymmetric(AlgorithmId::EccP384) => Algorithm::P384,
+            SlotAlgorithmId::Asymmetric(other) => Algorithm::Other(other.into()),
+            _ => return Err(bad("not a key slot")),
+        };
+        let (pin, touch) = m.policy.ok_or_else(|| bad("no policy"))?;
+        let pin_policy = glasskeep_core::piv::pin_policy_from_code(pin.into())
+            .ok_or_else(|| bad("PIN policy"))?;
+        let touch_policy = glasskeep_core::piv::touch_policy_from_code(touch.into())
+            .ok_or_else(|| bad("touch policy"))?;
+        let origin = match m.origin {
+            Some(piv::Origin::Generated) => KeyOrigin::Generated,
+            Some(piv::Origin::Imported) => KeyOrigin::Imported,
+            None => return Err(bad("no origin")),
+        };
+        let public_key = match &m.public {
+            Some(spki) => point_of(spki)?,
+            None => Vec::new(),
+        };
+        Ok(Some(SlotMetadata {
+            algorithm,
+            pin_policy,
+            touch_policy,
+            origin,
+            public_key,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcsc(e: pcsc::Error) -> TokenError {
+        map_err("test", yk::Error::PcscError { inner: Some(e) })
+    }
+
+    #[test]
+    fn pcsc_errors_map_to_what_the_user_must_do() {
+        assert!(matches!(
+            pcsc(pcsc::Error::NoService),
+            TokenError::PcscUnavailable
+        ));
+        assert!(matches!(
+            pcsc(pcsc::Error::ServiceStopped),
+            TokenError::PcscUnavailable
+        ));
+        assert!(matches!(
+            pcsc(pcsc::Error::NoReadersAvailable),
+            TokenError::NoReader
+        ));
+        assert!(matches!(pcsc(pcsc::Error::NoSmartcard), TokenError::NoCard));
+        assert!(matches!(pcsc(pcsc::Error::RemovedCard), TokenError::NoCard));
+        assert!(matches!(
+            pcsc(pcsc::Error::SharingViolation),
+            TokenError::Pcsc(_)
+        ));
+    }
+
+    #[test]
+    fn pin_errors_map_to_retries_or_blocked() {
+        let m = |e| map_err("verify the PIN", e);
+        assert!(matches!(
+            m(yk::Error::WrongPin { tries: 2 }),
+            TokenError::WrongPin { retries_left: 2 }
+        ));
+        assert!(matches!(
+            m(yk::Error::WrongPin { tries: 0 }),
+            TokenError::PinBlocked
+        ));
+        assert!(matches!(m(yk::Error::PinLocked), TokenError::PinBlocked));
+        assert!(matches!(
+            m(yk::Error::NotSupported),
+            TokenError::Unsupported { .. }
+        ));
+        assert!(matches!(
+            m(yk::Error::GenericError),
+            TokenError::Failed { .. }
+        ));
+    }
+}

@@ -1,0 +1,475 @@
+//! The envelope record: one custodian's sealed share plus the set's payload, as the
+//! strict CBOR map specified in docs/FORMAT.md ("Envelope record").
+//!
+//! The encoded bytes are what the log's seal entry fingerprints, so decoding accepts
+//! exactly one spelling per envelope: re-encoding a decoded envelope gives back the
+//! bytes it came from, and anything else (unknown version, unknown or missing key,
+//! trailing bytes, non-shortest integers, out-of-range counts) is refused with the
+//! reason, never repaired.
+
+use crate::cbor::{Decoder, Encoder};
+use crate::shamir::SetId;
+use sha2::{Digest, Sha256};
+
+pub use super::error::EnvelopeError;
+
+/// The only envelope format version this build reads and writes.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// Longest organisation or custodian name on an envelope, in bytes of UTF-8. Labels are
+/// bounded by [`crate::shamir::MAX_LABEL_LEN`], the one label limit of every format
+/// (the same number, checked by a test).
+pub const MAX_TEXT_LEN: usize = 128;
+/// Largest sealed share (a binary age file with one `piv-p256` stanza is ~300 bytes;
+/// the slack covers larger share records without letting a file claim megabytes).
+pub const MAX_SEALED_SHARE_LEN: usize = 4096;
+/// Largest payload ciphertext record: a 64 KiB secret plus nonce, tag and header.
+pub const MAX_PAYLOAD_LEN: usize = 64 * 1024 + 1024;
+
+// Map keys, ascending from 0 as in every glasskeep record (key 0 is the version).
+// docs/FORMAT.md names each one.
+const KEY_VERSION: u64 = 0;
+const KEY_SET_ID: u64 = 1;
+const KEY_LABEL: u64 = 2;
+const KEY_ORGANISATION: u64 = 3;
+const KEY_CUSTODIAN: u64 = 4;
+const KEY_SERIAL: u64 = 5;
+const KEY_INDEX: u64 = 6;
+const KEY_THRESHOLD: u64 = 7;
+const KEY_COUNT: u64 = 8;
+const KEY_CREATED: u64 = 9;
+const KEY_TRAINING: u64 = 10;
+const KEY_SEALED_SHARE: u64 = 11;
+const KEY_PAYLOAD: u64 = 12;
+const KEY_COUNT_TOTAL: u64 = 13;
+
+const FIELD_NAMES: [&str; KEY_COUNT_TOTAL as usize] = [
+    "version",
+    "set id",
+    "label",
+    "organisation",
+    "custodian",
+    "serial",
+    "index",
+    "threshold",
+    "count",
+    "created",
+    "training",
+    "sealed share",
+    "payload",
+];
+
+fn field_name(key: u64) -> &'static str {
+    usize::try_from(key)
+        .ok()
+        .and_then(|i| FIELD_NAMES.get(i))
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// One custodian's paper envelope, decoded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The share set this envelope belongs to.
+    pub set_id: SetId,
+    /// The secret's label (what it opens), 1..=128 bytes, no control characters.
+    pub label: String,
+    /// The organisation holding the custody, 1..=128 bytes, no control characters.
+    pub organisation: String,
+    /// The custodian's name, 1..=128 bytes, no control characters.
+    pub custodian: String,
+    /// The serial number of the custodian's YubiKey.
+    pub serial: u32,
+    /// This share's index, 1..=count.
+    pub index: u8,
+    /// Shares needed to open the secret, 2..=count.
+    pub threshold: u8,
+    /// Shares in the set, threshold..=255.
+    pub count: u8,
+    /// Creation time, unix seconds (the sealing laptop's claim; the log is authoritative).
+    pub created: u64,
+    /// A training custody (simulated keys): every rendering says TRAINING.
+    pub training: bool,
+    /// The sealed share: a binary age file with one `piv-p256` stanza.
+    pub sealed_share: Vec<u8>,
+    /// The encoded payload ciphertext record, the same on every envelope of the set.
+    pub payload: Vec<u8>,
+}
+
+impl std::fmt::Debug for Envelope {
+    // The share and payload are ciphertexts, but a Debug dump of 64 KiB helps nobody.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("set_id", &self.set_id)
+            .field("label", &self.label)
+            .field("organisation", &self.organisation)
+            .field("custodian", &self.custodian)
+            .field("serial", &self.serial)
+            .field("index", &self.index)
+            .field("threshold", &self.threshold)
+            .field("count", &self.count)
+            .field("created", &self.created)
+            .field("training", &self.training)
+            .field("sealed_share_len", &self.sealed_share.len())
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
+}
+
+/// SHA-256 of an encoded envelope: what the log records and the paper shows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of already-encoded envelope bytes.
+    pub fn of_bytes(encoded: &[u8]) -> Self {
+        Fingerprint(Sha256::digest(encoded).into())
+    }
+
+    /// All 32 bytes, lowercase hex.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// The first 8 bytes as four groups of four hex digits (`1a2b 3c4d 5e6f 7a8b`):
+    /// what a custodian compares by eye against the log's transcript.
+    pub fn short(&self) -> String {
+        let h = hex(&self.0[..8]);
+        let groups: Vec<&str> = (0..4).map(|i| &h[i * 4..i * 4 + 4]).collect();
+        groups.join(" ")
+    }
+
+    /// The first 8 bytes, uppercase hex without spaces, as carried in QR part headers
+    /// and the text fallback's END line.
+    pub fn prefix_upper(&self) -> String {
+        hex(&self.0[..8]).to_ascii_uppercase()
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fingerprint({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+pub(crate) use crate::hex::encode as hex;
+
+fn valid_text(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control)
+}
+
+impl Envelope {
+    /// The canonical encoding (docs/FORMAT.md). Fails only if a field violates the
+    /// ranges `decode` enforces, so nothing is ever written that cannot be read back.
+    pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
+        self.validate()?;
+        let mut e = Encoder::new();
+        e.map(FIELD_NAMES.len());
+        e.key(KEY_VERSION).uint(FORMAT_VERSION);
+        e.key(KEY_SET_ID).bytes(&self.set_id.0);
+        e.key(KEY_LABEL).text(&self.label);
+        e.key(KEY_ORGANISATION).text(&self.organisation);
+        e.key(KEY_CUSTODIAN).text(&self.custodian);
+        e.key(KEY_SERIAL).uint(u64::from(self.serial));
+        e.key(KEY_INDEX).uint(u64::from(self.index));
+        e.key(KEY_THRESHOLD).uint(u64::from(self.threshold));
+        e.key(KEY_COUNT).uint(u64::from(self.count));
+        e.key(KEY_CREATED).uint(self.created);
+        e.key(KEY_TRAINING).bool(self.training);
+        e.key(KEY_SEALED_SHARE).bytes(&self.sealed_share);
+        e.key(KEY_PAYLOAD).bytes(&self.payload);
+        Ok(e.into_bytes())
+    }
+
+    /// The fingerprint of the canonical encoding.
+    pub fn fingerprint(&self) -> Result<Fingerprint, EnvelopeError> {
+        Ok(Fingerprint::of_bytes(&self.encode()?))
+    }
+
+    fn validate(&self) -> Result<(), EnvelopeError> {
+        for (field, s) in [
+            ("label", &self.label),
+            ("organisation", &self.organisation),
+            ("custodian", &self.custodian),
+        ] {
+            if !valid_text(s) {
+                return Err(EnvelopeError::BadText {
+                    field,
+                    max: MAX_TEXT_LEN,
+                });
+            }
+        }
+        check_counts(
+            u64::from(self.index),
+            u64::from(self.threshold),
+            u64::from(self.count),
+        )?;
+        check_len(
+            "sealed share",
+            self.sealed_share.len(),
+            MAX_SEALED_SHARE_LEN,
+        )?;
+        check_len("payload", self.payload.len(), MAX_PAYLOAD_LEN)?;
+        Ok(())
+    }
+
+    /// Decodes one envelope record, refusing every non-canonical or out-of-range input
+    /// with the reason. Checks run in key order, so the first fault is the one named.
+    pub fn decode(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let mut d = Decoder::new(bytes);
+        let pairs = d.map().map_err(|e| EnvelopeError::from_cbor(e, "record"))?;
+        let mut r = Reader {
+            d,
+            pairs_left: pairs,
+            last_key: None,
+        };
+
+        r.next_key(KEY_VERSION)?;
+        let version = r.uint(KEY_VERSION)?;
+        if version != FORMAT_VERSION {
+            return Err(EnvelopeError::UnsupportedVersion { version });
+        }
+        r.next_key(KEY_SET_ID)?;
+        let set_id = r.bytes(KEY_SET_ID, 16, 16)?;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(set_id);
+        r.next_key(KEY_LABEL)?;
+        let label = r.text(KEY_LABEL)?;
+        r.next_key(KEY_ORGANISATION)?;
+        let organisation = r.text(KEY_ORGANISATION)?;
+        r.next_key(KEY_CUSTODIAN)?;
+        let custodian = r.text(KEY_CUSTODIAN)?;
+        r.next_key(KEY_SERIAL)?;
+        let serial = r.uint(KEY_SERIAL)?;
+        let serial =
+            u32::try_from(serial).map_err(|_| EnvelopeError::SerialOutOfRange { serial })?;
+        r.next_key(KEY_INDEX)?;
+        let index = r.uint(KEY_INDEX)?;
+        r.next_key(KEY_THRESHOLD)?;
+        let threshold = r.uint(KEY_THRESHOLD)?;
+        r.next_key(KEY_COUNT)?;
+        let count = r.uint(KEY_COUNT)?;
+        check_counts(index, threshold, count)?;
+        r.next_key(KEY_CREATED)?;
+        let created = r.uint(KEY_CREATED)?;
+        r.next_key(KEY_TRAINING)?;
+        let training =
+            r.d.bool()
+                .map_err(|e| EnvelopeError::from_cbor(e, field_name(KEY_TRAINING)))?;
+        r.next_key(KEY_SEALED_SHARE)?;
+        let sealed_share = r.bytes(KEY_SEALED_SHARE, 1, MAX_SEALED_SHARE_LEN)?.to_vec();
+        r.next_key(KEY_PAYLOAD)?;
+        let payload = r.bytes(KEY_PAYLOAD, 1, MAX_PAYLOAD_LEN)?.to_vec();
+        r.end()?;
+
+        // check_counts proved each of these is <= 255.
+        Ok(Envelope {
+            set_id: SetId(id),
+            label,
+            organisation,
+            custodian,
+            serial,
+            index: index as u8,
+            threshold: threshold as u8,
+            count: count as u8,
+            created,
+            training,
+            sealed_share,
+            payload,
+        })
+    }
+}
+
+fn check_len(field: &'static str, len: usize, max: usize) -> Result<(), EnvelopeError> {
+    if len == 0 || len > max {
+        return Err(EnvelopeError::BadLength {
+            field,
+            len,
+            min: 1,
+            max,
+        });
+    }
+    Ok(())
+}
+
+fn check_counts(index: u64, threshold: u64, count: u64) -> Result<(), EnvelopeError> {
+    if !(2..=255).contains(&count) {
+        return Err(EnvelopeError::CountOutOfRange { count });
+    }
+    if !(2..=count).contains(&threshold) {
+        return Err(EnvelopeError::ThresholdOutOfRange { threshold, count });
+    }
+    if !(1..=count).contains(&index) {
+        return Err(EnvelopeError::IndexOutOfRange { index, count });
+    }
+    Ok(())
+}
+
+/// Walks the map's keys, telling an unknown key from a missing one from a repeat.
+struct Reader<'a> {
+    d: Decoder<'a>,
+    pairs_left: u64,
+    last_key: Option<u64>,
+}
+
+impl<'a> Reader<'a> {
+    fn next_key(&mut self, expected: u64) -> Result<(), EnvelopeError> {
+        if self.pairs_left == 0 {
+            return Err(EnvelopeError::MissingKey {
+                key: expected,
+                field: field_name(expected),
+            });
+        }
+        let offset = self.d.position();
+        let key = self
+            .d
+            .uint()
+            .map_err(|e| EnvelopeError::from_cbor(e, "map key"))?;
+        if self.last_key.is_some_and(|last| key <= last) {
+            return Err(EnvelopeError::KeyOrder { key, offset });
+        }
+        if key >= KEY_COUNT_TOTAL {
+            return Err(EnvelopeError::UnknownKey { key });
+        }
+        if key != expected {
+            return Err(EnvelopeError::MissingKey {
+                key: expected,
+                field: field_name(expected),
+            });
+        }
+        self.last_key = Some(key);
+        self.pairs_left -= 1;
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), EnvelopeError> {
+        if self.pairs_left > 0 {
+            let offset = self.d.position();
+            let key = self
+                .d
+                .uint()
+                .map_err(|e| EnvelopeError::from_cbor(e, "map key"))?;
+            if self.last_key.is_some_and(|last| key <= last) {
+                return Err(EnvelopeError::KeyOrder { key, offset });
+            }
+            return Err(EnvelopeError::UnknownKey { key });
+        }
+        self.d
+            .finish()
+            .map_err(|e| EnvelopeError::from_cbor(e, "record"))
+    }
+
+    fn uint(&mut self, key: u64) -> Result<u64, EnvelopeError> {
+        self.d
+            .uint()
+            .map_err(|e| EnvelopeError::from_cbor(e, field_name(key)))
+    }
+
+    fn bytes(&mut self, key: u64, min: usize, max: usize) -> Result<&'a [u8], EnvelopeError> {
+        let field = field_name(key);
+        let b = self
+            .d
+            .bytes()
+            .map_err(|e| EnvelopeError::from_cbor(e, field))?;
+        if b.len() < min || b.len() > max {
+            return Err(EnvelopeError::BadLength {
+                field,
+                len: b.len(),
+                min,
+                max,
+            });
+        }
+        Ok(b)
+    }
+
+    fn text(&mut self, key: u64) -> Result<String, EnvelopeError> {
+        let field = field_name(key);
+        let t = self
+            .d
+            .text()
+            .map_err(|e| EnvelopeError::from_cbor(e, field))?;
+        if !valid_text(t) {
+            return Err(EnvelopeError::BadText {
+                field,
+                max: MAX_TEXT_LEN,
+            });
+        }
+        Ok(t.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Envelope {
+        Envelope {
+            set_id: SetId([7; 16]),
+            label: "aws-root".into(),
+            organisation: "Example Org".into(),
+            custodian: "alice".into(),
+            serial: 1001,
+            index: 2,
+            threshold: 2,
+            count: 3,
+            created: 1_790_000_000,
+            training: false,
+            sealed_share: vec![0xa5; 300],
+            payload: vec![0x5a; 120],
+        }
+    }
+
+    #[test]
+    fn the_label_limit_is_the_one_of_every_format() {
+        assert_eq!(MAX_TEXT_LEN, crate::shamir::MAX_LABEL_LEN);
+    }
+
+    #[test]
+    fn encode_decode_encode_is_identity() {
+        let e = sample();
+        let b = e.encode().unwrap();
+        let d = Envelope::decode(&b).unwrap();
+        assert_eq!(d, e);
+        assert_eq!(d.encode().unwrap(), b);
+    }
+
+    #[test]
+    fn fingerprint_short_form_is_four_groups() {
+        let fp = sample().fingerprint().unwrap();
+        let s = fp.short();
+        assert_eq!(s.len(), 19);
+        assert_eq!(s.split(' ').count(), 4);
+        assert!(fp.to_hex().starts_with(&s.replace(' ', "")));
+    }
+
+    #[test]
+    fn encode_refuses_what_decode_would_refuse() {
+        let mut e = sample();
+        e.threshold = 1;
+        assert!(matches!(
+            e.encode(),
+            Err(EnvelopeError::ThresholdOutOfRange {
+                threshold: 1,
+                count: 3
+            })
+        ));
+        let mut e = sample();
+        e.label = "a\nb".into();
+        assert!(matches!(
+            e.encode(),
+            Err(EnvelopeError::BadText { field: "label", .. })
+        ));
+        let mut e = sample();
+        e.index = 4;
+        assert!(matches!(
+            e.encode(),
+            Err(EnvelopeError::IndexOutOfRange { index: 4, count: 3 })
+        ));
+    }
+}

@@ -1,0 +1,492 @@
+//! Entry bodies: one variant per kind, each a CBOR map with its own small-uint keys
+//! (FORMAT.md, "Entry bodies").
+
+use crate::cbor::{CborError, Decoder, Encoder};
+use crate::custodian::CustodianRecord;
+use crate::log::record::{decode_record, encode_record, valid_name};
+use crate::log::Hash;
+use crate::shamir::SetId;
+
+pub use crate::log::kinds::{Kind, SecretKind, Verdict};
+
+/// Free text (reasons, notes, labels) is bounded so a hostile file cannot make the
+/// verifier hold arbitrarily large strings; real notes are a few lines.
+const MAX_TEXT: usize = 4096;
+/// The most custodians (and envelopes) a set can name: shares are indexed by one byte.
+const MAX_SHARES: u64 = 255;
+
+/// One custodian's signature in a checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointSignature {
+    /// The enrolled custodian whose sign key made it.
+    pub custodian: String,
+    /// ECDSA P-256 `r || s`, 32 bytes each, `s` in the lower half of the group order:
+    /// one spelling per signature, so a signature cannot be re-spelled into another
+    /// valid entry with another hash.
+    pub signature: [u8; 64],
+}
+
+/// The body of an entry; its variant is the entry's kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Body {
+    /// Creates the custody.
+    Genesis {
+        /// The organisation's name.
+        org: String,
+        /// A training custody trusts the simulator's attestation root.
+        training: bool,
+        /// Random id that every later entry binds through the hash chain.
+        custody_id: [u8; 16],
+        /// The glasskeep version that wrote genesis.
+        tool_version: String,
+        /// SHA-256 of the running glasskeep binary.
+        binary_sha256: Hash,
+    },
+    /// Enrolls a custodian.
+    Enroll {
+        /// The full record, attestation certificates included.
+        record: Box<CustodianRecord>,
+    },
+    /// Seals a share set.
+    Seal {
+        /// The set.
+        set: SetId,
+        /// Human label (what the secret is).
+        label: String,
+        /// What the secret is.
+        secret_kind: SecretKind,
+        /// Threshold (>= 2).
+        threshold: u8,
+        /// Share count.
+        shares: u8,
+        /// Custodians in share-index order (index i + 1).
+        custodians: Vec<String>,
+        /// Envelope fingerprints, same order.
+        envelopes: Vec<Hash>,
+        /// SHA-256 of the payload ciphertext.
+        payload_digest: Hash,
+        /// Seconds from an opening by which the set must be rotated.
+        rotate_within: u64,
+    },
+    /// Opens a set.
+    Open {
+        /// The set.
+        set: SetId,
+        /// Why.
+        reason: String,
+        /// Incident id, empty if none.
+        incident: String,
+        /// Custodians present, ascending share index.
+        custodians: Vec<String>,
+        /// Envelopes used, same order.
+        envelopes: Vec<Hash>,
+    },
+    /// A drill on a set.
+    Drill {
+        /// The set.
+        set: SetId,
+        /// Custodians present.
+        custodians: Vec<String>,
+        /// Envelopes used.
+        envelopes: Vec<Hash>,
+    },
+    /// One custodian checked their share.
+    ShareCheck {
+        /// The set.
+        set: SetId,
+        /// The custodian.
+        custodian: String,
+        /// Their envelope.
+        envelope: Hash,
+    },
+    /// Supersedes a set by another, already sealed one.
+    Rotate {
+        /// The set superseded.
+        old: SetId,
+        /// The set replacing it.
+        new: SetId,
+    },
+    /// Records that a paper envelope was destroyed.
+    EnvelopeDestroyed {
+        /// Its fingerprint.
+        envelope: Hash,
+        /// Who saw it destroyed.
+        witnesses: Vec<String>,
+    },
+    /// Reviews an opening.
+    Review {
+        /// Sequence number of the open entry.
+        open_seq: u64,
+        /// The verdict.
+        verdict: Verdict,
+        /// Notes.
+        notes: String,
+    },
+    /// Signs the head.
+    Checkpoint {
+        /// The hash of the previous entry.
+        head: Hash,
+        /// Signatures, custodian names strictly ascending (so each signs once).
+        signatures: Vec<CheckpointSignature>,
+    },
+}
+
+impl Body {
+    /// The entry kind of this body.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Genesis { .. } => Kind::Genesis,
+            Body::Enroll { .. } => Kind::Enroll,
+            Body::Seal { .. } => Kind::Seal,
+            Body::Open { .. } => Kind::Open,
+            Body::Drill { .. } => Kind::Drill,
+            Body::ShareCheck { .. } => Kind::ShareCheck,
+            Body::Rotate { .. } => Kind::Rotate,
+            Body::EnvelopeDestroyed { .. } => Kind::EnvelopeDestroyed,
+            Body::Review { .. } => Kind::Review,
+            Body::Checkpoint { .. } => Kind::Checkpoint,
+        }
+    }
+
+    /// Writes the body map.
+    pub fn encode(&self, e: &mut Encoder) {
+        match self {
+            Body::Genesis {
+                org,
+                training,
+                custody_id,
+                tool_version,
+                binary_sha256,
+            } => {
+                e.map(5).key(1).text(org).key(2).bool(*training);
+                e.key(3).bytes(custody_id).key(4).text(tool_version);
+                e.key(5).bytes(binary_sha256);
+            }
+            Body::Enroll { record } => {
+                e.map(1).key(1);
+                encode_record(e, record);
+            }
+            Body::Seal {
+                set,
+                label,
+                secret_kind,
+                threshold,
+                shares,
+                custodians,
+                envelopes,
+                payload_digest,
+                rotate_within,
+            } => {
+                e.map(9).key(1).bytes(&set.0).key(2).text(label);
+                e.key(3).uint(*secret_kind as u64);
+                e.key(4).uint(u64::from(*threshold));
+                e.key(5).uint(u64::from(*shares));
+                e.key(6);
+                names(e, custodians);
+                e.key(7);
+                hashes(e, envelopes);
+                e.key(8).bytes(payload_digest).key(9).uint(*rotate_within);
+            }
+            Body::Open {
+                set,
+                reason,
+                incident,
+                custodians,
+                envelopes,
+            } => {
+                e.map(5).key(1).bytes(&set.0).key(2).text(reason);
+                e.key(3).text(incident).key(4);
+                names(e, custodians);
+                e.key(5);
+                hashes(e, envelopes);
+            }
+            Body::Drill {
+                set,
+                custodians,
+                envelopes,
+            } => {
+                e.map(3).key(1).bytes(&set.0).key(2);
+                names(e, custodians);
+                e.key(3);
+                hashes(e, envelopes);
+            }
+            Body::ShareCheck {
+                set,
+                custodian,
+                envelope,
+            } => {
+                e.map(3).key(1).bytes(&set.0).key(2).text(custodian);
+                e.key(3).bytes(envelope);
+            }
+            Body::Rotate { old, new } => {
+                e.map(2).key(1).bytes(&old.0).key(2).bytes(&new.0);
+            }
+            Body::EnvelopeDestroyed {
+                envelope,
+                witnesses,
+            } => {
+                e.map(2).key(1).bytes(envelope).key(2);
+                names(e, witnesses);
+            }
+            Body::Review {
+                open_seq,
+                verdict,
+                notes,
+            } => {
+                e.map(3).key(1).uint(*open_seq).key(2).uint(*verdict as u64);
+                e.key(3).text(notes);
+            }
+            Body::Checkpoint { head, signatures } => {
+                e.map(2).key(1).bytes(head).key(2).array(signatures.len());
+                for s in signatures {
+                    e.map(2)
+                        .key(1)
+                        .text(&s.custodian)
+                        .key(2)
+                        .bytes(&s.signature);
+                }
+            }
+        }
+    }
+
+    /// Reads the body map of an entry of kind `code`; `None` for an unknown kind.
+    pub fn decode(code: u64, d: &mut Decoder<'_>) -> Result<Option<Body>, CborError> {
+        let Some(kind) = Kind::from_code(code) else {
+            return Ok(None);
+        };
+        let body = match kind {
+            Kind::Genesis => {
+                d.map_len(5)?;
+                d.key(1)?;
+                let org = d.text_in("org", 1, 256)?.to_owned();
+                d.key(2)?;
+                let training = d.bool()?;
+                d.key(3)?;
+                let custody_id = d.bytes_fixed::<16>("custody id")?;
+                d.key(4)?;
+                let tool_version = d.text_in("tool version", 1, 64)?.to_owned();
+                d.key(5)?;
+                let binary_sha256 = d.bytes_fixed::<32>("binary sha256")?;
+                Body::Genesis {
+                    org,
+                    training,
+                    custody_id,
+                    tool_version,
+                    binary_sha256,
+                }
+            }
+            Kind::Enroll => {
+                d.map_len(1)?;
+                d.key(1)?;
+                Body::Enroll {
+                    record: Box::new(decode_record(d)?),
+                }
+            }
+            Kind::Seal => {
+                d.map_len(9)?;
+                d.key(1)?;
+                let set = set_id(d)?;
+                d.key(2)?;
+                let label = d
+                    .text_in("label", 1, crate::shamir::MAX_LABEL_LEN)?
+                    .to_owned();
+                d.key(3)?;
+                let secret_kind = match d.uint_in("secret kind", 0, 3)? {
+                    0 => SecretKind::Password,
+                    1 => SecretKind::Totp,
+                    2 => SecretKind::RecoveryCodes,
+                    _ => SecretKind::File,
+                };
+                d.key(4)?;
+                let threshold = d.uint_in("threshold", 0, MAX_SHARES)? as u8;
+                d.key(5)?;
+                let shares = d.uint_in("shares", 0, MAX_SHARES)? as u8;
+                d.key(6)?;
+                let custodians = read_names(d)?;
+                d.key(7)?;
+                let envelopes = read_hashes(d)?;
+                d.key(8)?;
+                let payload_digest = d.bytes_fixed::<32>("payload digest")?;
+                d.key(9)?;
+                let rotate_within = d.uint()?;
+                Body::Seal {
+                    set,
+                    label,
+                    secret_kind,
+                    threshold,
+                    shares,
+                    custodians,
+                    envelopes,
+                    payload_digest,
+                    rotate_within,
+                }
+            }
+            Kind::Open => {
+                d.map_len(5)?;
+                d.key(1)?;
+                let set = set_id(d)?;
+                d.key(2)?;
+                let reason = d.text_in("reason", 1, MAX_TEXT)?.to_owned();
+                d.key(3)?;
+                let incident = d.text_in("incident", 0, 256)?.to_owned();
+                d.key(4)?;
+                let custodians = read_names(d)?;
+                d.key(5)?;
+                let envelopes = read_hashes(d)?;
+                Body::Open {
+                    set,
+                    reason,
+                    incident,
+                    custodians,
+                    envelopes,
+                }
+            }
+            Kind::Drill => {
+                d.map_len(3)?;
+                d.key(1)?;
+                let set = set_id(d)?;
+                d.key(2)?;
+                let custodians = read_names(d)?;
+                d.key(3)?;
+                let envelopes = read_hashes(d)?;
+                Body::Drill {
+                    set,
+                    custodians,
+                    envelopes,
+                }
+            }
+            Kind::ShareCheck => {
+                d.map_len(3)?;
+                d.key(1)?;
+                let set = set_id(d)?;
+                d.key(2)?;
+                let custodian = name(d)?;
+                d.key(3)?;
+                let envelope = d.bytes_fixed::<32>("envelope")?;
+                Body::ShareCheck {
+                    set,
+                    custodian,
+                    envelope,
+                }
+            }
+            Kind::Rotate => {
+                d.map_len(2)?;
+                d.key(1)?;
+                let old = set_id(d)?;
+                d.key(2)?;
+                let new = set_id(d)?;
+                Body::Rotate { old, new }
+            }
+            Kind::EnvelopeDestroyed => {
+                d.map_len(2)?;
+                d.key(1)?;
+                let envelope = d.bytes_fixed::<32>("envelope")?;
+                d.key(2)?;
+                let witnesses = read_names(d)?;
+                Body::EnvelopeDestroyed {
+                    envelope,
+                    witnesses,
+                }
+            }
+            Kind::Review => {
+                d.map_len(3)?;
+                d.key(1)?;
+                let open_seq = d.uint()?;
+                d.key(2)?;
+                let verdict = match d.uint_in("verdict", 0, 1)? {
+                    0 => Verdict::Justified,
+                    _ => Verdict::Unjustified,
+                };
+                d.key(3)?;
+                let notes = d.text_in("notes", 0, MAX_TEXT)?.to_owned();
+                Body::Review {
+                    open_seq,
+                    verdict,
+                    notes,
+                }
+            }
+            Kind::Checkpoint => {
+                d.map_len(2)?;
+                d.key(1)?;
+                let head = d.bytes_fixed::<32>("head")?;
+                d.key(2)?;
+                let n = d.array()?;
+                if n > MAX_SHARES {
+                    return Err(CborError::OutOfRange {
+                        offset: d.position(),
+                        field: "signatures",
+                    });
+                }
+                let mut signatures = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    d.map_len(2)?;
+                    d.key(1)?;
+                    let custodian = name(d)?;
+                    d.key(2)?;
+                    let signature = d.bytes_fixed::<64>("signature")?;
+                    signatures.push(CheckpointSignature {
+                        custodian,
+                        signature,
+                    });
+                }
+                Body::Checkpoint { head, signatures }
+            }
+        };
+        Ok(Some(body))
+    }
+}
+
+fn names(e: &mut Encoder, list: &[String]) {
+    e.array(list.len());
+    for n in list {
+        e.text(n);
+    }
+}
+
+fn hashes(e: &mut Encoder, list: &[Hash]) {
+    e.array(list.len());
+    for h in list {
+        e.bytes(h);
+    }
+}
+
+fn set_id(d: &mut Decoder<'_>) -> Result<SetId, CborError> {
+    Ok(SetId(d.bytes_fixed::<16>("set id")?))
+}
+
+fn name(d: &mut Decoder<'_>) -> Result<String, CborError> {
+    let off = d.position();
+    let n = d.text()?;
+    if !valid_name(n) {
+        return Err(CborError::OutOfRange {
+            offset: off,
+            field: "custodian name",
+        });
+    }
+    Ok(n.to_owned())
+}
+
+fn read_names(d: &mut Decoder<'_>) -> Result<Vec<String>, CborError> {
+    let off = d.position();
+    let n = d.array()?;
+    if n > MAX_SHARES {
+        return Err(CborError::OutOfRange {
+            offset: off,
+            field: "custodian list",
+        });
+    }
+    (0..n).map(|_| name(d)).collect()
+}
+
+fn read_hashes(d: &mut Decoder<'_>) -> Result<Vec<Hash>, CborError> {
+    let off = d.position();
+    let n = d.array()?;
+    if n > MAX_SHARES {
+        return Err(CborError::OutOfRange {
+            offset: off,
+            field: "envelope list",
+        });
+    }
+    (0..n).map(|_| d.bytes_fixed::<32>("envelope")).collect()
+}

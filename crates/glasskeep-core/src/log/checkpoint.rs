@@ -1,0 +1,211 @@
+//! Checkpoints: the present custodians' YubiKeys sign the head of the log.
+//!
+//! The signature input binds the custody id and the checkpoint's position as well as the
+//! head, under its own domain label, so a signature lifted from one custody or one
+//! position is worthless anywhere else (FORMAT.md, "Checkpoint signature input").
+
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::custodian::CustodianRecord;
+use crate::log::body::{Body, CheckpointSignature};
+use crate::log::entry::{Entry, Hash};
+use crate::log::replay::State;
+use crate::log::CHECKPOINT_LABEL;
+
+/// Signs checkpoint digests with one custodian's sign key. The ceremony implements it
+/// over the custodian's YubiKey (slot 9c); tests use a software key.
+pub trait CheckpointSigner {
+    /// The enrolled custodian this signer speaks for.
+    fn custodian(&self) -> &str;
+    /// ECDSA P-256 over the 32-byte prehashed `digest`; a DER signature, as cards return.
+    fn sign_digest(&mut self, digest: &Hash) -> Result<Vec<u8>, SignError>;
+}
+
+/// Why a signer could not sign. The log knows no card: the signer's own error rides
+/// along, and whoever supplied the signer reads it back with [`SignError::downcast_ref`].
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct SignError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl SignError {
+    /// Wraps the signer's error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
+
+    /// The signer's error, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.0.downcast_ref::<T>()
+    }
+
+    /// The signer's error, if it is a `T`; otherwise `self` back.
+    pub fn downcast<T: std::error::Error + 'static>(self) -> Result<T, Self> {
+        self.0.downcast::<T>().map(|b| *b).map_err(Self)
+    }
+}
+
+/// Checks a custodian's attestation chain. The real checker lives with the token code;
+/// `log verify` takes one as a parameter so tests can use a fake.
+pub trait AttestationCheck {
+    /// `Ok` if `record`'s certificates chain to the roots a custody of this kind trusts
+    /// (the simulator's root when `training`, Yubico's otherwise); `Err` says why not.
+    fn check(&self, record: &CustodianRecord, training: bool) -> Result<(), String>;
+}
+
+/// Why a checkpoint could not be made.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// No signer was given: a checkpoint nobody signed proves nothing.
+    #[error("a checkpoint needs at least one custodian's signature")]
+    NoSigners,
+    /// The log has no genesis yet.
+    #[error("the log has no genesis: run `glasskeep init` first")]
+    NoCustody,
+    /// A signer names someone who is not enrolled.
+    #[error("{name} is not an enrolled custodian")]
+    NotEnrolled {
+        /// The name.
+        name: String,
+    },
+    /// The same custodian was given twice.
+    #[error("{name} was given twice: each custodian signs a checkpoint once")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// The signer failed or refused.
+    #[error("{name}'s YubiKey could not sign: {source}")]
+    Signer {
+        /// Whose signer.
+        name: String,
+        /// The signer's error.
+        source: SignError,
+    },
+    /// The card returned a signature that does not verify with the enrolled sign key:
+    /// the wrong YubiKey, or a sign key replaced since enrollment.
+    #[error("the signature from {name}'s YubiKey does not match their enrolled sign key: is it their card (serial {serial})?")]
+    WrongKey {
+        /// Whose card.
+        name: String,
+        /// The serial enrolled for them.
+        serial: u32,
+    },
+}
+
+/// The digest a checkpoint signature covers: SHA-256 of [`CHECKPOINT_LABEL`] ||
+/// custody id (16 bytes) || seq of the checkpoint entry (u64 big-endian) || head.
+pub fn signature_input(custody_id: &[u8; 16], seq: u64, head: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update(CHECKPOINT_LABEL);
+    h.update(custody_id);
+    h.update(seq.to_be_bytes());
+    h.update(head);
+    h.finalize().into()
+}
+
+/// Whether `signature` (r || s, low s) is `key`'s signature over `digest`. High-s
+/// spellings are refused: each signature has exactly one accepted encoding.
+pub fn signature_valid(key: &VerifyingKey, digest: &Hash, signature: &[u8; 64]) -> bool {
+    let Ok(sig) = Signature::from_slice(signature) else {
+        return false;
+    };
+    if sig.normalize_s() != sig {
+        return false;
+    }
+    key.verify_prehash(digest, &sig).is_ok()
+}
+
+/// Makes the checkpoint entry that would follow `state`'s head, signed by every signer.
+/// Each signature is checked against the custodian's enrolled sign key before the entry
+/// is returned, so a wrong card is caught at the safe, not by the auditor.
+pub fn make_checkpoint(
+    state: &State,
+    signers: &mut [&mut dyn CheckpointSigner],
+    time: u64,
+) -> Result<Entry, CheckpointError> {
+    if signers.is_empty() {
+        return Err(CheckpointError::NoSigners);
+    }
+    let custody = state.custody().ok_or(CheckpointError::NoCustody)?;
+    let seq = state.next_seq();
+    let head = state.head();
+    let digest = signature_input(&custody.custody_id, seq, &head);
+    let mut signatures: Vec<CheckpointSignature> = Vec::with_capacity(signers.len());
+    for signer in signers.iter_mut() {
+        let name = signer.custodian().to_owned();
+        let custodian = state
+            .custodian(&name)
+            .ok_or_else(|| CheckpointError::NotEnrolled { name: name.clone() })?;
+        if signatures.iter().any(|s| s.custodian == name) {
+            return Err(CheckpointError::Duplicate { name });
+        }
+        let der = signer
+            .sign_digest(&digest)
+            .map_err(|source| CheckpointError::Signer {
+                name: name.clone(),
+                source,
+            })?;
+        let wrong = || CheckpointError::WrongKey {
+            name: name.clone(),
+            serial: custodian.record.serial,
+        };
+        // Cards do not normalise s; the log stores the low-s spelling only.
+        let sig = Signature::from_der(&der)
+            .map_err(|_| wrong())?
+            .normalize_s();
+        let mut bytes = [0u8; 64];
+        bytes.copy_from_slice(&sig.to_bytes());
+        if !signature_valid(&custodian.key, &digest, &bytes) {
+            return Err(wrong());
+        }
+        signatures.push(CheckpointSignature {
+            custodian: name,
+            signature: bytes,
+        });
+    }
+    signatures.sort_by(|a, b| a.custodian.cmp(&b.custodian));
+    Ok(Entry {
+        seq,
+        prev: head,
+        time,
+        body: Body::Checkpoint { head, signatures },
+    })
+}
+
+/// A checkpoint signature that does not verify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadSignature {
+    /// Whose signature.
+    pub custodian: String,
+    /// The custodian is not enrolled at all.
+    pub unknown: bool,
+}
+
+/// Checks every signature of a checkpoint entry against the enrolled sign keys in
+/// `state`; returns how many were checked (0 for other kinds, or before genesis).
+pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignature> {
+    let (Body::Checkpoint { head, signatures }, Some(custody)) = (&entry.body, state.custody())
+    else {
+        return Ok(0);
+    };
+    let digest = signature_input(&custody.custody_id, entry.seq, head);
+    for s in signatures {
+        let Some(c) = state.custodian(&s.custodian) else {
+            return Err(BadSignature {
+                custodian: s.custodian.clone(),
+                unknown: true,
+            });
+        };
+        if !signature_valid(&c.key, &digest, &s.signature) {
+            return Err(BadSignature {
+                custodian: s.custodian.clone(),
+                unknown: false,
+            });
+        }
+    }
+    Ok(signatures.len())
+}

@@ -1,0 +1,441 @@
+//! Replay: each state transition, legal and illegal, with the exact error.
+
+use crate::log::body::{Body, Kind, Verdict};
+use crate::log::entry::{Entry, ZERO_HASH};
+use crate::log::replay::{ReplayError, SetStatus, State};
+use crate::log::testutil::*;
+use crate::piv::{PinPolicy, TouchPolicy};
+
+/// Three custodians, one 2-of-3 set `set(1)` sealed at seq 4.
+fn three() -> Builder {
+    let mut b = Builder::new(CUSTODY);
+    for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
+        b.enroll(n, 10 + i as u32);
+    }
+    b.seal(set(1), "root", 2, &["alice", "bob", "carol"]);
+    b
+}
+
+/// The error replay gives for `body` as the next entry; the state must not change.
+#[track_caller]
+fn refused(b: &Builder, body: Body) -> ReplayError {
+    let mut s = b.state.clone();
+    let e = Entry {
+        seq: s.next_seq(),
+        prev: s.head(),
+        time: b.time,
+        body,
+    };
+    let err = s.apply(&e).expect_err("replay accepted an illegal entry");
+    assert_eq!(s.next_seq(), b.state.next_seq());
+    assert_eq!(s.head(), b.state.head());
+    err
+}
+
+fn open(set_: u8, who: &[(&str, usize)]) -> Body {
+    Body::Open {
+        set: set(set_),
+        reason: "outage".into(),
+        incident: "INC-1".into(),
+        custodians: who.iter().map(|(n, _)| n.to_string()).collect(),
+        envelopes: who.iter().map(|(_, i)| envelope(set(set_), *i)).collect(),
+    }
+}
+
+#[test]
+fn genesis_must_be_first_and_only() {
+    let mut s = State::new();
+    let e = Entry {
+        seq: 0,
+        prev: ZERO_HASH,
+        time: T0,
+        body: Body::Enroll {
+            record: Box::new(record("alice", 1)),
+        },
+    };
+    assert_eq!(
+        s.apply(&e),
+        Err(ReplayError::GenesisNotFirst { kind: Kind::Enroll })
+    );
+    let b = three();
+    let again = b.entries[0].body.clone();
+    assert_eq!(refused(&b, again), ReplayError::SecondGenesis { seq: 5 });
+    assert_eq!(b.state.custody().unwrap().org, "Example Org");
+    assert!(b.state.custody().unwrap().training);
+}
+
+#[test]
+fn sequence_link_and_time() {
+    let b = three();
+    let mut s = b.state.clone();
+    let mut e = Entry {
+        seq: 6,
+        prev: s.head(),
+        time: b.time,
+        body: open(1, &[("alice", 0), ("bob", 1)]),
+    };
+    assert_eq!(
+        s.apply(&e),
+        Err(ReplayError::Sequence {
+            expected: 5,
+            found: 6
+        })
+    );
+    e.seq = 5;
+    e.prev[0] ^= 1;
+    assert_eq!(s.apply(&e), Err(ReplayError::PrevMismatch { seq: 5 }));
+    e.prev = s.head();
+    e.time = T0 - 1;
+    assert!(matches!(
+        s.apply(&e),
+        Err(ReplayError::TimeWentBackwards { seq: 5, .. })
+    ));
+}
+
+#[test]
+fn enroll_names_and_serials_once() {
+    let b = three();
+    let dup_name = Body::Enroll {
+        record: Box::new(record("alice", 99)),
+    };
+    assert_eq!(
+        refused(&b, dup_name),
+        ReplayError::NameTaken {
+            name: "alice".into()
+        }
+    );
+    let dup_serial = Body::Enroll {
+        record: Box::new(record("dave", 11)),
+    };
+    assert_eq!(
+        refused(&b, dup_serial),
+        ReplayError::SerialTaken {
+            serial: 11,
+            name: "bob".into()
+        }
+    );
+    let mut bad = record("dave", 13);
+    bad.sign_public_key = [2; 33];
+    bad.sign_public_key[1..].fill(0xff);
+    assert_eq!(
+        refused(
+            &b,
+            Body::Enroll {
+                record: Box::new(bad)
+            }
+        ),
+        ReplayError::BadSignKey {
+            name: "dave".into()
+        }
+    );
+    type Weaken = fn(&mut crate::custodian::CustodianRecord);
+    let weakenings: [Weaken; 3] = [
+        |r| r.sign_touch_policy = TouchPolicy::Cached,
+        |r| r.sign_pin_policy = PinPolicy::Once,
+        |r| r.seal_touch_policy = TouchPolicy::Never,
+    ];
+    for weaken in weakenings {
+        let mut weak = record("dave", 14);
+        weaken(&mut weak);
+        assert_eq!(
+            refused(
+                &b,
+                Body::Enroll {
+                    record: Box::new(weak)
+                }
+            ),
+            ReplayError::WeakKeyPolicy {
+                name: "dave".into()
+            }
+        );
+    }
+    assert_eq!(
+        b.state.custodian_by_serial(12).unwrap().record.name,
+        "carol"
+    );
+    assert_eq!(b.state.custodians().len(), 3);
+}
+
+#[test]
+fn seal_rules() {
+    let mut b = three();
+    let seal = |t: u8, names: &[&str], s: u8| seal_body(set(s), "x", t, names);
+    assert_eq!(
+        refused(&b, seal(1, &["alice", "bob"], 2)),
+        ReplayError::ThresholdTooLow { threshold: 1 }
+    );
+    assert!(matches!(
+        refused(&b, seal(3, &["alice", "bob"], 2)),
+        ReplayError::SetShape {
+            threshold: 3,
+            shares: 2,
+            ..
+        }
+    ));
+    assert_eq!(
+        refused(&b, seal(2, &["alice", "mallory"], 2)),
+        ReplayError::UnknownCustodian {
+            name: "mallory".into()
+        }
+    );
+    assert_eq!(
+        refused(&b, seal(2, &["alice", "alice"], 2)),
+        ReplayError::DuplicateCustodian {
+            name: "alice".into()
+        }
+    );
+    assert_eq!(
+        refused(&b, seal(2, &["alice", "bob"], 1)),
+        ReplayError::DuplicateSet { set: set(1) }
+    );
+    // Same fingerprints as set 1's envelopes: an envelope belongs to one set.
+    let mut reuse = seal(2, &["alice", "bob"], 2);
+    if let Body::Seal { envelopes, .. } = &mut reuse {
+        envelopes[1] = envelope(set(1), 0);
+    }
+    assert!(matches!(
+        refused(&b, reuse),
+        ReplayError::DuplicateEnvelope { .. }
+    ));
+    b.seal(set(2), "other", 2, &["bob", "carol"]);
+    let s = b.state.set(&set(2)).unwrap();
+    assert_eq!((s.threshold, s.shares, s.status), (2, 2, SetStatus::Sealed));
+    assert_eq!(b.state.live_set_by_label("other").unwrap().id, set(2));
+    assert_eq!(b.state.envelopes_not_destroyed().len(), 5);
+}
+
+#[test]
+fn open_rules_and_state() {
+    let mut b = three();
+    assert_eq!(
+        refused(&b, open(9, &[("alice", 0), ("bob", 1)])),
+        ReplayError::UnknownSet { set: set(9) }
+    );
+    assert_eq!(
+        refused(&b, open(1, &[("alice", 0)])),
+        ReplayError::BelowThreshold {
+            set: set(1),
+            needed: 2,
+            got: 1
+        }
+    );
+    // Bob presenting alice's envelope.
+    assert!(matches!(
+        refused(&b, open(1, &[("alice", 0), ("bob", 0)])),
+        ReplayError::NotInSet { ref name, .. } if name == "bob"
+    ));
+    assert_eq!(
+        refused(&b, open(1, &[("bob", 1), ("alice", 0)])),
+        ReplayError::ShareOrder { set: set(1) }
+    );
+    let mut short = open(1, &[("alice", 0), ("bob", 1)]);
+    if let Body::Open { envelopes, .. } = &mut short {
+        envelopes.pop();
+    }
+    assert_eq!(
+        refused(&b, short),
+        ReplayError::ListMismatch {
+            custodians: 2,
+            envelopes: 1
+        }
+    );
+    assert_eq!(
+        refused(&b, open(1, &[("alice", 0), ("alice", 0)])),
+        ReplayError::DuplicateCustodian {
+            name: "alice".into()
+        }
+    );
+    let t = b.time;
+    let seq = b.push(open(1, &[("alice", 0), ("bob", 1)]));
+    assert_eq!(b.state.set(&set(1)).unwrap().status, SetStatus::Opened);
+    let creds = b.state.open_credentials();
+    assert_eq!(creds.len(), 1);
+    assert_eq!((creds[0].opened_seq, creds[0].deadline), (seq, t + 86_400));
+    assert_eq!(b.state.unreviewed_openings().count(), 1);
+    // A second opening before rotation is allowed and keeps the first deadline.
+    b.push(open(1, &[("bob", 1), ("carol", 2)]));
+    assert_eq!(b.state.open_credentials()[0].opened_seq, seq);
+}
+
+#[test]
+fn drill_and_share_check_rules() {
+    let mut b = three();
+    assert_eq!(
+        refused(
+            &b,
+            Body::Drill {
+                set: set(1),
+                custodians: vec!["alice".into()],
+                envelopes: vec![envelope(set(1), 0)],
+            }
+        ),
+        ReplayError::BelowThreshold {
+            set: set(1),
+            needed: 2,
+            got: 1
+        }
+    );
+    assert!(matches!(
+        refused(
+            &b,
+            Body::ShareCheck {
+                set: set(1),
+                custodian: "carol".into(),
+                envelope: envelope(set(1), 1),
+            }
+        ),
+        ReplayError::NotInSet { .. }
+    ));
+    b.push(Body::ShareCheck {
+        set: set(1),
+        custodian: "carol".into(),
+        envelope: envelope(set(1), 2),
+    });
+    assert_eq!(b.state.set(&set(1)).unwrap().status, SetStatus::Sealed);
+}
+
+#[test]
+fn rotation_rules_and_superseded_sets() {
+    let mut b = three();
+    let o = b.push(open(1, &[("alice", 0), ("bob", 1)]));
+    let rot = |old, new| Body::Rotate {
+        old: set(old),
+        new: set(new),
+    };
+    assert_eq!(
+        refused(&b, rot(1, 2)),
+        ReplayError::UnknownSet { set: set(2) }
+    );
+    assert_eq!(
+        refused(&b, rot(7, 1)),
+        ReplayError::UnknownSet { set: set(7) }
+    );
+    assert_eq!(
+        refused(&b, rot(1, 1)),
+        ReplayError::BadRotation {
+            old: set(1),
+            new: set(1)
+        }
+    );
+    b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
+    let r = b.push(rot(1, 2));
+    let s1 = b.state.set(&set(1)).unwrap();
+    assert_eq!(s1.status, SetStatus::Superseded { seq: r });
+    assert_eq!(s1.superseded_by, Some(set(2)));
+    assert_eq!(b.state.opening(o).unwrap().rotated.unwrap().0, r);
+    assert!(b.state.open_credentials().is_empty());
+    assert_eq!(b.state.live_set_by_label("root").unwrap().id, set(2));
+    // Opening a superseded set.
+    assert_eq!(
+        refused(&b, open(1, &[("alice", 0), ("bob", 1)])),
+        ReplayError::SetSuperseded {
+            set: set(1),
+            seq: r
+        }
+    );
+    assert_eq!(
+        refused(&b, rot(1, 2)),
+        ReplayError::SetSuperseded {
+            set: set(1),
+            seq: r
+        }
+    );
+    // Rotating to a set that was already opened is not a fresh set.
+    b.seal(set(3), "x", 2, &["alice", "bob"]);
+    b.push(open(3, &[("alice", 0), ("bob", 1)]));
+    assert_eq!(
+        refused(&b, rot(2, 3)),
+        ReplayError::BadRotation {
+            old: set(2),
+            new: set(3)
+        }
+    );
+}
+
+#[test]
+fn envelope_destruction_rules() {
+    let mut b = three();
+    let destroy = |fp, w: &[&str]| Body::EnvelopeDestroyed {
+        envelope: fp,
+        witnesses: w.iter().map(|s| s.to_string()).collect(),
+    };
+    assert!(matches!(
+        refused(&b, destroy([9; 32], &["dave"])),
+        ReplayError::UnknownEnvelope { .. }
+    ));
+    assert_eq!(
+        refused(&b, destroy(envelope(set(1), 0), &[])),
+        ReplayError::NoWitness
+    );
+    let d = b.push(destroy(envelope(set(1), 0), &["dave"]));
+    assert_eq!(
+        refused(&b, destroy(envelope(set(1), 0), &["dave"])),
+        ReplayError::AlreadyDestroyed {
+            fingerprint: crate::log::hex(&envelope(set(1), 0)),
+            seq: d
+        }
+    );
+    assert_eq!(b.state.envelopes_not_destroyed().len(), 2);
+}
+
+#[test]
+fn review_rules() {
+    let mut b = three();
+    let o = b.push(open(1, &[("alice", 0), ("bob", 1)]));
+    let review = |seq| Body::Review {
+        open_seq: seq,
+        verdict: Verdict::Justified,
+        notes: "ok".into(),
+    };
+    // The seal entry is not an opening; nor is a seq beyond the log.
+    assert_eq!(refused(&b, review(4)), ReplayError::NotAnOpening { seq: 4 });
+    assert_eq!(
+        refused(&b, review(500)),
+        ReplayError::NotAnOpening { seq: 500 }
+    );
+    let r = b.push(review(o));
+    assert_eq!(
+        b.state.opening(o).unwrap().review,
+        Some((r, Verdict::Justified))
+    );
+    assert_eq!(b.state.unreviewed_openings().count(), 0);
+    // Reviewing twice, and reviewing a review.
+    assert_eq!(
+        refused(&b, review(o)),
+        ReplayError::AlreadyReviewed {
+            open_seq: o,
+            review_seq: r
+        }
+    );
+    assert_eq!(refused(&b, review(r)), ReplayError::NotAnOpening { seq: r });
+}
+
+#[test]
+fn checkpoint_rules() {
+    let mut b = three();
+    let cp = b.checkpoint(&["carol", "alice"]);
+    assert_eq!(b.state.last_checkpoint(), Some(cp));
+    let Body::Checkpoint { signatures, .. } = &b.entries[cp as usize].body else {
+        panic!("not a checkpoint")
+    };
+    // Sorted by name whatever order the custodians signed in.
+    assert_eq!(signatures[0].custodian, "alice");
+    let wrong_head = Body::Checkpoint {
+        head: [1; 32],
+        signatures: signatures.clone(),
+    };
+    assert_eq!(
+        refused(&b, wrong_head),
+        ReplayError::CheckpointHead { seq: cp + 1 }
+    );
+    let mut unsorted = signatures.clone();
+    unsorted.reverse();
+    let body = Body::Checkpoint {
+        head: b.state.head(),
+        signatures: unsorted,
+    };
+    assert_eq!(
+        refused(&b, body),
+        ReplayError::CheckpointSigners { seq: cp + 1 }
+    );
+}

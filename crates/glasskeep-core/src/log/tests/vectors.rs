@@ -1,0 +1,389 @@
+//! Known-answer vectors in tests/vectors/log/: entries, checkpoint signatures and whole
+//! logs, positive and (mostly) negative. One test checks the files against the format
+//! rules on their own; another pins them to what this code writes (set
+//! `GLASSKEEP_WRITE_VECTORS=1` to rewrite them after a deliberate format change).
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::log::body::{Body, Kind, Verdict};
+use crate::log::checkpoint::{signature_input, signature_valid};
+use crate::log::entry::{Entry, EntryError};
+use crate::log::frame::write_frame;
+use crate::log::hex;
+use crate::log::testutil::*;
+use crate::log::verify::{verify, VerifyOptions};
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/log")
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A small custody touching every kind: 15 entries.
+fn small() -> Builder {
+    let mut b = Builder::new([0x11; 16]);
+    b.enroll("alice", 1);
+    b.enroll("bob", 2);
+    b.checkpoint(&["alice", "bob"]);
+    b.seal(set(1), "root", 2, &["alice", "bob"]);
+    b.push(Body::ShareCheck {
+        set: set(1),
+        custodian: "bob".into(),
+        envelope: envelope(set(1), 1),
+    });
+    let both = |s| {
+        (
+            vec!["alice".into(), "bob".into()],
+            vec![envelope(s, 0), envelope(s, 1)],
+        )
+    };
+    let (custodians, envelopes) = both(set(1));
+    b.push(Body::Drill {
+        set: set(1),
+        custodians,
+        envelopes,
+    });
+    let (custodians, envelopes) = both(set(1));
+    let open = b.push(Body::Open {
+        set: set(1),
+        reason: "IdP down".into(),
+        incident: "INC-7".into(),
+        custodians,
+        envelopes,
+    });
+    b.checkpoint(&["alice", "bob"]);
+    b.push(Body::Review {
+        open_seq: open,
+        verdict: Verdict::Justified,
+        notes: "confirmed".into(),
+    });
+    b.seal(set(2), "root", 2, &["alice", "bob"]);
+    b.push(Body::Rotate {
+        old: set(1),
+        new: set(2),
+    });
+    for i in 0..2 {
+        b.push(Body::EnvelopeDestroyed {
+            envelope: envelope(set(1), i),
+            witnesses: vec!["carol".into()],
+        });
+    }
+    b.checkpoint(&["alice", "bob"]);
+    b
+}
+
+/// The error's variant path, e.g. `Cbor/NonCanonical` or `UnknownVersion`.
+fn error_name(e: &EntryError) -> String {
+    let name = |d: String| d.split([' ', '(', '{']).next().unwrap_or("").to_string();
+    match e {
+        EntryError::Cbor(c) => format!("Cbor/{}", name(format!("{c:?}"))),
+        other => name(format!("{other:?}")),
+    }
+}
+
+/// Replaces the first occurrence of `from` at or after byte 49 (the body) by `to`.
+fn patch(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = 49
+        + bytes[49..]
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern in body");
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
+fn generate() -> (Value, Value, Value, Value) {
+    let b = small();
+    let e = &b.entries;
+    let first = |k: Kind| e.iter().find(|x| x.body.kind() == k).unwrap().to_bytes();
+    let entries: Vec<Value> = [0usize, 1, 3, 4, 5, 6, 7, 9, 11, 12]
+        .iter()
+        .map(|&i| {
+            json!({"kind": e[i].body.kind().name(), "seq": e[i].seq,
+                   "cbor": hex(&e[i].to_bytes()), "hash": hex(&e[i].hash())})
+        })
+        .collect();
+
+    let open = first(Kind::Open);
+    let genesis = first(Kind::Genesis);
+    let enroll = first(Kind::Enroll);
+    let seal = first(Kind::Seal);
+    let review = first(Kind::Review);
+    let cp = first(Kind::Checkpoint);
+    let set_at = |b: &[u8], i: usize, v: u8| {
+        let mut c = b.to_vec();
+        c[i] = v;
+        c
+    };
+    let mut trailing = open.clone();
+    trailing.push(0);
+    let long_seq = [&open[..4], &[0x18, open[4]], &open[5..]].concat();
+    let short_prev = [&open[..7], &[0x1f], &open[8..39], &open[40..]].concat();
+    let bad: Vec<(&str, Vec<u8>)> = vec![
+        ("version 2", set_at(&open, 2, 0x02)),
+        ("version 0", set_at(&open, 2, 0x00)),
+        ("unknown kind 10", set_at(&open, 47, 0x0a)),
+        (
+            "kind says seal, body is an opening",
+            set_at(&open, 47, 0x02),
+        ),
+        ("trailing byte", trailing),
+        ("truncated", open[..open.len() - 1].to_vec()),
+        ("seq not in shortest form", long_seq),
+        ("seven pairs in the entry map", set_at(&open, 0, 0xa7)),
+        ("indefinite-length map", set_at(&open, 0, 0xbf)),
+        ("keys out of order", set_at(&open, 1, 0x02)),
+        ("prev of 31 bytes", short_prev),
+        ("time as a negative integer", set_at(&open, 41, 0x3a)),
+        ("time as a float", set_at(&open, 41, 0xfa)),
+        ("time after 9999-12-31", {
+            let mut c = open[..41].to_vec();
+            c.extend_from_slice(&[0x1b, 0, 0, 0, 0x3b, 0, 0, 0, 0]);
+            c.extend_from_slice(&open[46..]);
+            c
+        }),
+        ("tagged body", [&open[..49], &[0xc0], &open[49..]].concat()),
+        (
+            "training flag as an integer",
+            patch(&genesis, &[0x02, 0xf5], &[0x02, 0x01]),
+        ),
+        (
+            "control character in a name",
+            patch(&enroll, b"alice", b"al\x07ce"),
+        ),
+        (
+            "threshold 256",
+            patch(&seal, &[0x04, 0x02, 0x05], &[0x04, 0x19, 0x01, 0x00, 0x05]),
+        ),
+        (
+            "secret kind 4",
+            patch(&seal, &[0x03, 0x00, 0x04], &[0x03, 0x04, 0x04]),
+        ),
+        (
+            "verdict 2",
+            patch(&review, &[0x02, 0x00, 0x03], &[0x02, 0x02, 0x03]),
+        ),
+        ("signature of 63 bytes", {
+            let c = patch(&cp, &[0x58, 0x40], &[0x58, 0x3f]);
+            [&c[..c.len() - 1]].concat()
+        }),
+    ];
+    let invalid: Vec<Value> = bad
+        .iter()
+        .map(|(name, c)| {
+            let err = Entry::from_bytes(c).expect_err(name);
+            json!({"name": name, "cbor": hex(c), "error": error_name(&err)})
+        })
+        .collect();
+
+    // Checkpoint signature input and signatures with alice's fixed key.
+    let cid = [0x11u8; 16];
+    let head = e[6].hash();
+    let digest = signature_input(&cid, 7, &head);
+    let k = key("alice");
+    let sig = raw_sign(&k, &digest);
+    let ck = |name: &str, cid: [u8; 16], seq: u64, head: [u8; 32], pk: [u8; 33], sig: [u8; 64]| {
+        let d = signature_input(&cid, seq, &head);
+        let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
+        json!({"name": name, "custody_id": hex(&cid), "seq": seq, "head": hex(&head),
+               "digest": hex(&d), "public_key": hex(&pk), "signature": hex(&sig),
+               "valid": signature_valid(&vk, &d, &sig)})
+    };
+    let mut high = sig;
+    {
+        let s = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+        let (r, s) = s.split_scalars();
+        let h = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+        high.copy_from_slice(&h.to_bytes());
+    }
+    let mut other_head = head;
+    other_head[0] ^= 1;
+    let checkpoints = json!([
+        {"private_key": hex(&k.to_bytes()), "vector": ck("valid", cid, 7, head, public("alice"), sig)},
+        {"vector": ck("other custody", [0x12; 16], 7, head, public("alice"), sig)},
+        {"vector": ck("other position", cid, 8, head, public("alice"), sig)},
+        {"vector": ck("other head", cid, 7, other_head, public("alice"), sig)},
+        {"vector": ck("other key", cid, 7, head, public("bob"), sig)},
+        {"vector": ck("high s", cid, 7, head, public("alice"), high)},
+        {"vector": ck("zero signature", cid, 7, head, public("alice"), [0; 64])},
+    ]);
+
+    // Whole logs.
+    let log = |v: &[Entry]| hex(&frame_all(v));
+    let mut logs = vec![json!({"name": "valid", "log": log(e), "expect": "ok"})];
+    let mut neg = |name: &str, bytes: Vec<u8>| {
+        let r = verify(&bytes, &FakeAttestation(None), &VerifyOptions::default());
+        let f = r.failure.expect(name);
+        logs.push(json!({"name": name, "log": hex(&bytes),
+                         "expect": f.class.to_string(), "seq": f.seq}));
+    };
+    let full = frame_all(e);
+    let mut x = full.clone();
+    x[100] ^= 4;
+    neg("bit flip at rest", x);
+    neg("torn tail", full[..full.len() - 10].to_vec());
+    let mut v = e.clone();
+    v.remove(5);
+    neg("deleted entry", frame_all(&v));
+    let mut v = e.clone();
+    v.insert(5, e[5].clone());
+    neg("duplicated entry", frame_all(&v));
+    let mut v = e.clone();
+    v.swap(4, 5);
+    neg("swapped entries", frame_all(&v));
+    let mut v = e.clone();
+    v[6].time += 1;
+    neg("edited time, frame recomputed", frame_all(&v));
+    let mut v = e.clone();
+    resign(
+        &mut v,
+        8,
+        &[0x11; 16],
+        &[("alice", &key("mallory")), ("bob", &key("bob"))],
+    );
+    relink(&mut v);
+    neg("wrong key, chain recomputed", frame_all(&v));
+    let mut v = e.clone();
+    resign(
+        &mut v,
+        8,
+        &[0x11; 16],
+        &[("alice", &key("alice")), ("mallory", &key("mallory"))],
+    );
+    relink(&mut v);
+    neg("unknown signer", frame_all(&v));
+    let mut v = e.clone();
+    v[0] = Builder::new([0x12; 16]).entries[0].clone();
+    relink(&mut v);
+    neg("history moved to another custody", frame_all(&v));
+    let mut v = e.clone();
+    let r = v.remove(9);
+    v.insert(7, r);
+    relink(&mut v);
+    neg("review before its opening", frame_all(&v));
+    let mut out = Vec::new();
+    for x in e {
+        let c = x.to_bytes();
+        write_frame(
+            &mut out,
+            &c,
+            &crate::log::entry::labelled_hash(crate::log::CHECKPOINT_LABEL, &c),
+        );
+    }
+    neg("hashed under the checkpoint label", out);
+    neg("uncheckpointed tail", frame_all(&e[..14]));
+    neg("empty file", Vec::new());
+    neg("not a log", b"GKL0not a log at all, just text".to_vec());
+    (json!(entries), json!(invalid), checkpoints, json!(logs))
+}
+
+const FILES: [&str; 4] = [
+    "entries.json",
+    "entries-invalid.json",
+    "checkpoints.json",
+    "logs.json",
+];
+
+#[test]
+fn vectors_are_what_this_code_writes() {
+    let (a, b, c, d) = generate();
+    for (name, v) in FILES.iter().zip([a, b, c, d]) {
+        let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        let path = dir().join(name);
+        if std::env::var_os("GLASSKEEP_WRITE_VECTORS").is_some() {
+            std::fs::create_dir_all(dir()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        assert!(on_disk == text, "{name} differs from what this code writes");
+    }
+}
+
+fn load(name: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir().join(name)).unwrap();
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn vectors_hold_on_their_own() {
+    let mut positive = 0;
+    let mut negative = 0;
+    for v in load("entries.json") {
+        let cbor = unhex(v["cbor"].as_str().unwrap());
+        let e = Entry::from_bytes(&cbor).unwrap();
+        assert_eq!(
+            e.to_bytes(),
+            cbor,
+            "parse -> serialize gives the same bytes"
+        );
+        assert_eq!(hex(&e.hash()), v["hash"].as_str().unwrap());
+        assert_eq!(e.body.kind().name(), v["kind"].as_str().unwrap());
+        positive += 1;
+    }
+    for v in load("entries-invalid.json") {
+        let err = Entry::from_bytes(&unhex(v["cbor"].as_str().unwrap())).unwrap_err();
+        assert_eq!(
+            error_name(&err),
+            v["error"].as_str().unwrap(),
+            "{}",
+            v["name"]
+        );
+        negative += 1;
+    }
+    for v in load("checkpoints.json") {
+        let c = &v["vector"];
+        let h = |k: &str| unhex(c[k].as_str().unwrap());
+        let digest = signature_input(
+            &h("custody_id").try_into().unwrap(),
+            c["seq"].as_u64().unwrap(),
+            &h("head").try_into().unwrap(),
+        );
+        assert_eq!(digest.to_vec(), h("digest"));
+        let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&h("public_key")).unwrap();
+        let valid = signature_valid(&vk, &digest, &h("signature").try_into().unwrap());
+        assert_eq!(valid, c["valid"].as_bool().unwrap(), "{}", c["name"]);
+        if let Some(sk) = v["private_key"].as_str() {
+            // RFC 6979: the same key and digest always give the same signature.
+            let k = p256::ecdsa::SigningKey::from_slice(&unhex(sk)).unwrap();
+            assert_eq!(raw_sign(&k, &digest).to_vec(), h("signature"));
+        }
+        if valid {
+            positive += 1;
+        } else {
+            negative += 1;
+        }
+    }
+    for v in load("logs.json") {
+        let r = verify(
+            &unhex(v["log"].as_str().unwrap()),
+            &FakeAttestation(None),
+            &VerifyOptions::default(),
+        );
+        if v["expect"] == "ok" {
+            assert!(r.ok, "{}", v["name"]);
+            positive += 1;
+        } else {
+            let f = r.failure.unwrap();
+            assert_eq!(
+                f.class.to_string(),
+                v["expect"].as_str().unwrap(),
+                "{}",
+                v["name"]
+            );
+            assert_eq!(f.seq, v["seq"].as_u64(), "{}", v["name"]);
+            negative += 1;
+        }
+    }
+    println!("log vectors: {positive} positive, {negative} negative");
+    assert!(negative > positive);
+}

@@ -28,3 +28,8 @@ AGE_PLUGIN_YUBIKEY_VERSION=0.5.1
 if ! age-plugin-yubikey --version 2>/dev/null | grep -qx "age-plugin-yubikey $AGE_PLUGIN_YUBIKEY_VERSION"; then
   cargo install age-plugin-yubikey --version "$AGE_PLUGIN_YUBIKEY_VERSION" --locked
 fi
+
+# The card-free core must build for WebAssembly (an auditor's verifier page).
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi

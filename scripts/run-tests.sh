@@ -21,6 +21,43 @@ grep -q '^vsss-rs ' <<<"$tree" || { echo "vsss-rs is missing from the dependency
 if grep -qE '^(sharks|blahaj) ' <<<"$tree"; then echo "sharks/blahaj must not be in the dependency tree"; exit 1; fi
 echo "vsss-rs present; sharks and blahaj absent"
 
+echo "== card-free core"
+# The core is bytes and rules: no PC/SC, no YubiKey driver (docs/ARCHITECTURE.md).
+core_tree=$(cargo tree -p glasskeep-core --locked -e normal --prefix none)
+if grep -qE '^(pcsc|pcsc-sys|yubikey|glasskeep-card) ' <<<"$core_tree"; then
+  echo "glasskeep-core depends on the card layer:"; grep -E '^(pcsc|pcsc-sys|yubikey|glasskeep-card) ' <<<"$core_tree"; exit 1
+fi
+echo "glasskeep-core has no pcsc, yubikey or glasskeep-card in its tree"
+cargo build -p glasskeep-core --locked --target wasm32-unknown-unknown --no-default-features
+echo "glasskeep-core builds for wasm32-unknown-unknown"
+
+echo "== the auditor's build, on a machine where pkg-config cannot find libpcsclite"
+no_pcsc=$(mktemp -d)
+trap 'rm -rf "$no_pcsc"' EXIT
+if PKG_CONFIG_LIBDIR="$no_pcsc" PKG_CONFIG_PATH="" pkg-config --exists libpcsclite; then
+  echo "pkg-config still finds libpcsclite: the check below would prove nothing"; exit 1
+fi
+# Its own target folder, so the card build the tests run is never replaced by this one.
+PKG_CONFIG_LIBDIR="$no_pcsc" PKG_CONFIG_PATH="" \
+  cargo build --locked --no-default-features --bin glasskeep --target-dir target/auditor
+auditor=target/auditor/debug/glasskeep
+help=$("$auditor" --help)
+for cmd in init token seal open drill check-share rotate review; do
+  if grep -qE "^  $cmd( |$)" <<<"$help"; then echo "the auditor's build offers the card command $cmd"; exit 1; fi
+done
+for cmd in status log envelope custodian; do
+  grep -qE "^  $cmd " <<<"$help" || { echo "the auditor's build lacks $cmd"; exit 1; }
+done
+python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex("".join(open(sys.argv[1]).read().split())))' \
+  tests/vectors/envelope/ok_minimal.hex >"$no_pcsc/e.gkenv"
+"$auditor" envelope render "$no_pcsc/e.gkenv" --format pdf -o "$no_pcsc/e.pdf"
+"$auditor" envelope export-age "$no_pcsc/e.gkenv" -o "$no_pcsc/e.age"
+set +e; out=$("$auditor" --dir "$no_pcsc" log verify 2>&1); code=$?; set -e
+if [ "$code" != 5 ] || ! grep -q "no custody in" <<<"$out"; then
+  echo "the auditor's log verify on an empty folder said ($code): $out"; exit 1
+fi
+echo "the auditor's build renders and exports an envelope and runs log verify, with no libpcsclite"
+
 echo "== tests"
 # Tests that use pcscd live in binaries named pcscd_*; .config/nextest.toml runs them
 # one at a time (one pcscd per machine), and their harness also holds a global lock.

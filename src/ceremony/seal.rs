@@ -472,7 +472,7 @@ pub(crate) fn resolve_fingerprint(state: &State, text: &str) -> Result<Hash, Cer
     let mut hits = Vec::new();
     for set in state.sets() {
         for fp in &set.envelopes {
-            if crate::log::hex(fp).starts_with(&clean) {
+            if glasskeep_core::hex::encode(fp).starts_with(&clean) {
                 hits.push(*fp);
             }
         }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::log::hex;
 use crate::log::replay::SetStatus;
+use glasskeep_core::hex;
 
 use super::CeremonyError;
 
@@ -131,14 +131,14 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
             s.set(&e.set)
                 .is_some_and(|set| matches!(set.status, SetStatus::Superseded { .. }))
         })
-        .map(|(fp, _)| hex(&fp))
+        .map(|(fp, _)| hex::encode(&fp))
         .collect();
     Ok(StatusReport {
         org: custody.org.clone(),
         training: custody.training,
-        custody_id: hex(&custody.custody_id),
+        custody_id: hex::encode(&custody.custody_id),
         entries: s.next_seq(),
-        head: hex(&s.head()),
+        head: hex::encode(&s.head()),
         uncheckpointed,
         custodians: s
             .custodians()

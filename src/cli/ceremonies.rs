@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use glasskeep::ceremony::{self, Operator, PcscCards};
 use glasskeep::input::{self, PinReader, PinSource};
-use glasskeep_core::log::{self, SecretKind, Verdict};
+use glasskeep_core::log::{SecretKind, Verdict};
 use glasskeep_core::piv::Slot;
 use glasskeep_core::secret::{Pin, SecretBytes, SecretInputError};
 
@@ -52,7 +52,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 print::training_banner(dir);
             }
             println!("custody created in {}", dir.display());
-            println!("custody id: {}", log::hex(&r.custody_id));
+            println!("custody id: {}", glasskeep_core::hex::encode(&r.custody_id));
             print::anchor(&r.head);
         }
         CeremonyCommand::Token(TokenCommand::List) => print::token_list()?,

@@ -30,7 +30,7 @@ pub fn training_banner(dir: &Path) {
 #[cfg(feature = "card")]
 /// The head hash, as text and as a terminal QR code, to write on paper.
 pub fn anchor(head: &log::Hash) {
-    let hex = log::hex(head);
+    let hex = glasskeep_core::hex::encode(head);
     println!("log head (write this down and keep it with the envelopes): {hex}");
     if let Ok(code) = qrcode::QrCode::new(hex.to_ascii_uppercase().as_bytes()) {
         let art = code
@@ -153,7 +153,7 @@ pub fn alarm(r: &OpenReport, reason: &str, incident: Option<&str>) {
         r.custodians.join(" + "),
         r.seq,
         incident.unwrap_or("none"),
-        log::hex(&r.head)
+        glasskeep_core::hex::encode(&r.head)
     );
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "\n================ ALARM ================");

@@ -254,10 +254,7 @@ mod tests {
             if path.extension().is_some_and(|e| e == "hex") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect();
-                let bytes = (0..hex.len() / 2)
-                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-                    .collect();
-                binaries.push(bytes);
+                binaries.push(crate::hex::decode(&hex).unwrap());
             }
         }
         assert!(!binaries.is_empty());

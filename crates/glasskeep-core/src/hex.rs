@@ -26,6 +26,17 @@ pub fn decode_fixed<const N: usize>(text: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// Bytes from an even number of hex digits (either case); `None` for anything else.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let t = text.as_bytes();
+    if !t.len().is_multiple_of(2) {
+        return None;
+    }
+    t.chunks_exact(2)
+        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
+        .collect()
+}
+
 fn digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -47,6 +58,10 @@ mod tests {
         let mut fixed = [0u8; 256];
         fixed.copy_from_slice(&all);
         assert_eq!(decode_fixed::<256>(&encode(&all)), Some(fixed));
+        assert_eq!(decode(&encode(&all)), Some(all));
+        assert_eq!(decode(""), Some(vec![]));
+        assert_eq!(decode("abc"), None);
+        assert_eq!(decode("zz"), None);
     }
 
     #[test]

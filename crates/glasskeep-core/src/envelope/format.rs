@@ -128,13 +128,13 @@ impl Fingerprint {
 
     /// All 32 bytes, lowercase hex.
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        crate::hex::encode(&self.0)
     }
 
     /// The first 8 bytes as four groups of four hex digits (`1a2b 3c4d 5e6f 7a8b`):
     /// what a custodian compares by eye against the log's transcript.
     pub fn short(&self) -> String {
-        let h = hex(&self.0[..8]);
+        let h = crate::hex::encode(&self.0[..8]);
         let groups: Vec<&str> = (0..4).map(|i| &h[i * 4..i * 4 + 4]).collect();
         groups.join(" ")
     }
@@ -142,7 +142,7 @@ impl Fingerprint {
     /// The first 8 bytes, uppercase hex without spaces, as carried in QR part headers
     /// and the text fallback's END line.
     pub fn prefix_upper(&self) -> String {
-        hex(&self.0[..8]).to_ascii_uppercase()
+        crate::hex::encode(&self.0[..8]).to_ascii_uppercase()
     }
 }
 
@@ -157,8 +157,6 @@ impl std::fmt::Display for Fingerprint {
         f.write_str(&self.to_hex())
     }
 }
-
-pub(crate) use crate::hex::encode as hex;
 
 fn valid_text(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control)

@@ -55,8 +55,6 @@ pub const ENTRY_LABEL: &[u8] = b"glasskeep/v1/entry\0";
 /// signature can never be presented as, or made from, an entry hash.
 pub const CHECKPOINT_LABEL: &[u8] = b"glasskeep/v1/checkpoint\0";
 
-pub use crate::hex::encode as hex;
-
 /// Parses 64 hex digits (either case, surrounding spaces ignored) into a hash, as typed
 /// from the paper anchor.
 pub fn parse_hash_hex(text: &str) -> Option<Hash> {

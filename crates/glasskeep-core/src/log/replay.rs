@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use p256::ecdsa::VerifyingKey;
 
 use crate::custodian::CustodianRecord;
+use crate::hex;
 use crate::log::body::{Body, SecretKind, Verdict};
 use crate::log::entry::{Entry, Hash, ZERO_HASH};
-use crate::log::{hash_eq, hex};
+use crate::log::hash_eq;
 use crate::piv::KeyRole;
 use crate::shamir::SetId;
 
@@ -140,7 +141,7 @@ pub struct State {
 }
 
 fn fp(h: &Hash) -> String {
-    hex(h)
+    hex::encode(h)
 }
 
 impl State {

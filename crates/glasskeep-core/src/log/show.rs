@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
+use crate::hex;
 use crate::log::body::Body;
 use crate::log::entry::Entry;
-use crate::log::hex;
 
 /// Output format of the transcript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ fn list(h: &[[u8; 32]]) -> String {
 }
 
 fn short(h: &[u8; 32]) -> String {
-    hex(&h[..8])
+    hex::encode(&h[..8])
 }
 
 /// The transcript line of one entry.
@@ -54,7 +54,7 @@ pub fn line(entry: &Entry) -> Line {
             vec![],
             format!(
                 "custody {} of {org}{} created by glasskeep {tool_version} (binary {})",
-                hex(custody_id),
+                hex::encode(custody_id),
                 if *training { " (TRAINING)" } else { "" },
                 short(binary_sha256)
             ),
@@ -125,7 +125,7 @@ pub fn line(entry: &Entry) -> Line {
             witnesses,
         } => (
             witnesses.clone(),
-            format!("envelope {} destroyed", hex(envelope)),
+            format!("envelope {} destroyed", hex::encode(envelope)),
         ),
         Body::Review {
             open_seq,
@@ -137,7 +137,7 @@ pub fn line(entry: &Entry) -> Line {
         ),
         Body::Checkpoint { head, signatures } => (
             signatures.iter().map(|s| s.custodian.clone()).collect(),
-            format!("checkpoint over head {}", hex(head)),
+            format!("checkpoint over head {}", hex::encode(head)),
         ),
     };
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(entry.time);

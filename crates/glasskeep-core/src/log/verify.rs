@@ -12,11 +12,12 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::hex;
 use crate::log::checkpoint::{check_signatures, AttestationCheck};
 use crate::log::entry::{Entry, Hash, ZERO_HASH};
 use crate::log::frame::{frames, FrameFault};
 use crate::log::replay::{ReplayError, SetStatus, State};
-use crate::log::{hash_eq, hex, Body};
+use crate::log::{hash_eq, Body};
 use crate::shamir::SetId;
 
 /// What kind of failure a verification found.
@@ -261,7 +262,7 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         failure,
     } = read_entries(data);
     report.entries = entries.len() as u64;
-    report.head = hashes.last().map(|h| hex(h));
+    report.head = hashes.last().map(|h| hex::encode(h));
     if failure.is_some() {
         report.failure = failure;
         return report;
@@ -298,7 +299,7 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                 let c = state.custody().expect("genesis was just applied");
                 report.org = Some(c.org.clone());
                 report.training = Some(c.training);
-                report.custody_id = Some(hex(&c.custody_id));
+                report.custody_id = Some(hex::encode(&c.custody_id));
             }
             Body::Enroll { record } => {
                 let training = state.custody().is_some_and(|c| c.training);
@@ -343,7 +344,7 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
             Some(i) => report.anchor_seq = Some(i as u64),
             None => {
                 let last = entries.len() as u64 - 1;
-                let detail = format!("anchor {} is neither the head nor any entry of this file: the log was rolled back or rewritten", hex(anchor));
+                let detail = format!("anchor {} is neither the head nor any entry of this file: the log was rolled back or rewritten", hex::encode(anchor));
                 report.failure = Some(fail(Some(last), None, FailureClass::Anchor, detail));
                 return report;
             }
@@ -402,7 +403,7 @@ fn policy(
                 if state.envelope(fp).is_some_and(|e| e.destroyed.is_none()) {
                     let detail = format!(
                         "envelope {} of superseded set {} is not destroyed",
-                        hex(fp),
+                        hex::encode(fp),
                         s.id
                     );
                     out.push(p(seq, PolicyClass::EnvelopeNotDestroyed, detail));

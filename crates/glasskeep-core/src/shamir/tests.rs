@@ -445,7 +445,7 @@ fn debug_of_a_share_never_shows_its_value() {
     let s = &set.shares[0];
     let dbg = format!("{s:?}{set:?}");
     assert!(dbg.contains("[redacted]"));
-    let hex: String = s.value.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode(s.value.as_ref());
     assert!(!dbg.contains(&hex));
     assert!(!dbg.contains(&format!("{:?}", &s.value[..4])));
 }

@@ -371,7 +371,7 @@ fn envelope_destruction_rules() {
     assert_eq!(
         refused(&b, destroy(envelope(set(1), 0), &["dave"])),
         ReplayError::AlreadyDestroyed {
-            fingerprint: crate::log::hex(&envelope(set(1), 0)),
+            fingerprint: crate::hex::encode(&envelope(set(1), 0)),
             seq: d
         }
     );

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+use crate::hex;
 use crate::log::body::{Body, Kind, Verdict};
 use crate::log::checkpoint::{signature_input, signature_valid};
 use crate::log::entry::{Entry, EntryError};
 use crate::log::frame::write_frame;
-use crate::log::hex;
 use crate::log::testutil::*;
 use crate::log::verify::{verify, VerifyOptions};
 
@@ -20,10 +20,7 @@ fn dir() -> PathBuf {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).unwrap()
 }
 
 /// A small custody touching every kind: 15 entries.
@@ -106,7 +103,7 @@ fn generate() -> (Value, Value, Value, Value) {
         .iter()
         .map(|&i| {
             json!({"kind": e[i].body.kind().name(), "seq": e[i].seq,
-                   "cbor": hex(&e[i].to_bytes()), "hash": hex(&e[i].hash())})
+                   "cbor": hex::encode(&e[i].to_bytes()), "hash": hex::encode(&e[i].hash())})
         })
         .collect();
 
@@ -178,7 +175,7 @@ fn generate() -> (Value, Value, Value, Value) {
         .iter()
         .map(|(name, c)| {
             let err = Entry::from_bytes(c).expect_err(name);
-            json!({"name": name, "cbor": hex(c), "error": error_name(&err)})
+            json!({"name": name, "cbor": hex::encode(c), "error": error_name(&err)})
         })
         .collect();
 
@@ -191,8 +188,8 @@ fn generate() -> (Value, Value, Value, Value) {
     let ck = |name: &str, cid: [u8; 16], seq: u64, head: [u8; 32], pk: [u8; 33], sig: [u8; 64]| {
         let d = signature_input(&cid, seq, &head);
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
-        json!({"name": name, "custody_id": hex(&cid), "seq": seq, "head": hex(&head),
-               "digest": hex(&d), "public_key": hex(&pk), "signature": hex(&sig),
+        json!({"name": name, "custody_id": hex::encode(&cid), "seq": seq, "head": hex::encode(&head),
+               "digest": hex::encode(&d), "public_key": hex::encode(&pk), "signature": hex::encode(&sig),
                "valid": signature_valid(&vk, &d, &sig)})
     };
     let mut high = sig;
@@ -205,7 +202,7 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut other_head = head;
     other_head[0] ^= 1;
     let checkpoints = json!([
-        {"private_key": hex(&k.to_bytes()), "vector": ck("valid", cid, 7, head, public("alice"), sig)},
+        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, public("alice"), sig)},
         {"vector": ck("other custody", [0x12; 16], 7, head, public("alice"), sig)},
         {"vector": ck("other position", cid, 8, head, public("alice"), sig)},
         {"vector": ck("other head", cid, 7, other_head, public("alice"), sig)},
@@ -215,12 +212,12 @@ fn generate() -> (Value, Value, Value, Value) {
     ]);
 
     // Whole logs.
-    let log = |v: &[Entry]| hex(&frame_all(v));
+    let log = |v: &[Entry]| hex::encode(&frame_all(v));
     let mut logs = vec![json!({"name": "valid", "log": log(e), "expect": "ok"})];
     let mut neg = |name: &str, bytes: Vec<u8>| {
         let r = verify(&bytes, &FakeAttestation(None), &VerifyOptions::default());
         let f = r.failure.expect(name);
-        logs.push(json!({"name": name, "log": hex(&bytes),
+        logs.push(json!({"name": name, "log": hex::encode(&bytes),
                          "expect": f.class.to_string(), "seq": f.seq}));
     };
     let full = frame_all(e);
@@ -326,7 +323,7 @@ fn vectors_hold_on_their_own() {
             cbor,
             "parse -> serialize gives the same bytes"
         );
-        assert_eq!(hex(&e.hash()), v["hash"].as_str().unwrap());
+        assert_eq!(hex::encode(&e.hash()), v["hash"].as_str().unwrap());
         assert_eq!(e.body.kind().name(), v["kind"].as_str().unwrap());
         positive += 1;
     }

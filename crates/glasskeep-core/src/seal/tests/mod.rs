@@ -359,11 +359,7 @@ fn debug_output_reveals_no_secret() {
     let identity = PivP256Identity::new(&mut token, Slot::RETIRED1, recipient.clone()).unwrap();
     let debug = format!("{identity:?}");
     assert!(debug.contains("1001") && debug.contains(&recipient.to_string()));
-    let secret_hex: String = test_key("alice")
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let secret_hex = crate::hex::encode(&test_key("alice").to_bytes());
     assert!(!debug.contains(&secret_hex));
 }
 

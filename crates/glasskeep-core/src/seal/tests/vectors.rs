@@ -16,11 +16,7 @@ fn vectors() -> Value {
 }
 
 fn hex(v: &Value) -> Vec<u8> {
-    let s = v.as_str().unwrap();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    crate::hex::decode(v.as_str().unwrap()).unwrap()
 }
 
 fn text(v: &Value) -> &str {

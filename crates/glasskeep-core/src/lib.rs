@@ -22,3 +22,4 @@ pub mod piv;
 pub mod seal;
 pub mod secret;
 pub mod shamir;
+pub mod text;

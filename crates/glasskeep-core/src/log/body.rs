@@ -14,6 +14,12 @@ pub use crate::log::kinds::{Kind, SecretKind, Verdict};
 const MAX_TEXT: usize = 4096;
 /// The most custodians (and envelopes) a set can name: shares are indexed by one byte.
 const MAX_SHARES: u64 = 255;
+/// Longest organisation name.
+pub const MAX_ORG: usize = 256;
+/// Longest incident id.
+pub const MAX_INCIDENT: usize = 256;
+/// Longest reason or notes.
+pub const MAX_REASON: usize = MAX_TEXT;
 
 /// One custodian's signature in a checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,11 +48,18 @@ pub enum Body {
         tool_version: String,
         /// SHA-256 of the running glasskeep binary.
         binary_sha256: Hash,
+        /// The custody quorum q (at least 2): how many custodians acts that concern
+        /// the whole custody need (enrollment after the first q, retirement, a bare
+        /// checkpoint).
+        quorum: u8,
     },
     /// Enrolls a custodian.
     Enroll {
         /// The full record, attestation certificates included.
         record: Box<CustodianRecord>,
+        /// The sign key is on firmware with Yubico advisory YSA-2024-03 (before 5.7.0)
+        /// and the people present accepted that risk (`--accept-firmware-risk`).
+        firmware_risk_accepted: bool,
     },
     /// Seals a share set.
     Seal {
@@ -129,6 +142,18 @@ pub enum Body {
         head: Hash,
         /// Signatures, custodian names strictly ascending (so each signs once).
         signatures: Vec<CheckpointSignature>,
+        /// What the machine's clock read when the ceremony started. Less than the
+        /// entry's time when the clock was behind the log and the previous entry's time
+        /// was used instead.
+        clock: u64,
+    },
+    /// A custodian leaves the custody: their key signs nothing more, and every live set
+    /// that includes them must be rotated.
+    Retire {
+        /// The custodian retired.
+        custodian: String,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -146,6 +171,7 @@ impl Body {
             Body::EnvelopeDestroyed { .. } => Kind::EnvelopeDestroyed,
             Body::Review { .. } => Kind::Review,
             Body::Checkpoint { .. } => Kind::Checkpoint,
+            Body::Retire { .. } => Kind::Retire,
         }
     }
 
@@ -158,14 +184,22 @@ impl Body {
                 custody_id,
                 tool_version,
                 binary_sha256,
+                quorum,
             } => {
-                e.map(5).key(1).text(org).key(2).bool(*training);
+                e.map(6).key(1).text(org).key(2).bool(*training);
                 e.key(3).bytes(custody_id).key(4).text(tool_version);
-                e.key(5).bytes(binary_sha256);
+                e.key(5)
+                    .bytes(binary_sha256)
+                    .key(6)
+                    .uint(u64::from(*quorum));
             }
-            Body::Enroll { record } => {
-                e.map(1).key(1);
+            Body::Enroll {
+                record,
+                firmware_risk_accepted,
+            } => {
+                e.map(2).key(1);
                 encode_record(e, record);
+                e.key(2).bool(*firmware_risk_accepted);
             }
             Body::Seal {
                 set,
@@ -237,8 +271,12 @@ impl Body {
                 e.map(3).key(1).uint(*open_seq).key(2).uint(*verdict as u64);
                 e.key(3).text(notes);
             }
-            Body::Checkpoint { head, signatures } => {
-                e.map(2).key(1).bytes(head).key(2).array(signatures.len());
+            Body::Checkpoint {
+                head,
+                signatures,
+                clock,
+            } => {
+                e.map(3).key(1).bytes(head).key(2).array(signatures.len());
                 for s in signatures {
                     e.map(2)
                         .key(1)
@@ -246,6 +284,10 @@ impl Body {
                         .key(2)
                         .bytes(&s.signature);
                 }
+                e.key(3).uint(*clock);
+            }
+            Body::Retire { custodian, reason } => {
+                e.map(2).key(1).text(custodian).key(2).text(reason);
             }
         }
     }
@@ -257,30 +299,37 @@ impl Body {
         };
         let body = match kind {
             Kind::Genesis => {
-                d.map_len(5)?;
+                d.map_len(6)?;
                 d.key(1)?;
-                let org = d.text_in("org", 1, 256)?.to_owned();
+                let org = text(d, "org", 1, MAX_ORG)?;
                 d.key(2)?;
                 let training = d.bool()?;
                 d.key(3)?;
                 let custody_id = d.bytes_fixed::<16>("custody id")?;
                 d.key(4)?;
-                let tool_version = d.text_in("tool version", 1, 64)?.to_owned();
+                let tool_version = text(d, "tool version", 1, 64)?;
                 d.key(5)?;
                 let binary_sha256 = d.bytes_fixed::<32>("binary sha256")?;
+                d.key(6)?;
+                let quorum = d.uint_in("quorum", 2, MAX_SHARES)? as u8;
                 Body::Genesis {
                     org,
                     training,
                     custody_id,
                     tool_version,
                     binary_sha256,
+                    quorum,
                 }
             }
             Kind::Enroll => {
-                d.map_len(1)?;
+                d.map_len(2)?;
                 d.key(1)?;
+                let record = Box::new(decode_record(d)?);
+                d.key(2)?;
+                let firmware_risk_accepted = d.bool()?;
                 Body::Enroll {
-                    record: Box::new(decode_record(d)?),
+                    record,
+                    firmware_risk_accepted,
                 }
             }
             Kind::Seal => {
@@ -288,9 +337,7 @@ impl Body {
                 d.key(1)?;
                 let set = set_id(d)?;
                 d.key(2)?;
-                let label = d
-                    .text_in("label", 1, crate::shamir::MAX_LABEL_LEN)?
-                    .to_owned();
+                let label = text(d, "label", 1, crate::shamir::MAX_LABEL_LEN)?;
                 d.key(3)?;
                 let secret_kind = match d.uint_in("secret kind", 0, 3)? {
                     0 => SecretKind::Password,
@@ -327,9 +374,9 @@ impl Body {
                 d.key(1)?;
                 let set = set_id(d)?;
                 d.key(2)?;
-                let reason = d.text_in("reason", 1, MAX_TEXT)?.to_owned();
+                let reason = text(d, "reason", 1, MAX_TEXT)?;
                 d.key(3)?;
-                let incident = d.text_in("incident", 0, 256)?.to_owned();
+                let incident = text(d, "incident", 0, MAX_INCIDENT)?;
                 d.key(4)?;
                 let custodians = read_names(d)?;
                 d.key(5)?;
@@ -399,7 +446,7 @@ impl Body {
                     _ => Verdict::Unjustified,
                 };
                 d.key(3)?;
-                let notes = d.text_in("notes", 0, MAX_TEXT)?.to_owned();
+                let notes = text(d, "notes", 0, MAX_TEXT)?;
                 Body::Review {
                     open_seq,
                     verdict,
@@ -407,7 +454,7 @@ impl Body {
                 }
             }
             Kind::Checkpoint => {
-                d.map_len(2)?;
+                d.map_len(3)?;
                 d.key(1)?;
                 let head = d.bytes_fixed::<32>("head")?;
                 d.key(2)?;
@@ -430,7 +477,21 @@ impl Body {
                         signature,
                     });
                 }
-                Body::Checkpoint { head, signatures }
+                d.key(3)?;
+                let clock = d.uint_in("clock", 0, crate::log::entry::MAX_TIME)?;
+                Body::Checkpoint {
+                    head,
+                    signatures,
+                    clock,
+                }
+            }
+            Kind::Retire => {
+                d.map_len(2)?;
+                d.key(1)?;
+                let custodian = name(d)?;
+                d.key(2)?;
+                let reason = text(d, "reason", 1, MAX_TEXT)?;
+                Body::Retire { custodian, reason }
             }
         };
         Ok(Some(body))
@@ -449,6 +510,20 @@ fn hashes(e: &mut Encoder, list: &[Hash]) {
     for h in list {
         e.bytes(h);
     }
+}
+
+/// A text field: its length in bounds and no control or bidi character
+/// ([`crate::text::check`]), else a decode error naming the field.
+fn text(
+    d: &mut Decoder<'_>,
+    field: &'static str,
+    min: usize,
+    max: usize,
+) -> Result<String, CborError> {
+    let offset = d.position();
+    let s = d.text()?;
+    crate::text::check(field, s, min, max).map_err(|_| CborError::OutOfRange { offset, field })?;
+    Ok(s.to_owned())
 }
 
 fn set_id(d: &mut Decoder<'_>) -> Result<SetId, CborError> {

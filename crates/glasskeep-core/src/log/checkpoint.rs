@@ -62,6 +62,12 @@ pub enum CheckpointError {
     /// No signer was given: a checkpoint nobody signed proves nothing.
     #[error("a checkpoint needs at least one custodian's signature")]
     NoSigners,
+    /// More signers than a checkpoint can list.
+    #[error("{count} signers: a checkpoint lists at most 255")]
+    TooManySigners {
+        /// How many were given.
+        count: usize,
+    },
     /// The log has no genesis yet.
     #[error("the log has no genesis: run `glasskeep init` first")]
     NoCustody,
@@ -97,13 +103,32 @@ pub enum CheckpointError {
 }
 
 /// The digest a checkpoint signature covers: SHA-256 of [`CHECKPOINT_LABEL`] ||
-/// custody id (16 bytes) || seq of the checkpoint entry (u64 big-endian) || head.
-pub fn signature_input(custody_id: &[u8; 16], seq: u64, head: &Hash) -> Hash {
+/// custody id (16 bytes) || seq of the checkpoint entry (u64 big-endian) || head ||
+/// the checkpoint's claimed time (u64 big-endian) || the number of signers (one byte) ||
+/// each signer's name, in the entry's (ascending) order, as one length byte and its
+/// UTF-8. Every field of the checkpoint but the signatures themselves and the machine
+/// clock is covered, so neither its time nor who signed it can be changed afterwards.
+pub fn signature_input<S: AsRef<str>>(
+    custody_id: &[u8; 16],
+    seq: u64,
+    head: &Hash,
+    time: u64,
+    signers: &[S],
+) -> Hash {
     let mut h = Sha256::new();
     h.update(CHECKPOINT_LABEL);
     h.update(custody_id);
     h.update(seq.to_be_bytes());
     h.update(head);
+    h.update(time.to_be_bytes());
+    // At most 255 signers and names of at most 64 bytes: the decoder enforces both, and
+    // `make_checkpoint` refuses more signers before it gets here.
+    h.update([signers.len() as u8]);
+    for s in signers {
+        let name = s.as_ref().as_bytes();
+        h.update([name.len() as u8]);
+        h.update(name);
+    }
     h.finalize().into()
 }
 
@@ -126,6 +151,7 @@ pub fn make_checkpoint(
     state: &State,
     signers: &mut [&mut dyn CheckpointSigner],
     time: u64,
+    clock: u64,
 ) -> Result<Entry, CheckpointError> {
     if signers.is_empty() {
         return Err(CheckpointError::NoSigners);
@@ -133,16 +159,27 @@ pub fn make_checkpoint(
     let custody = state.custody().ok_or(CheckpointError::NoCustody)?;
     let seq = state.next_seq();
     let head = state.head();
-    let digest = signature_input(&custody.custody_id, seq, &head);
+    // The signer list is part of what is signed: fix it, in the entry's order, first.
+    signers.sort_by(|a, b| a.custodian().cmp(b.custodian()));
+    let names: Vec<String> = signers.iter().map(|s| s.custodian().to_owned()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if state.custodian(name).is_none() {
+            return Err(CheckpointError::NotEnrolled { name: name.clone() });
+        }
+        if i > 0 && names[i - 1] == *name {
+            return Err(CheckpointError::Duplicate { name: name.clone() });
+        }
+    }
+    if names.len() > 255 {
+        return Err(CheckpointError::TooManySigners { count: names.len() });
+    }
+    let digest = signature_input(&custody.custody_id, seq, &head, time, &names);
     let mut signatures: Vec<CheckpointSignature> = Vec::with_capacity(signers.len());
     for signer in signers.iter_mut() {
         let name = signer.custodian().to_owned();
         let custodian = state
             .custodian(&name)
             .ok_or_else(|| CheckpointError::NotEnrolled { name: name.clone() })?;
-        if signatures.iter().any(|s| s.custodian == name) {
-            return Err(CheckpointError::Duplicate { name });
-        }
         let der = signer
             .sign_digest(&digest)
             .map_err(|source| CheckpointError::Signer {
@@ -167,12 +204,15 @@ pub fn make_checkpoint(
             signature: bytes,
         });
     }
-    signatures.sort_by(|a, b| a.custodian.cmp(&b.custodian));
     Ok(Entry {
         seq,
         prev: head,
         time,
-        body: Body::Checkpoint { head, signatures },
+        body: Body::Checkpoint {
+            head,
+            signatures,
+            clock,
+        },
     })
 }
 
@@ -188,11 +228,17 @@ pub struct BadSignature {
 /// Checks every signature of a checkpoint entry against the enrolled sign keys in
 /// `state`; returns how many were checked (0 for other kinds, or before genesis).
 pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignature> {
-    let (Body::Checkpoint { head, signatures }, Some(custody)) = (&entry.body, state.custody())
+    let (
+        Body::Checkpoint {
+            head, signatures, ..
+        },
+        Some(custody),
+    ) = (&entry.body, state.custody())
     else {
         return Ok(0);
     };
-    let digest = signature_input(&custody.custody_id, entry.seq, head);
+    let names: Vec<&str> = signatures.iter().map(|s| s.custodian.as_str()).collect();
+    let digest = signature_input(&custody.custody_id, entry.seq, head, entry.time, &names);
     for s in signatures {
         let Some(c) = state.custodian(&s.custodian) else {
             return Err(BadSignature {

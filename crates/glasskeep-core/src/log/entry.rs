@@ -12,7 +12,7 @@ pub type Hash = [u8; 32];
 
 /// The entry format version (entry map key 1). Any other value is refused: a future
 /// format is never guessed at.
-pub const ENTRY_VERSION: u64 = 1;
+pub const ENTRY_VERSION: u64 = 2;
 
 /// The latest claimed time accepted, 9999-12-31T23:59:59Z: RFC 3339 has four-digit
 /// years, and every transcript prints the time.
@@ -43,7 +43,7 @@ pub enum EntryError {
     #[error("not a canonical entry: {0}")]
     Cbor(#[from] CborError),
     /// The entry declares a format version this glasskeep does not speak.
-    #[error("entry format version {found} is not supported (this glasskeep reads version 1)")]
+    #[error("entry format version {found} is not supported (this glasskeep reads version 2)")]
     UnknownVersion {
         /// The declared version.
         found: u64,

@@ -26,6 +26,8 @@ pub enum Kind {
     Review = 8,
     /// The present custodians signed the head.
     Checkpoint = 9,
+    /// A custodian left the custody.
+    Retire = 10,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::EnvelopeDestroyed => "envelope-destroyed",
             Kind::Review => "review",
             Kind::Checkpoint => "checkpoint",
+            Kind::Retire => "retire",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
             7 => Kind::EnvelopeDestroyed,
             8 => Kind::Review,
             9 => Kind::Checkpoint,
+            10 => Kind::Retire,
             _ => return None,
         })
     }

@@ -53,7 +53,7 @@ pub const ENTRY_LABEL: &[u8] = b"glasskeep/v1/entry\0";
 
 /// Domain label of checkpoint signature inputs, distinct from [`ENTRY_LABEL`] so that a
 /// signature can never be presented as, or made from, an entry hash.
-pub const CHECKPOINT_LABEL: &[u8] = b"glasskeep/v1/checkpoint\0";
+pub const CHECKPOINT_LABEL: &[u8] = b"glasskeep/v2/checkpoint\0";
 
 /// Parses 64 hex digits (either case, surrounding spaces ignored) into a hash, as typed
 /// from the paper anchor.

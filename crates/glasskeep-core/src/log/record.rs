@@ -36,8 +36,11 @@ fn touch_from(d: &mut Decoder<'_>, field: &'static str) -> Result<TouchPolicy, C
 /// are printed in transcripts and on envelopes, where a control character could hide
 /// or fake text).
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && !name.chars().any(char::is_control)
+    crate::text::check("custodian name", name, 1, MAX_NAME_LEN).is_ok()
 }
+
+/// Longest custodian name, in bytes of UTF-8.
+pub const MAX_NAME_LEN: usize = 64;
 
 /// Writes the record (map of 13 keys, see FORMAT.md).
 pub fn encode_record(e: &mut Encoder, r: &CustodianRecord) {

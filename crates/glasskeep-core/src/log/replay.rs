@@ -5,13 +5,13 @@
 //! through it, so the rules here are the rules of the custody. Every step is a constant
 //! number of hash-map operations plus the size of the entry itself: replay is linear.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use p256::ecdsa::VerifyingKey;
 
 use crate::custodian::CustodianRecord;
 use crate::hex;
-use crate::log::body::{Body, SecretKind, Verdict};
+use crate::log::body::{Body, Kind, SecretKind, Verdict};
 use crate::log::entry::{Entry, Hash, ZERO_HASH};
 use crate::log::hash_eq;
 use crate::piv::KeyRole;
@@ -32,6 +32,8 @@ pub struct Custody {
     pub binary_sha256: Hash,
     /// Genesis time.
     pub created: u64,
+    /// The custody quorum q.
+    pub quorum: u8,
 }
 
 /// An enrolled custodian.
@@ -43,6 +45,35 @@ pub struct Custodian {
     pub key: VerifyingKey,
     /// Seq of the enroll entry.
     pub enrolled_seq: u64,
+    /// The people present accepted the firmware advisory risk of this sign key.
+    pub firmware_risk_accepted: bool,
+    /// Seq of the retire entry, once retired.
+    pub retired: Option<u64>,
+}
+
+impl Custodian {
+    /// Whether the custodian may still act (sign, hold new shares).
+    pub fn is_live(&self) -> bool {
+        self.retired.is_none()
+    }
+}
+
+/// What one act needs from the checkpoint that covers it (FORMAT.md, "Quorum per act").
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Need {
+    /// The new custodian signs; plus the custody quorum of earlier custodians, or, while
+    /// the custody has fewer than q, the batch brings it to q.
+    Enroll(String),
+    /// q live custodians other than the one retired.
+    Retire(String),
+    /// At least `count` of `of`.
+    AtLeast { of: Vec<String>, count: u8 },
+    /// Exactly these custodians, nobody else.
+    Exactly(Vec<String>),
+    /// Exactly the named witnesses, at least two.
+    Witnesses(Vec<String>),
+    /// At least one custodian not among these.
+    Outside(Vec<String>),
 }
 
 /// Where a share set stands.
@@ -138,6 +169,8 @@ pub struct State {
     head: Hash,
     last_time: u64,
     last_checkpoint: Option<u64>,
+    /// Acts since the last checkpoint, with what each needs from the next one.
+    batch: Vec<(u64, Kind, Need)>,
 }
 
 fn fp(h: &Hash) -> String {
@@ -258,7 +291,7 @@ impl State {
         match &entry.body {
             // Genesis was fully handled above.
             Body::Genesis { .. } => {}
-            Body::Enroll { record } => {
+            Body::Enroll { record, .. } => {
                 if self.by_name.contains_key(&record.name) {
                     return Err(ReplayError::NameTaken {
                         name: record.name.clone(),
@@ -269,6 +302,23 @@ impl State {
                         serial: record.serial,
                         name: self.custodians[i].record.name.clone(),
                     });
+                }
+                // Retired custodians keep their keys on record: a key never comes back
+                // under another name.
+                for c in &self.custodians {
+                    let theirs = [&c.record.seal_public_key, &c.record.sign_public_key];
+                    for (role, key) in [
+                        ("seal", &record.seal_public_key),
+                        ("sign", &record.sign_public_key),
+                    ] {
+                        if theirs.contains(&key) {
+                            return Err(ReplayError::KeyTaken {
+                                name: record.name.clone(),
+                                role,
+                                other: c.record.name.clone(),
+                            });
+                        }
+                    }
                 }
                 // The same rule enrollment applies to the attestation (piv::KeyRole).
                 let weak = !KeyRole::Seal
@@ -316,7 +366,7 @@ impl State {
                 }
                 let mut seen = HashSet::with_capacity(n);
                 for name in custodians {
-                    self.custodian_idx(name)?;
+                    self.live_custodian(name, "hold a share of a new set")?;
                     if !seen.insert(name.as_str()) {
                         return Err(ReplayError::DuplicateCustodian { name: name.clone() });
                     }
@@ -386,6 +436,9 @@ impl State {
                 if witnesses.is_empty() {
                     return Err(ReplayError::NoWitness);
                 }
+                for w in witnesses {
+                    self.live_custodian(w, "witness")?;
+                }
             }
             Body::Review { open_seq, .. } => {
                 let o = self
@@ -399,7 +452,9 @@ impl State {
                     });
                 }
             }
-            Body::Checkpoint { head, signatures } => {
+            Body::Checkpoint {
+                head, signatures, ..
+            } => {
                 if !hash_eq(head, &entry.prev) {
                     return Err(ReplayError::CheckpointHead { seq });
                 }
@@ -412,10 +467,181 @@ impl State {
                 }
                 for s in signatures {
                     self.custodian_idx(&s.custodian)?;
+                    self.live_custodian(&s.custodian, "sign a checkpoint")?;
+                }
+                let names: Vec<&str> = signatures.iter().map(|s| s.custodian.as_str()).collect();
+                self.check_quorum(seq, &names)?;
+                self.check_labels()?;
+            }
+            Body::Retire { custodian, .. } => {
+                self.live_custodian(custodian, "be retired again")?;
+                let quorum = self.custody.as_ref().map_or(2, |c| c.quorum);
+                let left = self.live_custodians().count() - 1;
+                if left < usize::from(quorum) {
+                    return Err(ReplayError::RetireBelowQuorum {
+                        name: custodian.clone(),
+                        left,
+                        quorum,
+                    });
                 }
             }
         }
         Ok(None)
+    }
+
+    fn live_custodian(&self, name: &str, act: &'static str) -> Result<&Custodian, ReplayError> {
+        let c = &self.custodians[self.custodian_idx(name)?];
+        match c.retired {
+            Some(retired_seq) => Err(ReplayError::Retired {
+                name: name.into(),
+                retired_seq,
+                act,
+            }),
+            None => Ok(c),
+        }
+    }
+
+    /// The custodians who may act now.
+    pub fn live_custodians(&self) -> impl Iterator<Item = &Custodian> {
+        self.custodians.iter().filter(|c| c.is_live())
+    }
+
+    /// The first seq of the current batch: the entry after the last checkpoint (or after
+    /// genesis).
+    fn batch_start(&self) -> u64 {
+        self.last_checkpoint.map_or(1, |c| c + 1)
+    }
+
+    /// Whether the checkpoint at `seq`, signed by `signers` (distinct, live, enrolled),
+    /// carries what every act since the previous checkpoint needs; the first act that
+    /// lacks it is the error. The ceremony engine asks the same question before any card
+    /// is touched ([`State::quorum_shortfall`]).
+    fn check_quorum(&self, seq: u64, signers: &[&str]) -> Result<(), ReplayError> {
+        match self.quorum_shortfall(signers) {
+            None => Ok(()),
+            Some((act_seq, kind, need)) => Err(ReplayError::Quorum {
+                seq: act_seq.unwrap_or(seq),
+                kind,
+                need,
+                checkpoint: seq,
+                signers: signers.iter().map(|s| s.to_string()).collect(),
+            }),
+        }
+    }
+
+    /// What the next checkpoint would lack if `signers` signed it: the act's seq (`None`
+    /// for a checkpoint that covers no act), its kind and the need in words; `None` when
+    /// every act since the last checkpoint has its quorum.
+    pub fn quorum_shortfall(
+        &self,
+        signers: &[&str],
+    ) -> Option<(Option<u64>, &'static str, String)> {
+        let q = usize::from(self.custody.as_ref().map_or(2, |c| c.quorum));
+        let signed: BTreeSet<&str> = signers.iter().copied().collect();
+        if self.batch.is_empty() {
+            if signed.len() < q {
+                let need = format!(
+                    "a checkpoint that covers no act needs the custody quorum of {q} custodians"
+                );
+                return Some((None, "checkpoint", need));
+            }
+            return None;
+        }
+        let start = self.batch_start();
+        // Custodians enrolled before this batch and still live when it started.
+        let earlier: BTreeSet<&str> = self
+            .custodians
+            .iter()
+            .filter(|c| c.enrolled_seq < start && c.retired.is_none_or(|r| r >= start))
+            .map(|c| c.record.name.as_str())
+            .collect();
+        let enrolled_now = self
+            .batch
+            .iter()
+            .filter(|(_, _, n)| matches!(n, Need::Enroll(_)))
+            .count();
+        let count_of = |of: &[String]| of.iter().filter(|n| signed.contains(n.as_str())).count();
+        let same = |names: &[String]| {
+            let want: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+            want == signed
+        };
+        for (seq, kind, need) in &self.batch {
+            let short = match need {
+                Need::Enroll(name) => {
+                    if !signed.contains(name.as_str()) {
+                        Some(format!(
+                            "the new custodian {name} must cosign with their own YubiKey"
+                        ))
+                    } else if earlier.len() < q {
+                        (earlier.len() + enrolled_now < q).then(|| format!(
+                            "the first {q} custodians enroll together in one ceremony, each cosigning; this one enrolls {} after {} earlier",
+                            enrolled_now,
+                            earlier.len()
+                        ))
+                    } else {
+                        let n = earlier.iter().filter(|e| signed.contains(*e)).count();
+                        (n < q).then(|| format!(
+                            "{q} custodians enrolled earlier must cosign besides the new one ({n} did)"
+                        ))
+                    }
+                }
+                Need::Retire(name) => {
+                    let n = signed.iter().filter(|s| **s != name.as_str()).count();
+                    (n < q).then(|| {
+                        format!("{q} live custodians other than {name} must cosign ({n} did)")
+                    })
+                }
+                Need::AtLeast { of, count } => {
+                    let n = count_of(of);
+                    (n < usize::from(*count))
+                        .then(|| format!("{count} of {} must cosign ({n} did)", of.join(", ")))
+                }
+                Need::Exactly(names) => (!same(names)).then(|| {
+                    format!(
+                        "exactly the custodians who took part must cosign: {}",
+                        names.join(", ")
+                    )
+                }),
+                Need::Witnesses(names) => {
+                    let distinct: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+                    if distinct.len() < 2 {
+                        Some("at least two witnesses, each a custodian with their YubiKey".into())
+                    } else {
+                        (!same(names)).then(|| {
+                            format!(
+                                "exactly the witnesses named in the entry must cosign: {}",
+                                names.join(", ")
+                            )
+                        })
+                    }
+                }
+                Need::Outside(excluded) => {
+                    let outside = signed.iter().any(|s| !excluded.iter().any(|e| e == s));
+                    (!outside).then(|| format!(
+                        "at least one custodian who did not take part in the opening ({}) must cosign the review",
+                        excluded.join(", ")
+                    ))
+                }
+            };
+            if let Some(need) = short {
+                return Some((Some(*seq), kind.name(), need));
+            }
+        }
+        None
+    }
+
+    /// No two live sets share a label (checked once the batch is complete, when a
+    /// rotation has superseded the old set its new seal shares a label with).
+    fn check_labels(&self) -> Result<(), ReplayError> {
+        let mut seen = HashSet::new();
+        for s in self.sets.values() {
+            if !matches!(s.status, SetStatus::Superseded { .. }) && !seen.insert(s.label.as_str()) {
+                return Err(ReplayError::LabelTaken {
+                    label: s.label.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Mutation after a successful check: infallible. Lookups that check() proved
@@ -429,6 +655,7 @@ impl State {
                 custody_id,
                 tool_version,
                 binary_sha256,
+                quorum,
             } => {
                 self.custody = Some(Custody {
                     org: org.clone(),
@@ -437,9 +664,13 @@ impl State {
                     tool_version: tool_version.clone(),
                     binary_sha256: *binary_sha256,
                     created: entry.time,
+                    quorum: *quorum,
                 });
             }
-            Body::Enroll { record } => {
+            Body::Enroll {
+                record,
+                firmware_risk_accepted,
+            } => {
                 let Some(key) = key else { return };
                 let i = self.custodians.len();
                 self.by_name.insert(record.name.clone(), i);
@@ -448,7 +679,11 @@ impl State {
                     record: (**record).clone(),
                     key,
                     enrolled_seq: seq,
+                    firmware_risk_accepted: *firmware_risk_accepted,
+                    retired: None,
                 });
+                self.batch
+                    .push((seq, Kind::Enroll, Need::Enroll(record.name.clone())));
             }
             Body::Seal {
                 set,
@@ -473,6 +708,14 @@ impl State {
                 }
                 self.set_order.push(*set);
                 self.by_label.insert(label.clone(), *set);
+                self.batch.push((
+                    seq,
+                    Kind::Seal,
+                    Need::AtLeast {
+                        of: custodians.clone(),
+                        count: *threshold,
+                    },
+                ));
                 self.sets.insert(
                     *set,
                     SealedSet {
@@ -495,6 +738,8 @@ impl State {
             Body::Open {
                 set, custodians, ..
             } => {
+                self.batch
+                    .push((seq, Kind::Open, Need::Exactly(custodians.clone())));
                 let Some(s) = self.sets.get_mut(set) else {
                     return;
                 };
@@ -514,11 +759,29 @@ impl State {
                     },
                 );
             }
-            Body::Drill { .. } | Body::ShareCheck { .. } => {}
+            Body::Drill { custodians, .. } => {
+                self.batch
+                    .push((seq, Kind::Drill, Need::Exactly(custodians.clone())));
+            }
+            Body::ShareCheck { custodian, .. } => {
+                self.batch.push((
+                    seq,
+                    Kind::ShareCheck,
+                    Need::Exactly(vec![custodian.clone()]),
+                ));
+            }
             Body::Rotate { old, new } => {
                 let Some(s) = self.sets.get_mut(old) else {
                     return;
                 };
+                self.batch.push((
+                    seq,
+                    Kind::Rotate,
+                    Need::AtLeast {
+                        of: s.custodians.clone(),
+                        count: s.threshold,
+                    },
+                ));
                 s.status = SetStatus::Superseded { seq };
                 s.superseded_by = Some(*new);
                 for o in &s.openings {
@@ -527,19 +790,40 @@ impl State {
                     }
                 }
             }
-            Body::EnvelopeDestroyed { envelope, .. } => {
+            Body::EnvelopeDestroyed {
+                envelope,
+                witnesses,
+            } => {
                 if let Some(e) = self.envelopes.get_mut(envelope) {
                     e.destroyed = Some(seq);
                 }
+                self.batch.push((
+                    seq,
+                    Kind::EnvelopeDestroyed,
+                    Need::Witnesses(witnesses.clone()),
+                ));
             }
             Body::Review {
                 open_seq, verdict, ..
             } => {
                 if let Some(o) = self.openings.get_mut(open_seq) {
                     o.review = Some((seq, *verdict));
+                    let took_part = o.custodians.clone();
+                    self.batch
+                        .push((seq, Kind::Review, Need::Outside(took_part)));
                 }
             }
-            Body::Checkpoint { .. } => self.last_checkpoint = Some(seq),
+            Body::Checkpoint { .. } => {
+                self.last_checkpoint = Some(seq);
+                self.batch.clear();
+            }
+            Body::Retire { custodian, .. } => {
+                if let Some(&i) = self.by_name.get(custodian) {
+                    self.custodians[i].retired = Some(seq);
+                }
+                self.batch
+                    .push((seq, Kind::Retire, Need::Retire(custodian.clone())));
+            }
         }
     }
 }

@@ -50,20 +50,31 @@ pub fn line(entry: &Entry) -> Line {
             custody_id,
             tool_version,
             binary_sha256,
+            quorum,
         } => (
             vec![],
             format!(
-                "custody {} of {org}{} created by glasskeep {tool_version} (binary {})",
+                "{}custody {} of {org} created by glasskeep {tool_version} (binary {}), quorum {quorum}",
+                if *training { "TRAINING " } else { "" },
                 hex::encode(custody_id),
-                if *training { " (TRAINING)" } else { "" },
                 short(binary_sha256)
             ),
         ),
-        Body::Enroll { record } => (
+        Body::Enroll {
+            record,
+            firmware_risk_accepted,
+        } => (
             vec![record.name.clone()],
             format!(
-                "enrolled YubiKey {} (firmware {}), seal slot {}",
-                record.serial, record.firmware, record.seal_slot
+                "enrolled YubiKey {} (firmware {}), seal slot {}{}",
+                record.serial,
+                record.firmware,
+                record.seal_slot,
+                if *firmware_risk_accepted {
+                    "; FIRMWARE RISK ACCEPTED (YSA-2024-03)"
+                } else {
+                    ""
+                }
             ),
         ),
         Body::Seal {
@@ -135,9 +146,28 @@ pub fn line(entry: &Entry) -> Line {
             vec![],
             format!("review of opening {open_seq}: {}: {notes}", verdict.name()),
         ),
-        Body::Checkpoint { head, signatures } => (
+        Body::Checkpoint {
+            head,
+            signatures,
+            clock,
+        } => (
             signatures.iter().map(|s| s.custodian.clone()).collect(),
-            format!("checkpoint over head {}", hex::encode(head)),
+            format!(
+                "checkpoint over head {}{}",
+                hex::encode(head),
+                if *clock < entry.time {
+                    format!(
+                        "; the machine clock was {}s behind the log",
+                        entry.time - clock
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        Body::Retire { custodian, reason } => (
+            vec![custodian.clone()],
+            format!("RETIRED {custodian}: {reason}"),
         ),
     };
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(entry.time);
@@ -150,16 +180,17 @@ pub fn line(entry: &Entry) -> Line {
     }
 }
 
-/// Control characters in free text must not rewrite the reader's terminal.
+/// Text read from a file must not rewrite the reader's terminal or reorder what it
+/// shows: control and bidi characters are escaped visibly (an old log, or a hostile
+/// one, may hold them even though no decoder accepts them now).
 fn no_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::text::escape(s).into_owned()
 }
 
 /// Markdown table cells cannot hold `|` or line breaks; free text is escaped.
 fn md_cell(s: &str) -> String {
-    no_controls(&s.replace('|', "\\|").replace(['\n', '\r'], " "))
+    // Escape first, so the backslash of `\|` is not itself escaped.
+    no_controls(&s.replace(['\n', '\r'], " ")).replace('|', "\\|")
 }
 
 /// Renders the transcript of `entries`.

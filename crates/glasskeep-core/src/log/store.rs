@@ -468,12 +468,14 @@ impl Transaction<'_> {
     }
 
     /// Stages a checkpoint over the staged head, signed by `signers`; returns its seq.
+    /// `clock` is what the machine's clock read (recorded; see `Body::Checkpoint`).
     pub fn checkpoint(
         &mut self,
         signers: &mut [&mut dyn CheckpointSigner],
         time: u64,
+        clock: u64,
     ) -> Result<u64, StoreError> {
-        let entry = make_checkpoint(&self.state, signers, time)?;
+        let entry = make_checkpoint(&self.state, signers, time, clock)?;
         let seq = entry.seq;
         self.append_entry(entry)?;
         Ok(seq)

@@ -125,10 +125,13 @@ impl Builder {
         };
         b.push(Body::Genesis {
             org: "Example Org".into(),
-            training: true,
+            // Production, so that verify judges these logs without `--training`; their
+            // attestations are checked by a fake checker in every test.
+            training: false,
             custody_id,
             tool_version: "0.1.0".into(),
             binary_sha256: [0xb1; 32],
+            quorum: 2,
         });
         b
     }
@@ -154,7 +157,7 @@ impl Builder {
             .iter_mut()
             .map(|s| s as &mut dyn CheckpointSigner)
             .collect();
-        let e = make_checkpoint(&self.state, &mut refs, self.time).expect("checkpoint");
+        let e = make_checkpoint(&self.state, &mut refs, self.time, self.time).expect("checkpoint");
         self.time += 60;
         self.state.apply(&e).expect("checkpoint is legal");
         self.entries.push(e);
@@ -165,6 +168,7 @@ impl Builder {
     pub fn enroll(&mut self, name: &str, serial: u32) -> u64 {
         self.push(Body::Enroll {
             record: Box::new(record(name, serial)),
+            firmware_risk_accepted: false,
         })
     }
 
@@ -214,9 +218,9 @@ pub fn frame_all(entries: &[Entry]) -> Vec<u8> {
     out
 }
 
-/// A realistic custody: five custodians, two sets, four rounds of check, drill, open,
-/// cosign, review, reseal, rotate and destruction, a checkpoint after every ceremony.
-/// 54 entries, 10 checkpoints.
+/// A realistic custody: five custodians, two sets, four rounds of share check, drill,
+/// open, review, reseal and rotate, and destruction, each ceremony ending in a
+/// checkpoint signed by exactly the quorum its act needs. 70 entries, 26 checkpoints.
 pub fn scenario(custody_id: [u8; 16]) -> Builder {
     let mut b = Builder::new(custody_id);
     for (i, n) in ["alice", "bob", "carol", "dave", "erin"].iter().enumerate() {
@@ -238,11 +242,13 @@ pub fn scenario(custody_id: [u8; 16]) -> Builder {
             custodian: "carol".into(),
             envelope: envelope(old, 2),
         });
+        b.checkpoint(&["carol"]);
         b.push(Body::Drill {
             set: old,
             custodians: vec!["alice".into(), "bob".into()],
             envelopes: vec![envelope(old, 0), envelope(old, 1)],
         });
+        b.checkpoint(&["alice", "bob"]);
         let open = b.push(Body::Open {
             set: old,
             reason: format!("SSO outage round {round}"),
@@ -256,15 +262,17 @@ pub fn scenario(custody_id: [u8; 16]) -> Builder {
             verdict: Verdict::Justified,
             notes: "outage confirmed by the on-call lead".into(),
         });
+        b.checkpoint(&["carol"]);
         b.seal(new, "aws-root", 2, &["alice", "bob", "carol"]);
         b.push(Body::Rotate { old, new });
+        b.checkpoint(&["alice", "bob", "carol"]);
         for i in 0..3 {
             b.push(Body::EnvelopeDestroyed {
                 envelope: envelope(old, i),
-                witnesses: vec!["dave".into()],
+                witnesses: vec!["dave".into(), "erin".into()],
             });
         }
-        b.checkpoint(&["carol", "dave"]);
+        b.checkpoint(&["dave", "erin"]);
     }
     b
 }
@@ -289,11 +297,17 @@ pub fn relink(entries: &mut [Entry]) {
 
 /// Re-signs checkpoint `i` of `entries` with the given keys under the given names.
 pub fn resign(entries: &mut [Entry], i: usize, custody_id: &[u8; 16], who: &[(&str, &SigningKey)]) {
-    let seq = entries[i].seq;
-    let Body::Checkpoint { head, signatures } = &mut entries[i].body else {
+    let (seq, time) = (entries[i].seq, entries[i].time);
+    let Body::Checkpoint {
+        head, signatures, ..
+    } = &mut entries[i].body
+    else {
         panic!("entry {i} is not a checkpoint")
     };
-    let digest = signature_input(custody_id, seq, head);
+    let mut who = who.to_vec();
+    who.sort_by(|a, b| a.0.cmp(b.0));
+    let names: Vec<&str> = who.iter().map(|(n, _)| *n).collect();
+    let digest = signature_input(custody_id, seq, head, time, &names);
     *signatures = who
         .iter()
         .map(|(n, k)| CheckpointSignature {

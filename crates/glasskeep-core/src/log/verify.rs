@@ -18,7 +18,6 @@ use crate::log::entry::{Entry, Hash, ZERO_HASH};
 use crate::log::frame::{frames, FrameFault};
 use crate::log::replay::{ReplayError, SetStatus, State};
 use crate::log::{hash_eq, Body};
-use crate::shamir::SetId;
 
 /// What kind of failure a verification found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +43,12 @@ pub enum FailureClass {
     Attestation,
     /// An entry breaks the custody's rules.
     Replay,
+    /// An act is not cosigned by the custodians its kind requires (reported at the
+    /// act's seq).
+    Quorum,
+    /// A training custody, verified without `--training`: it proves nothing about real
+    /// YubiKeys, so it never passes as a production log.
+    Training,
     /// A policy requirement is not met.
     Policy(PolicyClass),
     /// The paper anchor is not in the file: rolled back or rewritten.
@@ -54,8 +59,6 @@ pub enum FailureClass {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PolicyClass {
-    /// An opening has no later checkpoint signed by `threshold` custodians of its set.
-    OpeningNotCosigned,
     /// An opening has no review.
     Unreviewed,
     /// A set was rotated after its deadline.
@@ -66,6 +69,8 @@ pub enum PolicyClass {
     EnvelopeNotDestroyed,
     /// Entries after the last checkpoint: nobody has signed them yet.
     UncheckpointedTail,
+    /// A live set includes a retired custodian: it must be rotated.
+    MustRotate,
 }
 
 /// One problem, located.
@@ -90,6 +95,11 @@ pub struct VerifyOptions {
     pub now: Option<u64>,
     /// Report policy findings as warnings instead of failures.
     pub lenient: bool,
+    /// Accept a training custody (`--training`); without it a training log fails.
+    pub training: bool,
+    /// Whether `now` was given by the auditor (`--now`) rather than read from this
+    /// machine's clock; the report says which.
+    pub now_given: bool,
 }
 
 /// The outcome, printed by the CLI as text (`Display`) or JSON (serde).
@@ -119,6 +129,13 @@ pub struct VerifyReport {
     pub head: Option<String>,
     /// The seq the anchor matched, if an anchor was given and found.
     pub anchor_seq: Option<u64>,
+    /// Checkpoints whose ceremony ran on a machine clock behind the log: (seq, seconds
+    /// behind). Not a failure: the tool used the previous entry's time and said so.
+    pub clock_behind: Vec<(u64, u64)>,
+    /// The "now" overdue verdicts used (Unix seconds), if any.
+    pub now: Option<u64>,
+    /// Where `now` came from: "given" (`--now`) or "machine" (this machine's clock).
+    pub clock: Option<&'static str>,
 }
 
 fn fail(seq: Option<u64>, offset: Option<u64>, class: FailureClass, detail: String) -> Finding {
@@ -255,6 +272,11 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         signatures: 0,
         head: None,
         anchor_seq: None,
+        clock_behind: Vec::new(),
+        now: opts.now,
+        clock: opts
+            .now
+            .map(|_| if opts.now_given { "given" } else { "machine" }),
     };
     let Read {
         entries,
@@ -279,18 +301,17 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
 
     // Stage 2: replay, attestations, signatures; remember what policy needs.
     let mut state = State::new();
-    let mut uncovered: Vec<(u64, SetId)> = Vec::new();
-    let mut not_cosigned: Vec<(u64, SetId)> = Vec::new();
     for (entry, hash) in entries.iter().zip(&hashes) {
         let seq = Some(entry.seq);
         if let Err(e) = state.apply_hashed(entry, hash) {
-            let class = match (&e, &entry.body) {
+            let (class, at) = match (&e, &entry.body) {
                 (ReplayError::UnknownCustodian { .. }, Body::Checkpoint { .. }) => {
-                    FailureClass::UnknownSigner
+                    (FailureClass::UnknownSigner, seq)
                 }
-                _ => FailureClass::Replay,
+                (ReplayError::Quorum { seq: act, .. }, _) => (FailureClass::Quorum, Some(*act)),
+                _ => (FailureClass::Replay, seq),
             };
-            report.failure = Some(fail(seq, None, class, e.to_string()));
+            report.failure = Some(fail(at, None, class, e.to_string()));
             return report;
         }
         match &entry.body {
@@ -301,7 +322,7 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                 report.training = Some(c.training);
                 report.custody_id = Some(hex::encode(&c.custody_id));
             }
-            Body::Enroll { record } => {
+            Body::Enroll { record, .. } => {
                 let training = state.custody().is_some_and(|c| c.training);
                 if let Err(why) = checker.check(record, training) {
                     let detail = format!("{}'s attestation is refused: {why}", record.name);
@@ -309,8 +330,10 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                     return report;
                 }
             }
-            Body::Open { set, .. } => uncovered.push((entry.seq, *set)),
-            Body::Checkpoint { signatures, .. } => {
+            Body::Checkpoint { clock, .. } => {
+                if *clock < entry.time {
+                    report.clock_behind.push((entry.seq, entry.time - clock));
+                }
                 match check_signatures(&state, entry) {
                     Ok(n) => report.signatures += n as u64,
                     Err(bad) => {
@@ -320,23 +343,10 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                     }
                 }
                 report.checkpoints += 1;
-                // Openings stay pending only until a checkpoint cosigns them: every
-                // ceremony ends with one, so the list is short. A long list with many
-                // checkpoints would need many checkpoints whose signatures verified
-                // just above, i.e. the custodians' own cards, not a file edit.
-                uncovered.retain(|(_, set)| {
-                    let Some(s) = state.set(set) else { return true };
-                    let present = signatures
-                        .iter()
-                        .filter(|sig| s.custodians.contains(&sig.custodian))
-                        .count();
-                    present < usize::from(s.threshold)
-                });
             }
             _ => {}
         }
     }
-    not_cosigned.append(&mut uncovered);
 
     // Stage 3: the paper anchor.
     if let Some(anchor) = &opts.anchor {
@@ -352,27 +362,42 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
     }
 
     // Stage 4: policy.
-    report.policy = policy(&state, &not_cosigned, entries.len() as u64, opts.now);
+    report.policy = policy(&state, entries.len() as u64, opts.now);
     report.ok = opts.lenient || report.policy.is_empty();
     if !report.ok {
         report.failure = report.policy.first().cloned();
     }
+
+    // Stage 5: a training custody passes only when the auditor said it is one.
+    if report.ok && report.training == Some(true) && !opts.training {
+        report.ok = false;
+        report.failure = Some(fail(
+            Some(0),
+            None,
+            FailureClass::Training,
+            "this is a TRAINING custody (simulated YubiKeys): it proves nothing about real keys; verify it with --training to check it as training".into(),
+        ));
+    }
     report
 }
 
-fn policy(
-    state: &State,
-    not_cosigned: &[(u64, SetId)],
-    len: u64,
-    now: Option<u64>,
-) -> Vec<Finding> {
+fn policy(state: &State, len: u64, now: Option<u64>) -> Vec<Finding> {
     let mut out = Vec::new();
     let p = |seq: u64, class: PolicyClass, detail: String| {
         fail(Some(seq), None, FailureClass::Policy(class), detail)
     };
-    for (seq, set) in not_cosigned {
-        let detail = format!("opening of set {set} is not covered by a later checkpoint signed by its threshold of custodians");
-        out.push(p(*seq, PolicyClass::OpeningNotCosigned, detail));
+    for c in state.custodians() {
+        let Some(retired) = c.retired else { continue };
+        for s in state.sets() {
+            let live = !matches!(s.status, SetStatus::Superseded { .. });
+            if live && s.custodians.contains(&c.record.name) {
+                let detail = format!(
+                    "set {} ({:?}) includes {}, retired at entry {retired}: rotate it",
+                    s.id, s.label, c.record.name
+                );
+                out.push(p(retired, PolicyClass::MustRotate, detail));
+            }
+        }
     }
     for o in state.openings() {
         if o.review.is_none() {
@@ -427,12 +452,12 @@ impl PolicyClass {
     /// The kebab-case name printed in reports.
     pub fn name(self) -> &'static str {
         match self {
-            PolicyClass::OpeningNotCosigned => "opening-not-cosigned",
             PolicyClass::Unreviewed => "unreviewed",
             PolicyClass::RotatedLate => "rotated-late",
             PolicyClass::RotationOverdue => "rotation-overdue",
             PolicyClass::EnvelopeNotDestroyed => "envelope-not-destroyed",
             PolicyClass::UncheckpointedTail => "uncheckpointed-tail",
+            PolicyClass::MustRotate => "must-rotate",
         }
     }
 }
@@ -452,6 +477,8 @@ impl fmt::Display for FailureClass {
             FailureClass::UnknownSigner => "unknown-signer",
             FailureClass::Attestation => "attestation",
             FailureClass::Replay => "replay",
+            FailureClass::Quorum => "quorum",
+            FailureClass::Training => "training",
             FailureClass::Anchor => "anchor",
             FailureClass::Policy(p) => return write!(f, "policy/{}", p.name()),
         };
@@ -470,6 +497,19 @@ impl fmt::Display for VerifyReport {
         if self.training == Some(true) {
             writeln!(f, "TRAINING custody (simulated YubiKeys only)")?;
         }
+        match (self.now, self.clock) {
+            (Some(now), Some("given")) => writeln!(
+                f,
+                "overdue verdicts as of {} (given with --now)",
+                rfc3339(now)
+            )?,
+            (Some(now), _) => writeln!(
+                f,
+                "overdue verdicts as of {}, this machine's clock (pass --now to reproduce them)",
+                rfc3339(now)
+            )?,
+            (None, _) => writeln!(f, "no clock: overdue rotations are not judged")?,
+        }
         if let Some(org) = &self.org {
             writeln!(
                 f,
@@ -487,6 +527,12 @@ impl fmt::Display for VerifyReport {
         }
         if let Some(a) = self.anchor_seq {
             writeln!(f, "anchor matches entry {a}")?;
+        }
+        for (seq, behind) in &self.clock_behind {
+            writeln!(
+                f,
+                "note: entry {seq}: the machine clock was {behind}s behind the log; the previous entry's time was used"
+            )?;
         }
         for w in &self.policy {
             let level = if self.lenient { "warning" } else { "error" };
@@ -510,4 +556,9 @@ impl fmt::Display for VerifyReport {
             (None, false) => writeln!(f, "FAILED"),
         }
     }
+}
+
+fn rfc3339(t: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t);
+    humantime::format_rfc3339_seconds(t).to_string()
 }

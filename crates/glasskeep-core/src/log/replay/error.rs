@@ -217,4 +217,64 @@ pub enum ReplayError {
         /// The checkpoint.
         seq: u64,
     },
+    /// A key is already enrolled for another custodian: one YubiKey key never speaks
+    /// for two names.
+    #[error("the {role} key of {name} is already enrolled for {other}")]
+    KeyTaken {
+        /// The new custodian.
+        name: String,
+        /// Which key ("seal" or "sign").
+        role: &'static str,
+        /// Who has it.
+        other: String,
+    },
+    /// A retired custodian was named where only a live one may act.
+    #[error("{name} was retired at entry {retired_seq} and can no longer {act}")]
+    Retired {
+        /// The custodian.
+        name: String,
+        /// The retire entry.
+        retired_seq: u64,
+        /// What they were named for.
+        act: &'static str,
+    },
+    /// A retirement would leave fewer live custodians than the custody's quorum.
+    #[error("retiring {name} would leave {left} live custodian(s), fewer than the quorum {quorum}: enroll a successor first")]
+    RetireBelowQuorum {
+        /// The custodian.
+        name: String,
+        /// Live custodians after the retirement.
+        left: usize,
+        /// The custody quorum.
+        quorum: u8,
+    },
+    /// An act is not cosigned by the custodians its kind requires (FORMAT.md, "Quorum
+    /// per act"). Found when the checkpoint after it is applied; `seq` is the act's.
+    #[error("entry {seq} ({kind}) lacks its quorum: {need}; the checkpoint at entry {checkpoint} is signed by {}", signers_text(.signers))]
+    Quorum {
+        /// The act.
+        seq: u64,
+        /// Its kind.
+        kind: &'static str,
+        /// What it needs, in words.
+        need: String,
+        /// The checkpoint that should have carried the quorum.
+        checkpoint: u64,
+        /// Who signed it.
+        signers: Vec<String>,
+    },
+    /// Two live share sets would carry one label.
+    #[error("two live sets are labelled {label:?}: rotate the old one instead of sealing the label again")]
+    LabelTaken {
+        /// The label.
+        label: String,
+    },
+}
+
+fn signers_text(s: &[String]) -> String {
+    if s.is_empty() {
+        "nobody".into()
+    } else {
+        s.join(", ")
+    }
 }

@@ -48,18 +48,19 @@ fn offsets(entries: &[Entry]) -> Vec<usize> {
 #[test]
 fn the_scenario_verifies_clean() {
     let b = scenario(CUSTODY);
-    assert_eq!(b.entries.len(), 54);
+    assert_eq!(b.entries.len(), 70);
     let opts = VerifyOptions {
         anchor: Some(b.state.head()),
         now: Some(b.time),
         lenient: false,
+        ..Default::default()
     };
     let r = run(&b.bytes(), &opts);
     assert!(r.ok, "{r}");
     assert!(r.policy.is_empty());
-    assert_eq!((r.entries, r.checkpoints, r.signatures), (54, 10, 24));
-    assert_eq!(r.anchor_seq, Some(53));
-    assert_eq!(r.training, Some(true));
+    assert_eq!((r.entries, r.checkpoints, r.signatures), (70, 26, 52));
+    assert_eq!(r.anchor_seq, Some(69));
+    assert_eq!(r.training, Some(false));
 }
 
 #[test]
@@ -125,8 +126,9 @@ fn patch_cbor(e: &[Entry], k: usize, at: usize, value: u8) -> Vec<u8> {
 fn kind_and_version_bytes_are_decode_failures() {
     let e = base();
     let k = find(&e, Kind::Open, 0);
-    // Map head, key 1, version 1: byte 2 is the version.
-    rejects(&patch_cbor(&e, k, 2, 0x02), FailureClass::Decode, k as u64);
+    // Map head, key 1, version 2: byte 2 is the version.
+    rejects(&patch_cbor(&e, k, 2, 0x01), FailureClass::Decode, k as u64);
+    rejects(&patch_cbor(&e, k, 2, 0x03), FailureClass::Decode, k as u64);
     let cbor = e[k].to_bytes();
     // The kind sits right after key 5 (0x05) which follows the time.
     let kind_at = cbor.windows(2).position(|w| w == [0x05, 0x03]).unwrap() + 1;
@@ -162,11 +164,11 @@ fn truncated_file_is_a_torn_tail() {
     let e = base();
     let bytes = frame_all(&e);
     for cut in [1, 7, 9, 40, 33] {
-        rejects(&bytes[..bytes.len() - cut], FailureClass::TornTail, 53);
+        rejects(&bytes[..bytes.len() - cut], FailureClass::TornTail, 69);
     }
     // Cut inside the header.
-    let at = offsets(&e)[53] + 3;
-    rejects(&bytes[..at], FailureClass::TornTail, 53);
+    let at = offsets(&e)[69] + 3;
+    rejects(&bytes[..at], FailureClass::TornTail, 69);
 }
 
 #[test]
@@ -175,7 +177,7 @@ fn forged_appended_entries() {
     let mut v = b.entries.clone();
     // A legal-looking opening appended by someone with file access and no keys.
     v.push(Entry {
-        seq: 54,
+        seq: 70,
         prev: b.state.head(),
         time: b.time,
         body: Body::Open {
@@ -189,28 +191,38 @@ fn forged_appended_entries() {
     let forged_open = frame_all(&v);
     rejects(
         &forged_open,
-        FailureClass::Policy(PolicyClass::OpeningNotCosigned),
-        54,
+        FailureClass::Policy(PolicyClass::Unreviewed),
+        70,
     );
     let lenient = VerifyOptions {
         lenient: true,
         ..Default::default()
     };
     let r = run(&forged_open, &lenient);
-    assert!(r.ok && r.policy.len() == 3, "{r}");
+    let classes: Vec<_> = r.policy.iter().map(|f| f.class).collect();
+    assert_eq!(
+        classes,
+        [
+            FailureClass::Policy(PolicyClass::Unreviewed),
+            FailureClass::Policy(PolicyClass::UncheckpointedTail)
+        ],
+        "{r}"
+    );
+    assert!(r.ok);
     // ...followed by a checkpoint "signed" by the attacker under two names.
     v.push(Entry {
-        seq: 55,
-        prev: v[54].hash(),
+        seq: 71,
+        prev: v[70].hash(),
         time: b.time,
         body: Body::Checkpoint {
-            head: v[54].hash(),
+            head: v[70].hash(),
             signatures: vec![],
+            clock: 0,
         },
     });
     let m = key("mallory");
-    resign(&mut v, 55, &CUSTODY, &[("alice", &m), ("bob", &m)]);
-    rejects(&frame_all(&v), FailureClass::Signature, 55);
+    resign(&mut v, 71, &CUSTODY, &[("alice", &m), ("bob", &m)]);
+    rejects(&frame_all(&v), FailureClass::Signature, 71);
 }
 
 #[test]
@@ -224,15 +236,17 @@ fn reordered_and_relinked() {
     v.insert(open, r);
     relink(&mut v);
     rejects(&frame_all(&v), FailureClass::Replay, open as u64);
-    // Two harmless entries swapped: the next checkpoint no longer signs this history.
+    // Two harmless entries swapped (two destructions): the next checkpoint no longer
+    // signs this history.
     let mut v = e.clone();
-    v.swap(review + 3, review + 4);
+    let d = find(&e, Kind::EnvelopeDestroyed, review);
+    v.swap(d, d + 1);
     // Keep the claimed times in order so only the checkpoint can tell.
-    let t = v[review + 3].time;
-    v[review + 3].time = v[review + 4].time;
-    v[review + 4].time = t;
+    let t = v[d].time;
+    v[d].time = v[d + 1].time;
+    v[d + 1].time = t;
     relink(&mut v);
-    let cp = find(&v, Kind::Checkpoint, review);
+    let cp = find(&v, Kind::Checkpoint, d);
     rejects(&frame_all(&v), FailureClass::Signature, cp as u64);
 }
 
@@ -323,7 +337,10 @@ fn wrong_domain_labels() {
     // checkpoint signature input.
     let cp = find(&e, Kind::Checkpoint, 0);
     let mut v = e.clone();
-    if let Body::Checkpoint { head, signatures } = &mut v[cp].body {
+    if let Body::Checkpoint {
+        head, signatures, ..
+    } = &mut v[cp].body
+    {
         let digest = labelled_hash(ENTRY_LABEL, head);
         for s in signatures.iter_mut() {
             s.signature = raw_sign(&key(&s.custodian), &digest);
@@ -384,12 +401,14 @@ fn attestation_refused() {
 
 #[test]
 fn policy_findings() {
-    // Opened, cosigned by one custodian only, never reviewed, never rotated.
+    // Opened and cosigned, never reviewed, never rotated.
     let mut b = Builder::new(CUSTODY);
     for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
         b.enroll(n, 10 + i as u32);
     }
+    b.checkpoint(&["alice", "bob", "carol"]);
     b.seal(set(1), "root", 2, &["alice", "bob", "carol"]);
+    b.checkpoint(&["alice", "bob"]);
     let open = b.push(Body::Open {
         set: set(1),
         reason: "outage".into(),
@@ -397,7 +416,7 @@ fn policy_findings() {
         custodians: vec!["alice".into(), "bob".into()],
         envelopes: vec![envelope(set(1), 0), envelope(set(1), 1)],
     });
-    b.checkpoint(&["alice"]);
+    b.checkpoint(&["alice", "bob"]);
     let now = Some(b.time + 2 * 86_400);
     let opts = VerifyOptions {
         now,
@@ -409,19 +428,18 @@ fn policy_findings() {
     assert_eq!(
         classes,
         vec![
-            (p(PolicyClass::OpeningNotCosigned), Some(open)),
             (p(PolicyClass::Unreviewed), Some(open)),
             (p(PolicyClass::RotationOverdue), Some(open)),
         ]
     );
     assert!(!r.ok);
-    // Reviewed, cosigned, rotated two days late, old envelopes kept, no final checkpoint.
-    b.checkpoint(&["alice", "bob"]);
+    // Reviewed, rotated two days late, old envelopes kept, no final checkpoint.
     b.push(Body::Review {
         open_seq: open,
         verdict: Verdict::Unjustified,
         notes: "drill mistaken for an incident".into(),
     });
+    b.checkpoint(&["carol"]);
     b.time += 2 * 86_400;
     b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
     let rot = b.push(Body::Rotate {
@@ -434,7 +452,7 @@ fn policy_findings() {
         classes,
         vec![
             (p(PolicyClass::RotatedLate), Some(open)),
-            (p(PolicyClass::UncheckpointedTail), Some(rot - 2)),
+            (p(PolicyClass::UncheckpointedTail), Some(rot - 1)),
             (p(PolicyClass::EnvelopeNotDestroyed), Some(rot)),
             (p(PolicyClass::EnvelopeNotDestroyed), Some(rot)),
             (p(PolicyClass::EnvelopeNotDestroyed), Some(rot)),

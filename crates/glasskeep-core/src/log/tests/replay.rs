@@ -6,13 +6,16 @@ use crate::log::replay::{ReplayError, SetStatus, State};
 use crate::log::testutil::*;
 use crate::piv::{PinPolicy, TouchPolicy};
 
-/// Three custodians, one 2-of-3 set `set(1)` sealed at seq 4.
+/// Three custodians enrolled together (checkpoint at seq 4), one 2-of-3 set `set(1)`
+/// sealed at seq 5 and cosigned by all three at seq 6.
 fn three() -> Builder {
     let mut b = Builder::new(CUSTODY);
     for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
         b.enroll(n, 10 + i as u32);
     }
+    b.checkpoint(&["alice", "bob", "carol"]);
     b.seal(set(1), "root", 2, &["alice", "bob", "carol"]);
+    b.checkpoint(&["alice", "bob", "carol"]);
     b
 }
 
@@ -51,6 +54,7 @@ fn genesis_must_be_first_and_only() {
         time: T0,
         body: Body::Enroll {
             record: Box::new(record("alice", 1)),
+            firmware_risk_accepted: false,
         },
     };
     assert_eq!(
@@ -59,9 +63,10 @@ fn genesis_must_be_first_and_only() {
     );
     let b = three();
     let again = b.entries[0].body.clone();
-    assert_eq!(refused(&b, again), ReplayError::SecondGenesis { seq: 5 });
+    assert_eq!(refused(&b, again), ReplayError::SecondGenesis { seq: 7 });
     assert_eq!(b.state.custody().unwrap().org, "Example Org");
-    assert!(b.state.custody().unwrap().training);
+    assert!(!b.state.custody().unwrap().training);
+    assert_eq!(b.state.custody().unwrap().quorum, 2);
 }
 
 #[test]
@@ -77,18 +82,18 @@ fn sequence_link_and_time() {
     assert_eq!(
         s.apply(&e),
         Err(ReplayError::Sequence {
-            expected: 5,
+            expected: 7,
             found: 6
         })
     );
-    e.seq = 5;
+    e.seq = 7;
     e.prev[0] ^= 1;
-    assert_eq!(s.apply(&e), Err(ReplayError::PrevMismatch { seq: 5 }));
+    assert_eq!(s.apply(&e), Err(ReplayError::PrevMismatch { seq: 7 }));
     e.prev = s.head();
     e.time = T0 - 1;
     assert!(matches!(
         s.apply(&e),
-        Err(ReplayError::TimeWentBackwards { seq: 5, .. })
+        Err(ReplayError::TimeWentBackwards { seq: 7, .. })
     ));
 }
 
@@ -97,6 +102,7 @@ fn enroll_names_and_serials_once() {
     let b = three();
     let dup_name = Body::Enroll {
         record: Box::new(record("alice", 99)),
+        firmware_risk_accepted: false,
     };
     assert_eq!(
         refused(&b, dup_name),
@@ -106,6 +112,7 @@ fn enroll_names_and_serials_once() {
     );
     let dup_serial = Body::Enroll {
         record: Box::new(record("dave", 11)),
+        firmware_risk_accepted: false,
     };
     assert_eq!(
         refused(&b, dup_serial),
@@ -121,7 +128,8 @@ fn enroll_names_and_serials_once() {
         refused(
             &b,
             Body::Enroll {
-                record: Box::new(bad)
+                record: Box::new(bad),
+                firmware_risk_accepted: false,
             }
         ),
         ReplayError::BadSignKey {
@@ -141,7 +149,8 @@ fn enroll_names_and_serials_once() {
             refused(
                 &b,
                 Body::Enroll {
-                    record: Box::new(weak)
+                    record: Box::new(weak),
+                    firmware_risk_accepted: false,
                 }
             ),
             ReplayError::WeakKeyPolicy {
@@ -360,16 +369,23 @@ fn envelope_destruction_rules() {
         witnesses: w.iter().map(|s| s.to_string()).collect(),
     };
     assert!(matches!(
-        refused(&b, destroy([9; 32], &["dave"])),
+        refused(&b, destroy([9; 32], &["alice", "bob"])),
         ReplayError::UnknownEnvelope { .. }
     ));
     assert_eq!(
         refused(&b, destroy(envelope(set(1), 0), &[])),
         ReplayError::NoWitness
     );
-    let d = b.push(destroy(envelope(set(1), 0), &["dave"]));
+    // Witnesses are enrolled custodians, who cosign with their own YubiKeys.
     assert_eq!(
         refused(&b, destroy(envelope(set(1), 0), &["dave"])),
+        ReplayError::UnknownCustodian {
+            name: "dave".into()
+        }
+    );
+    let d = b.push(destroy(envelope(set(1), 0), &["alice", "bob"]));
+    assert_eq!(
+        refused(&b, destroy(envelope(set(1), 0), &["alice", "bob"])),
         ReplayError::AlreadyDestroyed {
             fingerprint: crate::hex::encode(&envelope(set(1), 0)),
             seq: d
@@ -388,7 +404,7 @@ fn review_rules() {
         notes: "ok".into(),
     };
     // The seal entry is not an opening; nor is a seq beyond the log.
-    assert_eq!(refused(&b, review(4)), ReplayError::NotAnOpening { seq: 4 });
+    assert_eq!(refused(&b, review(5)), ReplayError::NotAnOpening { seq: 5 });
     assert_eq!(
         refused(&b, review(500)),
         ReplayError::NotAnOpening { seq: 500 }
@@ -423,6 +439,7 @@ fn checkpoint_rules() {
     let wrong_head = Body::Checkpoint {
         head: [1; 32],
         signatures: signatures.clone(),
+        clock: 0,
     };
     assert_eq!(
         refused(&b, wrong_head),
@@ -433,6 +450,7 @@ fn checkpoint_rules() {
     let body = Body::Checkpoint {
         head: b.state.head(),
         signatures: unsorted,
+        clock: 0,
     };
     assert_eq!(
         refused(&b, body),

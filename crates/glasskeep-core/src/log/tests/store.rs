@@ -17,6 +17,7 @@ fn genesis() -> crate::log::Entry {
 fn enroll(name: &str, serial: u32) -> Body {
     Body::Enroll {
         record: Box::new(record(name, serial)),
+        firmware_risk_accepted: false,
     }
 }
 
@@ -32,7 +33,8 @@ fn custody(dir: &Path) -> Store {
     tx.append(T0 + 2, enroll("bob", 2)).unwrap();
     let mut a = SoftSigner::new("alice");
     let mut b = SoftSigner::new("bob");
-    tx.checkpoint(&mut [&mut a, &mut b], T0 + 3).unwrap();
+    tx.checkpoint(&mut [&mut a, &mut b], T0 + 3, T0 + 3)
+        .unwrap();
     tx.commit().unwrap();
     s
 }
@@ -236,7 +238,11 @@ fn staged_checkpoints_must_verify() {
         name: "alice".into(),
         key: key("mallory"),
     };
-    let err = tx.checkpoint(&mut [&mut wrong as &mut dyn CheckpointSigner], T0 + 9);
+    let err = tx.checkpoint(
+        &mut [&mut wrong as &mut dyn CheckpointSigner],
+        T0 + 9,
+        T0 + 9,
+    );
     assert!(matches!(
         err,
         Err(StoreError::Checkpoint(
@@ -246,13 +252,13 @@ fn staged_checkpoints_must_verify() {
     let mut a = SoftSigner::new("alice");
     let mut a2 = SoftSigner::new("alice");
     assert!(matches!(
-        tx.checkpoint(&mut [&mut a, &mut a2], T0 + 9),
+        tx.checkpoint(&mut [&mut a, &mut a2], T0 + 9, T0 + 9),
         Err(StoreError::Checkpoint(
             crate::log::CheckpointError::Duplicate { .. }
         ))
     ));
     assert!(matches!(
-        tx.checkpoint(&mut [], T0 + 9),
+        tx.checkpoint(&mut [], T0 + 9, T0 + 9),
         Err(StoreError::Checkpoint(
             crate::log::CheckpointError::NoSigners
         ))
@@ -268,6 +274,7 @@ fn staged_checkpoints_must_verify() {
                 custodian: "alice".into(),
                 signature: [7; 64],
             }],
+            clock: T0 + 9,
         },
     };
     assert!(matches!(
@@ -299,7 +306,8 @@ fn entries_outside_the_format_are_refused_before_writing() {
         tx.append(
             T0 + 10,
             Body::Enroll {
-                record: Box::new(bad_name)
+                record: Box::new(bad_name),
+                firmware_risk_accepted: false,
             }
         ),
         Err(StoreError::Unencodable { .. })

@@ -26,27 +26,35 @@ fn unhex(s: &str) -> Vec<u8> {
 /// A small custody touching every kind: 15 entries.
 fn small() -> Builder {
     let mut b = Builder::new([0x11; 16]);
+    // 1-4: the first custodians enroll together, each cosigning.
     b.enroll("alice", 1);
     b.enroll("bob", 2);
-    b.checkpoint(&["alice", "bob"]);
+    b.enroll("carol", 3);
+    b.checkpoint(&["alice", "bob", "carol"]);
+    // 5-6: sealed and cosigned by its threshold of holders.
     b.seal(set(1), "root", 2, &["alice", "bob"]);
+    b.checkpoint(&["alice", "bob"]);
+    // 7-8: a share check, cosigned by its custodian alone.
     b.push(Body::ShareCheck {
         set: set(1),
         custodian: "bob".into(),
         envelope: envelope(set(1), 1),
     });
+    b.checkpoint(&["bob"]);
     let both = |s| {
         (
             vec!["alice".into(), "bob".into()],
             vec![envelope(s, 0), envelope(s, 1)],
         )
     };
+    // 9-12: a drill and an opening, each cosigned by exactly its custodians.
     let (custodians, envelopes) = both(set(1));
     b.push(Body::Drill {
         set: set(1),
         custodians,
         envelopes,
     });
+    b.checkpoint(&["alice", "bob"]);
     let (custodians, envelopes) = both(set(1));
     let open = b.push(Body::Open {
         set: set(1),
@@ -56,22 +64,36 @@ fn small() -> Builder {
         envelopes,
     });
     b.checkpoint(&["alice", "bob"]);
+    // 13-14: reviewed by someone who did not take part.
     b.push(Body::Review {
         open_seq: open,
         verdict: Verdict::Justified,
         notes: "confirmed".into(),
     });
+    b.checkpoint(&["carol"]);
+    // 15-17: rotated by the old set's threshold.
     b.seal(set(2), "root", 2, &["alice", "bob"]);
     b.push(Body::Rotate {
         old: set(1),
         new: set(2),
     });
+    b.checkpoint(&["alice", "bob"]);
+    // 18-20: destruction, cosigned by exactly its two witnesses.
     for i in 0..2 {
         b.push(Body::EnvelopeDestroyed {
             envelope: envelope(set(1), i),
-            witnesses: vec!["carol".into()],
+            witnesses: vec!["alice".into(), "carol".into()],
         });
     }
+    b.checkpoint(&["alice", "carol"]);
+    // 21-22: a later custodian, with the custody quorum of earlier ones.
+    b.enroll("dave", 4);
+    b.checkpoint(&["alice", "bob", "dave"]);
+    // 23-24: a retirement, by the custody quorum of others.
+    b.push(Body::Retire {
+        custodian: "carol".into(),
+        reason: "left the company".into(),
+    });
     b.checkpoint(&["alice", "bob"]);
     b
 }
@@ -99,7 +121,7 @@ fn generate() -> (Value, Value, Value, Value) {
     let b = small();
     let e = &b.entries;
     let first = |k: Kind| e.iter().find(|x| x.body.kind() == k).unwrap().to_bytes();
-    let entries: Vec<Value> = [0usize, 1, 3, 4, 5, 6, 7, 9, 11, 12]
+    let entries: Vec<Value> = [0usize, 1, 4, 5, 7, 9, 11, 13, 16, 18, 23]
         .iter()
         .map(|&i| {
             json!({"kind": e[i].body.kind().name(), "seq": e[i].seq,
@@ -123,9 +145,10 @@ fn generate() -> (Value, Value, Value, Value) {
     let long_seq = [&open[..4], &[0x18, open[4]], &open[5..]].concat();
     let short_prev = [&open[..7], &[0x1f], &open[8..39], &open[40..]].concat();
     let bad: Vec<(&str, Vec<u8>)> = vec![
-        ("version 2", set_at(&open, 2, 0x02)),
+        ("version 1 (before quorums)", set_at(&open, 2, 0x01)),
+        ("version 3", set_at(&open, 2, 0x03)),
         ("version 0", set_at(&open, 2, 0x00)),
-        ("unknown kind 10", set_at(&open, 47, 0x0a)),
+        ("unknown kind 11", set_at(&open, 47, 0x0b)),
         (
             "kind says seal, body is an opening",
             set_at(&open, 47, 0x02),
@@ -148,7 +171,19 @@ fn generate() -> (Value, Value, Value, Value) {
         ("tagged body", [&open[..49], &[0xc0], &open[49..]].concat()),
         (
             "training flag as an integer",
-            patch(&genesis, &[0x02, 0xf5], &[0x02, 0x01]),
+            patch(&genesis, &[0x02, 0xf4], &[0x02, 0x01]),
+        ),
+        (
+            "quorum 1 in genesis",
+            patch(&genesis, &[0x06, 0x02], &[0x06, 0x01]),
+        ),
+        (
+            "bidi override in a reason",
+            patch(&open, b"IdP", b"\xe2\x80\xae"),
+        ),
+        (
+            "escape character in notes",
+            patch(&review, b"conf", b"\x1b[1A"),
         ),
         (
             "control character in a name",
@@ -182,13 +217,23 @@ fn generate() -> (Value, Value, Value, Value) {
     // Checkpoint signature input and signatures with alice's fixed key.
     let cid = [0x11u8; 16];
     let head = e[6].hash();
-    let digest = signature_input(&cid, 7, &head);
+    let time = T0 + 420;
+    let signers = ["alice", "bob"];
+    let digest = signature_input(&cid, 7, &head, time, &signers);
     let k = key("alice");
     let sig = raw_sign(&k, &digest);
-    let ck = |name: &str, cid: [u8; 16], seq: u64, head: [u8; 32], pk: [u8; 33], sig: [u8; 64]| {
-        let d = signature_input(&cid, seq, &head);
+    let ck = |name: &str,
+              cid: [u8; 16],
+              seq: u64,
+              head: [u8; 32],
+              time: u64,
+              signers: &[&str],
+              pk: [u8; 33],
+              sig: [u8; 64]| {
+        let d = signature_input(&cid, seq, &head, time, signers);
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
         json!({"name": name, "custody_id": hex::encode(&cid), "seq": seq, "head": hex::encode(&head),
+               "time": time, "signers": signers,
                "digest": hex::encode(&d), "public_key": hex::encode(&pk), "signature": hex::encode(&sig),
                "valid": signature_valid(&vk, &d, &sig)})
     };
@@ -202,13 +247,17 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut other_head = head;
     other_head[0] ^= 1;
     let checkpoints = json!([
-        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, public("alice"), sig)},
-        {"vector": ck("other custody", [0x12; 16], 7, head, public("alice"), sig)},
-        {"vector": ck("other position", cid, 8, head, public("alice"), sig)},
-        {"vector": ck("other head", cid, 7, other_head, public("alice"), sig)},
-        {"vector": ck("other key", cid, 7, head, public("bob"), sig)},
-        {"vector": ck("high s", cid, 7, head, public("alice"), high)},
-        {"vector": ck("zero signature", cid, 7, head, public("alice"), [0; 64])},
+        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, time, &signers, public("alice"), sig)},
+        {"vector": ck("other custody", [0x12; 16], 7, head, time, &signers, public("alice"), sig)},
+        {"vector": ck("other position", cid, 8, head, time, &signers, public("alice"), sig)},
+        {"vector": ck("other head", cid, 7, other_head, time, &signers, public("alice"), sig)},
+        {"vector": ck("other time", cid, 7, head, time + 1, &signers, public("alice"), sig)},
+        {"vector": ck("signer dropped", cid, 7, head, time, &["alice"], public("alice"), sig)},
+        {"vector": ck("signer added", cid, 7, head, time, &["alice", "bob", "carol"], public("alice"), sig)},
+        {"vector": ck("signers reordered", cid, 7, head, time, &["bob", "alice"], public("alice"), sig)},
+        {"vector": ck("other key", cid, 7, head, time, &signers, public("bob"), sig)},
+        {"vector": ck("high s", cid, 7, head, time, &signers, public("alice"), high)},
+        {"vector": ck("zero signature", cid, 7, head, time, &signers, public("alice"), [0; 64])},
     ]);
 
     // Whole logs.
@@ -240,7 +289,7 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut v = e.clone();
     resign(
         &mut v,
-        8,
+        10,
         &[0x11; 16],
         &[("alice", &key("mallory")), ("bob", &key("bob"))],
     );
@@ -249,19 +298,54 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut v = e.clone();
     resign(
         &mut v,
-        8,
+        10,
         &[0x11; 16],
         &[("alice", &key("alice")), ("mallory", &key("mallory"))],
     );
     relink(&mut v);
     neg("unknown signer", frame_all(&v));
+    // Each act with the right custodians' real signatures, but not the quorum its kind
+    // needs: the checkpoint is re-signed by fewer or other custodians.
+    let signed = |who: &[&str]| -> Vec<(String, p256::ecdsa::SigningKey)> {
+        who.iter().map(|n| (n.to_string(), key(n))).collect()
+    };
+    for (name, cp, who) in [
+        ("bootstrap enrolled alone", 4, &["alice"][..]),
+        ("sealed by one holder", 6, &["alice"][..]),
+        ("opening cosigned by another", 12, &["alice", "carol"][..]),
+        ("self-review", 14, &["alice"][..]),
+        ("rotation by one", 17, &["alice"][..]),
+        ("one-card destroy", 20, &["alice"][..]),
+        ("enrolled without the quorum", 22, &["dave"][..]),
+        ("retirement by one", 24, &["alice"][..]),
+    ] {
+        let mut v = e.clone();
+        let keys = signed(who);
+        let pairs: Vec<(&str, &p256::ecdsa::SigningKey)> =
+            keys.iter().map(|(n, k)| (n.as_str(), k)).collect();
+        relink(&mut v);
+        resign(&mut v, cp, &[0x11; 16], &pairs);
+        relink(&mut v);
+        // Re-sign every later checkpoint too, so only the quorum is wrong.
+        for later in (cp + 1)..v.len() {
+            if let Body::Checkpoint { signatures, .. } = &v[later].body {
+                let names: Vec<String> = signatures.iter().map(|s| s.custodian.clone()).collect();
+                let keys = signed(&names.iter().map(String::as_str).collect::<Vec<_>>());
+                let pairs: Vec<(&str, &p256::ecdsa::SigningKey)> =
+                    keys.iter().map(|(n, k)| (n.as_str(), k)).collect();
+                resign(&mut v, later, &[0x11; 16], &pairs);
+                relink(&mut v);
+            }
+        }
+        neg(name, frame_all(&v));
+    }
     let mut v = e.clone();
     v[0] = Builder::new([0x12; 16]).entries[0].clone();
     relink(&mut v);
     neg("history moved to another custody", frame_all(&v));
     let mut v = e.clone();
-    let r = v.remove(9);
-    v.insert(7, r);
+    let r = v.remove(13);
+    v.insert(9, r);
     relink(&mut v);
     neg("review before its opening", frame_all(&v));
     let mut out = Vec::new();
@@ -340,10 +424,18 @@ fn vectors_hold_on_their_own() {
     for v in load("checkpoints.json") {
         let c = &v["vector"];
         let h = |k: &str| unhex(c[k].as_str().unwrap());
+        let signers: Vec<&str> = c["signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         let digest = signature_input(
             &h("custody_id").try_into().unwrap(),
             c["seq"].as_u64().unwrap(),
             &h("head").try_into().unwrap(),
+            c["time"].as_u64().unwrap(),
+            &signers,
         );
         assert_eq!(digest.to_vec(), h("digest"));
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&h("public_key")).unwrap();

@@ -193,7 +193,8 @@ impl FactoryDefaults {
             (self.management_key, CHANGE_MGM),
         ]
         .into_iter()
-        .filter_map(|(on, c)| on.then(|| format!("`{c}`")))
+        .filter(|(on, _)| *on)
+        .map(|(_, c)| format!("`{c}`"))
         .collect::<Vec<_>>()
         .join(", then ")
     }

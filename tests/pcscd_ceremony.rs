@@ -500,8 +500,10 @@ fn a_production_custody_refuses_a_simulated_yubikey() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
+    // A factory-fresh card is refused for its factory credentials before its
+    // attestation is even read (tests/pcscd_enroll_hygiene.rs reaches the root check).
     assert!(
-        err.contains("training (simulated) YubiKey cannot join a production custody"),
+        err.contains("still has the factory PIN, PUK and management key"),
         "{err}"
     );
     assert_eq!(c.log(), before);

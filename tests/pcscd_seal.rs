@@ -31,6 +31,7 @@ fn enroll_card(token: &mut dyn Token, name: &str) -> CustodianRecord {
         &EnrollOptions::new(name, Trust::Training),
     )
     .unwrap()
+    .record
 }
 
 /// `age -r <recipient>`: the plugin wraps the file key (no card needed to encrypt).

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use glasskeep_card::enroll::{enroll, EnrollError, EnrollOptions};
+use glasskeep_card::enroll::{enroll, EnrollError, EnrollOptions, FactoryDefaults};
 use glasskeep_card::{list_cards, list_readers, open, render_token_list, ReaderState, TokenError};
-use glasskeep_core::attestation::{self, AttestationError, Trust};
+use glasskeep_core::attestation::{self, Trust};
 use glasskeep_core::piv::{Slot, Version};
 use glasskeep_core::secret::Pin;
 use glasskeep_piv_sim::harness::{CardSpec, LabOptions, PcscLab};
@@ -90,7 +90,8 @@ fn two_cards_present_need_a_serial_and_3des_cards_enroll() {
         &pin(),
         &EnrollOptions::new("dan", Trust::Training),
     )
-    .unwrap();
+    .unwrap()
+    .record;
     assert_eq!((record.serial, record.firmware.minor), (3002, 4));
 }
 
@@ -103,7 +104,8 @@ fn training_enrollment_through_the_real_driver() {
         &pin(),
         &EnrollOptions::new("alice", Trust::Training),
     )
-    .unwrap();
+    .unwrap()
+    .record;
     assert_eq!(record.serial, 4001);
     attestation::verify_record(&record, Trust::Training).unwrap();
 
@@ -161,22 +163,30 @@ fn training_enrollment_through_the_real_driver() {
 }
 
 #[test]
-fn production_enrollment_of_a_simulated_card_is_refused() {
+fn production_enrollment_of_a_factory_fresh_card_is_refused_first_for_hygiene() {
     let _lab = lab(&[5001]);
     let mut token = open(None).unwrap();
     let err = enroll(
         &mut *token,
-        &pin(),
+        &Pin::new(b"999999").unwrap(),
         &EnrollOptions::new("bob", Trust::Production),
     )
     .unwrap_err();
     assert!(
         matches!(
             err,
-            EnrollError::Attestation(AttestationError::TrainingCardInProduction)
+            EnrollError::FactoryDefaults {
+                defaults: FactoryDefaults {
+                    pin: true,
+                    puk: true,
+                    management_key: true
+                }
+            }
         ),
         "{err:?}"
     );
+    // Refused before the (wrong) PIN was tried: no try spent, no slot touched.
+    assert_eq!(token.pin_retries().unwrap(), 3);
     assert_eq!(token.metadata(Slot::RETIRED1).unwrap(), None);
 }
 
@@ -203,7 +213,8 @@ fn wrong_pin_and_touch_timeout_through_the_real_driver() {
         &pin(),
         &EnrollOptions::new("carol", Trust::Training),
     )
-    .unwrap();
+    .unwrap()
+    .record;
     // ...but using the seal key does.
     let eph = p256::SecretKey::from_slice(&[7u8; 32])
         .unwrap()

@@ -40,7 +40,8 @@ fn age_and_its_yubikey_plugin_decrypt_with_the_enrolled_seal_key() {
         &Pin::new(b"123456").unwrap(),
         &EnrollOptions::new("alice", Trust::Training),
     )
-    .unwrap();
+    .unwrap()
+    .record;
     // The plugin opens the card itself: release it first.
     drop(token);
 

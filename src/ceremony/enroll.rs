@@ -97,12 +97,12 @@ pub fn enroll(
     let mut opts = EnrollOptions::new(req.name.clone(), trust);
     opts.seal_slot = req.seal_slot;
     opts.overwrite = req.overwrite;
-    let record = glasskeep_card::enroll::enroll(token.as_mut(), &pin, &opts).map_err(|e| {
-        CeremonyError::Enrollment {
+    let record = glasskeep_card::enroll::enroll(token.as_mut(), &pin, &opts)
+        .map_err(|e| CeremonyError::Enrollment {
             name: req.name.clone(),
             reason: e.to_string(),
-        }
-    })?;
+        })?
+        .record;
     // A sealed share names its key only by a 4-byte tag: two custodians sharing one
     // would make a share's owner ambiguous (odds about n^2 / 2^33, but checked).
     let tag = |r: &CustodianRecord| crate::seal::RecipientTag::of(&r.seal_public_key);

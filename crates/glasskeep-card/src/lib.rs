@@ -8,12 +8,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod credentials;
 pub mod enroll;
 pub mod list;
 #[cfg(test)]
 pub(crate) mod sim_token;
 mod yubikey;
 
+pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorithm, Retries};
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
 pub use self::yubikey::{list_cards, list_readers, open, open_custodian};
 
@@ -96,9 +98,26 @@ pub enum TokenError {
         /// The slot.
         slot: Slot,
     },
-    /// The management key was refused (it is not the factory default).
-    #[error("the YubiKey's management key is not the default: reset the PIV application or enroll with a card whose management key is default")]
+    /// The factory management key was refused (someone changed it) and no other was
+    /// given.
+    #[error("the YubiKey's management key is not the factory default: type it when asked, or store it PIN-protected with `ykman piv access change-management-key --generate --protect`")]
     ManagementKey,
+    /// The management key given (typed, or stored PIN-protected on the card) was
+    /// refused by the card.
+    #[error("the YubiKey refused the management key: it is not this card's key; check it, or set a new one with `ykman piv access change-management-key --generate --protect`")]
+    ManagementKeyRefused,
+    /// The management key given does not fit the card's algorithm.
+    #[error("this YubiKey's management key is {algorithm} ({} bytes, {} hex digits), but the key given has {found} bytes", .algorithm.key_len(), .algorithm.key_len() * 2)]
+    ManagementKeyLength {
+        /// The card's management key algorithm.
+        algorithm: ManagementKeyAlgorithm,
+        /// Length of the key given.
+        found: usize,
+    },
+    /// ADMIN DATA says the management key is stored PIN-protected but PRINTED holds
+    /// none (a tool wrote half of it).
+    #[error("the YubiKey claims a PIN-protected management key but holds none: set one again with `ykman piv access change-management-key --generate --protect`")]
+    ProtectedManagementKeyMissing,
     /// The card does not support the operation (firmware too old, algorithm).
     #[error("this YubiKey does not support {what}")]
     Unsupported {
@@ -207,8 +226,31 @@ pub trait Token {
     fn verify_pin(&mut self, pin: &Pin) -> Result<(), TokenError>;
     /// PIN attempts left (without spending one).
     fn pin_retries(&mut self) -> Result<u8, TokenError>;
-    /// Generates a key in `slot` (authenticating with the default management key) and
-    /// returns its public key, SEC1 uncompressed. Refuses an occupied slot unless
+    /// What GET METADATA says about the PIN, PUK or management key (firmware 5.3+;
+    /// `Unsupported` before). Spends no PIN or PUK try.
+    fn credential_metadata(
+        &mut self,
+        credential: Credential,
+    ) -> Result<CredentialMetadata, TokenError>;
+    /// Authenticates with management key `key` (its algorithm as GET METADATA reports
+    /// it; 3DES on cards without GET METADATA) and keeps using it for [`generate`] and
+    /// [`write_certificate`]. A wrong key is `ManagementKeyRefused`.
+    ///
+    /// [`generate`]: Token::generate
+    /// [`write_certificate`]: Token::write_certificate
+    fn authenticate_management_key(&mut self, key: &[u8]) -> Result<(), TokenError>;
+    /// If the card stores its management key PIN-protected (as `ykman piv access
+    /// change-management-key --protect` leaves it), authenticates with that key and
+    /// keeps using it as [`authenticate_management_key`] does; `Ok(false)` if the card
+    /// stores none. The PIN must have been verified first. The key never leaves the
+    /// token.
+    ///
+    /// [`authenticate_management_key`]: Token::authenticate_management_key
+    fn authenticate_protected_management_key(&mut self) -> Result<bool, TokenError>;
+    /// Generates a key in `slot` and returns its public key, SEC1 uncompressed.
+    /// Authenticates with the management key given to
+    /// [`authenticate_management_key`](Token::authenticate_management_key) (or the
+    /// protected one), else the factory key. Refuses an occupied slot unless
     /// `overwrite`.
     fn generate(
         &mut self,
@@ -227,7 +269,8 @@ pub trait Token {
     fn attest(&mut self, slot: Slot) -> Result<Vec<u8>, TokenError>;
     /// The certificate stored for `slot` (DER), if any; `Slot::ATTESTATION` gives f9.
     fn read_certificate(&mut self, slot: Slot) -> Result<Option<Vec<u8>>, TokenError>;
-    /// Stores a certificate (DER) for `slot` (authenticating with the management key).
+    /// Stores a certificate (DER) for `slot` (authenticating with the management key, as
+    /// [`generate`](Token::generate) does).
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError>;
     /// GET METADATA for `slot`; `None` if the slot is empty.
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError>;

@@ -8,9 +8,10 @@ use aes::cipher::{BlockCipherDecrypt, KeyInit};
 use glasskeep_piv_sim::{SimCard, SimConfig, TouchHandle, TouchMode};
 use zeroize::Zeroizing;
 
+use super::credentials::{self, OBJ_ADMIN_DATA, OBJ_PRINTED};
 use super::{
-    security_status, tlv, Algorithm, KeyOrigin, PinPolicy, Slot, SlotMetadata, Token, TokenError,
-    TouchPolicy, Version,
+    security_status, tlv, Algorithm, Credential, CredentialMetadata, KeyOrigin,
+    ManagementKeyAlgorithm, PinPolicy, Slot, SlotMetadata, Token, TokenError, TouchPolicy, Version,
 };
 use glasskeep_core::secret::Pin;
 
@@ -19,8 +20,6 @@ pub(crate) const DEFAULT_PIN: &[u8] = b"123456";
 const DEFAULT_MGM_KEY: [u8; 24] = [
     1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 ];
-const ALG_3DES: u8 = 0x03;
-const ALG_AES192: u8 = 0x0a;
 
 /// A simulated YubiKey driven in-process.
 pub(crate) struct SimToken {
@@ -29,6 +28,7 @@ pub(crate) struct SimToken {
     version: Version,
     pin_session: bool,
     pin_fresh: bool,
+    mgm: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl SimToken {
@@ -65,6 +65,7 @@ impl SimToken {
             card,
             pin_session: false,
             pin_fresh: false,
+            mgm: None,
         };
         token.select();
         token
@@ -112,47 +113,84 @@ impl SimToken {
         }
     }
 
+    /// The management key's algorithm; `None` on cards without GET METADATA (3DES).
+    fn mgm_algorithm(&mut self) -> Result<Option<ManagementKeyAlgorithm>, TokenError> {
+        match self.credential_metadata(Credential::ManagementKey) {
+            Ok(m) => Ok(m.algorithm),
+            Err(TokenError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn authenticate_default(&mut self) -> Result<(), TokenError> {
-        let (meta, sw) = self.send(0xf7, 0x00, 0x9b, &[]);
-        let alg = match sw {
-            0x9000 => {
-                if tlv::find(&meta, 0x05) == Some(&[0]) {
-                    return Err(TokenError::ManagementKey);
-                }
-                match tlv::find(&meta, 0x01) {
-                    Some([a @ (ALG_3DES | ALG_AES192)]) => *a,
-                    _ => return Err(TokenError::ManagementKey),
-                }
-            }
-            0x6d00 => ALG_3DES,
-            sw => return Err(card_err("GET METADATA 9B", sw)),
-        };
-        let (r, sw) = self.send(0x87, alg, 0x9b, &[0x7c, 0x02, 0x80, 0x00]);
+        match self.credential_metadata(Credential::ManagementKey) {
+            Ok(m) if !m.is_default => return Err(TokenError::ManagementKey),
+            Ok(CredentialMetadata {
+                algorithm: Some(ManagementKeyAlgorithm::TripleDes | ManagementKeyAlgorithm::Aes192),
+                ..
+            })
+            | Err(TokenError::Unsupported { .. }) => {}
+            Ok(_) => return Err(TokenError::ManagementKey),
+            Err(e) => return Err(e),
+        }
+        self.authenticate_with(&DEFAULT_MGM_KEY)
+            .map_err(|e| match e {
+                TokenError::ManagementKeyRefused => TokenError::ManagementKey,
+                e => e,
+            })
+    }
+
+    fn authenticate_with(&mut self, key: &[u8]) -> Result<(), TokenError> {
+        let alg = credentials::key_algorithm(self.mgm_algorithm()?, key)?;
+        let code = alg.code();
+        let (r, sw) = self.send(0x87, code, 0x9b, &[0x7c, 0x02, 0x80, 0x00]);
         let witness = tlv::find(&r, 0x7c).and_then(|t| tlv::find(t, 0x80));
         let (Some(witness), 0x9000) = (witness, sw) else {
             return Err(card_err("management key authentication", sw));
         };
-        let mut plain = witness.to_vec();
-        let decrypted = match (alg, plain.len()) {
-            (ALG_3DES, 8) => des::TdesEde3::new_from_slice(&DEFAULT_MGM_KEY)
-                .map(|c| c.decrypt_block((&mut plain[..]).try_into().expect("8 bytes")))
-                .is_ok(),
-            (ALG_AES192, 16) => aes::Aes192::new_from_slice(&DEFAULT_MGM_KEY)
-                .map(|c| c.decrypt_block((&mut plain[..]).try_into().expect("16 bytes")))
-                .is_ok(),
-            _ => false,
-        };
-        if !decrypted {
-            return Err(TokenError::ManagementKey);
+        let mut plain = Zeroizing::new(witness.to_vec());
+        if !decrypt_block(alg, key, &mut plain) {
+            return Err(malformed(
+                "management key authentication",
+                "witness of the wrong size",
+            ));
         }
         // The card's answer to our challenge is not checked: this client only talks to
         // the simulator, in tests.
         let challenge = vec![0x5a; plain.len()];
         let body = [tlv::encode(0x80, &plain), tlv::encode(0x81, &challenge)].concat();
-        match self.send(0x87, alg, 0x9b, &tlv::encode(0x7c, &body)).1 {
+        match self.send(0x87, code, 0x9b, &tlv::encode(0x7c, &body)).1 {
             0x9000 => Ok(()),
-            0x6982 => Err(TokenError::ManagementKey),
+            0x6982 => Err(TokenError::ManagementKeyRefused),
             sw => Err(card_err("management key authentication", sw)),
+        }
+    }
+
+    /// Authenticates for an administrative command with the key accepted earlier, or
+    /// the factory key.
+    fn authenticate_admin(&mut self) -> Result<(), TokenError> {
+        match self.mgm.clone() {
+            Some(key) => self.authenticate_with(&key),
+            None => self.authenticate_default(),
+        }
+    }
+
+    /// GET DATA of a plain object: its contents inside tag 53, `None` if absent.
+    fn read_object(
+        &mut self,
+        id: u32,
+        operation: &'static str,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, TokenError> {
+        let id = id.to_be_bytes();
+        let (r, sw) = self.send(0xcb, 0x3f, 0xff, &[0x5c, 0x03, id[1], id[2], id[3]]);
+        let r = Zeroizing::new(r);
+        match sw {
+            0x9000 => tlv::find(&r, 0x53)
+                .map(|v| Some(Zeroizing::new(v.to_vec())))
+                .ok_or_else(|| malformed(operation, "no 53 tag")),
+            0x6a82 => Ok(None),
+            0x6982 => Err(TokenError::PinNotVerified),
+            sw => Err(card_err(operation, sw)),
         }
     }
 
@@ -192,6 +230,25 @@ impl SimToken {
             0x6982 => Err(refused),
             sw => Err(card_err(operation, sw)),
         }
+    }
+}
+
+/// Decrypts one block with a management key; `false` if the block does not fit.
+fn decrypt_block(alg: ManagementKeyAlgorithm, key: &[u8], block: &mut [u8]) -> bool {
+    fn run<C: KeyInit + BlockCipherDecrypt>(key: &[u8], block: &mut [u8]) -> bool {
+        match (C::new_from_slice(key), block.try_into()) {
+            (Ok(c), Ok(b)) => {
+                c.decrypt_block(b);
+                true
+            }
+            _ => false,
+        }
+    }
+    match alg {
+        ManagementKeyAlgorithm::TripleDes => run::<des::TdesEde3>(key, block),
+        ManagementKeyAlgorithm::Aes128 => run::<aes::Aes128>(key, block),
+        ManagementKeyAlgorithm::Aes192 => run::<aes::Aes192>(key, block),
+        ManagementKeyAlgorithm::Aes256 => run::<aes::Aes256>(key, block),
     }
 }
 
@@ -257,6 +314,42 @@ impl Token for SimToken {
         }
     }
 
+    fn credential_metadata(
+        &mut self,
+        credential: Credential,
+    ) -> Result<CredentialMetadata, TokenError> {
+        let (r, sw) = self.send(0xf7, 0x00, credential.reference(), &[]);
+        match sw {
+            0x9000 => credentials::parse_metadata(credential, &r),
+            0x6d00 => Err(TokenError::Unsupported {
+                what: "GET METADATA (firmware 5.3 or later)".into(),
+            }),
+            sw => Err(card_err("GET METADATA", sw)),
+        }
+    }
+
+    fn authenticate_management_key(&mut self, key: &[u8]) -> Result<(), TokenError> {
+        self.authenticate_with(key)?;
+        self.mgm = Some(Zeroizing::new(key.to_vec()));
+        Ok(())
+    }
+
+    fn authenticate_protected_management_key(&mut self) -> Result<bool, TokenError> {
+        let Some(admin) = self.read_object(OBJ_ADMIN_DATA, "read ADMIN DATA")? else {
+            return Ok(false);
+        };
+        if !credentials::admin_says_protected(&admin) {
+            return Ok(false);
+        }
+        let printed = self
+            .read_object(OBJ_PRINTED, "read the PIN-protected management key")?
+            .ok_or(TokenError::ProtectedManagementKeyMissing)?;
+        let key = credentials::protected_key(&printed)?;
+        self.authenticate_with(&key)?;
+        self.mgm = Some(key);
+        Ok(true)
+    }
+
     fn generate(
         &mut self,
         slot: Slot,
@@ -277,7 +370,7 @@ impl Token for SimToken {
         if !overwrite && super::slot_occupied(self, slot)? {
             return Err(TokenError::SlotOccupied { slot });
         }
-        self.authenticate_default()?;
+        self.authenticate_admin()?;
         let pin = match pin_policy {
             PinPolicy::Never => 1,
             PinPolicy::Once => 2,
@@ -326,7 +419,7 @@ impl Token for SimToken {
 
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError> {
         super::check_certificate_len(der)?;
-        self.authenticate_default()?;
+        self.authenticate_admin()?;
         let data = [
             object_tag(slot).to_vec(),
             tlv::encode(0x53, &tlv::certificate_object(der)),

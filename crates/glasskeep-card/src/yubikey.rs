@@ -6,10 +6,11 @@ use yk::piv::{self, AlgorithmId, ManagementSlotId, SlotAlgorithmId, SlotId};
 use yk::{MgmAlgorithmId, MgmKey, YubiKey};
 use zeroize::Zeroizing;
 
+use super::credentials::{self, OBJ_ADMIN_DATA, OBJ_PRINTED};
 use super::list::{card_report, ReaderReport, ReaderState};
 use super::{
-    tlv, Algorithm, CardInfo, KeyOrigin, PinPolicy, Slot, SlotMetadata, Token, TokenError,
-    TouchPolicy, Version,
+    tlv, Algorithm, CardInfo, Credential, CredentialMetadata, KeyOrigin, ManagementKeyAlgorithm,
+    PinPolicy, Retries, Slot, SlotMetadata, Token, TokenError, TouchPolicy, Version,
 };
 use glasskeep_core::secret::Pin;
 
@@ -191,6 +192,27 @@ pub(crate) struct YubiKeyToken {
     pin_session: bool,
     /// No PIN-always operation ran since the PIN was last verified.
     pin_fresh: bool,
+    /// The management key to administer the card with, once one was accepted; `None`
+    /// means the factory key.
+    mgm: Option<Zeroizing<Vec<u8>>>,
+}
+
+fn to_yk_mgm(alg: ManagementKeyAlgorithm) -> MgmAlgorithmId {
+    match alg {
+        ManagementKeyAlgorithm::TripleDes => MgmAlgorithmId::ThreeDes,
+        ManagementKeyAlgorithm::Aes128 => MgmAlgorithmId::Aes128,
+        ManagementKeyAlgorithm::Aes192 => MgmAlgorithmId::Aes192,
+        ManagementKeyAlgorithm::Aes256 => MgmAlgorithmId::Aes256,
+    }
+}
+
+fn from_yk_mgm(alg: MgmAlgorithmId) -> ManagementKeyAlgorithm {
+    match alg {
+        MgmAlgorithmId::ThreeDes => ManagementKeyAlgorithm::TripleDes,
+        MgmAlgorithmId::Aes128 => ManagementKeyAlgorithm::Aes128,
+        MgmAlgorithmId::Aes192 => ManagementKeyAlgorithm::Aes192,
+        MgmAlgorithmId::Aes256 => ManagementKeyAlgorithm::Aes256,
+    }
 }
 
 impl YubiKeyToken {
@@ -201,6 +223,40 @@ impl YubiKeyToken {
             key,
             pin_session: false,
             pin_fresh: false,
+            mgm: None,
+        }
+    }
+
+    /// The management key's algorithm; `None` on cards without GET METADATA (3DES).
+    fn mgm_algorithm(&mut self) -> Result<Option<ManagementKeyAlgorithm>, TokenError> {
+        match self.credential_metadata(Credential::ManagementKey) {
+            Ok(m) => Ok(m.algorithm),
+            Err(TokenError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn authenticate_with(&mut self, key: &[u8]) -> Result<(), TokenError> {
+        let card = self.mgm_algorithm()?;
+        let alg = credentials::key_algorithm(card, key)?;
+        let mgm = MgmKey::from_bytes(key, Some(to_yk_mgm(alg))).map_err(|_| {
+            TokenError::ManagementKeyLength {
+                algorithm: alg,
+                found: key.len(),
+            }
+        })?;
+        self.key.authenticate(&mgm).map_err(|e| match e {
+            yk::Error::AuthenticationError => TokenError::ManagementKeyRefused,
+            e => map_err("authenticate with the management key", e),
+        })
+    }
+
+    /// Authenticates for an administrative command with the key accepted earlier, or
+    /// the factory key.
+    fn authenticate_admin(&mut self) -> Result<(), TokenError> {
+        match self.mgm.clone() {
+            Some(key) => self.authenticate_with(&key),
+            None => self.authenticate_default(),
         }
     }
 
@@ -323,6 +379,72 @@ impl Token for YubiKeyToken {
             .map_err(|e| map_err("read the PIN retry counter", e))
     }
 
+    fn credential_metadata(
+        &mut self,
+        credential: Credential,
+    ) -> Result<CredentialMetadata, TokenError> {
+        let id = SlotId::Management(match credential {
+            Credential::Pin => ManagementSlotId::Pin,
+            Credential::Puk => ManagementSlotId::Puk,
+            Credential::ManagementKey => ManagementSlotId::Management,
+        });
+        let m = piv::metadata(&mut self.key, id)
+            .map_err(|e| map_err("GET METADATA (firmware 5.3 or later)", e))?;
+        let is_default = m.default.ok_or_else(|| TokenError::Malformed {
+            operation: "GET METADATA",
+            reason: format!("{credential}: no default-value flag"),
+        })?;
+        let algorithm = match (credential, m.algorithm) {
+            (Credential::ManagementKey, SlotAlgorithmId::Management(alg)) => Some(from_yk_mgm(alg)),
+            (Credential::ManagementKey, _) => {
+                return Err(TokenError::Malformed {
+                    operation: "GET METADATA 9B",
+                    reason: "not a management key algorithm".into(),
+                })
+            }
+            _ => None,
+        };
+        Ok(CredentialMetadata {
+            is_default,
+            retries: m.retries.map(|r| Retries {
+                total: r.retry_count,
+                remaining: r.remaining_count,
+            }),
+            algorithm,
+        })
+    }
+
+    fn authenticate_management_key(&mut self, key: &[u8]) -> Result<(), TokenError> {
+        self.authenticate_with(key)?;
+        self.mgm = Some(Zeroizing::new(key.to_vec()));
+        Ok(())
+    }
+
+    fn authenticate_protected_management_key(&mut self) -> Result<bool, TokenError> {
+        let admin = match self.key.fetch_object(OBJ_ADMIN_DATA) {
+            Ok(admin) => admin,
+            Err(yk::Error::NotFound) => return Ok(false),
+            Err(e) => return Err(map_err("read ADMIN DATA", e)),
+        };
+        if !credentials::admin_says_protected(&admin) {
+            return Ok(false);
+        }
+        let printed = match self.key.fetch_object(OBJ_PRINTED) {
+            Ok(printed) => printed,
+            Err(yk::Error::NotFound) => return Err(TokenError::ProtectedManagementKeyMissing),
+            // The card answers 6982 until the PIN is verified; the crate says only
+            // "generic error", so judge by what this session did.
+            Err(yk::Error::GenericError) if !self.pin_session => {
+                return Err(TokenError::PinNotVerified)
+            }
+            Err(e) => return Err(map_err("read the PIN-protected management key", e)),
+        };
+        let key = credentials::protected_key(&printed)?;
+        self.authenticate_with(&key)?;
+        self.mgm = Some(key);
+        Ok(true)
+    }
+
     fn generate(
         &mut self,
         slot: Slot,
@@ -344,7 +466,7 @@ impl Token for YubiKeyToken {
             return Err(TokenError::SlotOccupied { slot });
         }
         let id = slot_id(slot)?;
-        self.authenticate_default()?;
+        self.authenticate_admin()?;
         let spki = piv::generate(
             &mut self.key,
             id,
@@ -420,7 +542,7 @@ impl Token for YubiKeyToken {
 
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError> {
         super::check_certificate_len(der)?;
-        self.authenticate_default()?;
+        self.authenticate_admin()?;
         let mut obj = tlv::certificate_object(der);
         self.key
             .save_object(slot.object_id(), &mut obj)

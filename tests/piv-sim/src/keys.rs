@@ -279,7 +279,17 @@ impl Card {
             }
             0x9B => [
                 tlv(&[0x01], &[s.mgm_algorithm]),
-                tlv(&[0x02], &[0x00, TOUCH_NEVER]),
+                tlv(
+                    &[0x02],
+                    &[
+                        0x00,
+                        if s.mgm_touch {
+                            TOUCH_ALWAYS
+                        } else {
+                            TOUCH_NEVER
+                        },
+                    ],
+                ),
                 tlv(&[0x05], &[u8::from(s.mgm_default)]),
             ]
             .concat(),

@@ -42,6 +42,19 @@ struct Args {
     /// Firmware version of a new card, e.g. 5.7.1 (AES-192 management key) or 5.4.3 (3DES).
     #[arg(long, value_parser = parse_firmware)]
     firmware: Option<[u8; 3]>,
+    /// PIN of a new card (factory: 123456).
+    #[arg(long)]
+    pin: Option<String>,
+    /// PUK of a new card (factory: 12345678).
+    #[arg(long)]
+    puk: Option<String>,
+    /// Management key of a new card as ALG:HEX, ALG one of 3des, aes128, aes192, aes256.
+    #[arg(long, value_parser = parse_mgm_key)]
+    management_key: Option<(u8, Vec<u8>)>,
+    /// Store the new card's management key PIN-protected, as `ykman piv access
+    /// change-management-key --protect` does.
+    #[arg(long)]
+    protect_management_key: bool,
     /// Print every APDU (PINs hidden) to stderr.
     #[arg(long)]
     trace: bool,
@@ -54,6 +67,21 @@ fn parse_firmware(s: &str) -> Result<[u8; 3], String> {
         Ok(n) if n.len() == 3 => Ok([n[0], n[1], n[2]]),
         _ => Err(format!("firmware {s:?} is not MAJOR.MINOR.PATCH")),
     }
+}
+
+fn parse_mgm_key(s: &str) -> Result<(u8, Vec<u8>), String> {
+    let (alg, key) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?} is not ALG:HEX"))?;
+    let alg = match alg {
+        "3des" => 0x03,
+        "aes128" => 0x08,
+        "aes192" => 0x0A,
+        "aes256" => 0x0C,
+        other => return Err(format!("unknown management key algorithm {other:?}")),
+    };
+    let key = hex::decode(key).map_err(|e| format!("management key: {e}"))?;
+    Ok((alg, key))
 }
 
 fn open_or_create(args: &Args, state: &Path) -> Result<SimCard, String> {
@@ -75,6 +103,16 @@ fn open_or_create(args: &Args, state: &Path) -> Result<SimCard, String> {
             firmware: args.firmware.unwrap_or(defaults.firmware),
             touch: args.touch,
             touch_timeout: timeout,
+            pin: args
+                .pin
+                .as_ref()
+                .map_or(defaults.pin, |p| p.as_bytes().to_vec()),
+            puk: args
+                .puk
+                .as_ref()
+                .map_or(defaults.puk, |p| p.as_bytes().to_vec()),
+            management_key: args.management_key.clone(),
+            protect_management_key: args.protect_management_key,
         };
         SimCard::create(state, config).map_err(|e| e.to_string())
     }

@@ -7,7 +7,7 @@
 use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 
 use crate::apdu::{find, parse_tlvs, sw, tlv, Command, Reply};
-use crate::model::{random_bytes, Card, ALG_3DES, ALG_AES192};
+use crate::model::{random_bytes, Card, ALG_3DES, ALG_AES128, ALG_AES192, ALG_AES256};
 
 fn block_size(alg: u8) -> usize {
     if alg == ALG_3DES {
@@ -29,8 +29,26 @@ pub(crate) fn crypt_block(alg: u8, key: &[u8], block: &mut [u8], encrypt: bool) 
                 c.decrypt_block(b)
             }
         }
+        ALG_AES128 => {
+            let c = aes::Aes128::new_from_slice(key).ok()?;
+            let b = block.try_into().ok()?;
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
         ALG_AES192 => {
             let c = aes::Aes192::new_from_slice(key).ok()?;
+            let b = block.try_into().ok()?;
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
+        ALG_AES256 => {
+            let c = aes::Aes256::new_from_slice(key).ok()?;
             let b = block.try_into().ok()?;
             if encrypt {
                 c.encrypt_block(b)
@@ -83,6 +101,10 @@ impl Card {
                     .is_some_and(|e| e.iter().zip(w).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0);
                 if !ok {
                     self.session.mgm_authenticated = false;
+                    return Reply::status(sw::SECURITY_STATUS);
+                }
+                // A key set with "touch required" authenticates only once touched.
+                if self.state.mgm_touch && !self.wait_for_touch(0x9B, false) {
                     return Reply::status(sw::SECURITY_STATUS);
                 }
                 let mut resp = c.to_vec();

@@ -18,8 +18,21 @@ pub const ALG_P256: u8 = 0x11;
 pub const ALG_P384: u8 = 0x14;
 /// Management key algorithm id of 3DES.
 pub const ALG_3DES: u8 = 0x03;
+/// Management key algorithm id of AES-128.
+pub const ALG_AES128: u8 = 0x08;
 /// Management key algorithm id of AES-192.
 pub const ALG_AES192: u8 = 0x0A;
+/// Management key algorithm id of AES-256.
+pub const ALG_AES256: u8 = 0x0C;
+
+/// Object id of ADMIN DATA, where ykman and yubico-piv-tool keep their flags
+/// (`80 { 81 <flags> }`: 0x01 PUK blocked, 0x02 management key stored PIN-protected).
+pub const OBJ_ADMIN_DATA: &str = "5fff00";
+/// Object id of PRINTED information, readable only after VERIFY PIN; ykman keeps a
+/// PIN-protected management key there as `88 { 89 <key> }`.
+pub const OBJ_PRINTED: &str = "5fc109";
+/// ADMIN DATA flag: the management key is stored in PRINTED.
+pub const ADMIN_FLAG_MGM_PROTECTED: u8 = 0x02;
 
 /// The factory management key, the same 24 bytes for 3DES and AES-192.
 pub const DEFAULT_MGM_KEY: [u8; 24] = [
@@ -63,6 +76,16 @@ pub struct SimConfig {
     /// How long a touch-policy operation waits before failing with `6982`. A real
     /// YubiKey waits about 15 seconds; tests use less.
     pub touch_timeout: Duration,
+    /// PIN of the new card (6..=8 bytes); the factory value is [`DEFAULT_PIN`].
+    pub pin: Vec<u8>,
+    /// PUK of the new card (6..=8 bytes); the factory value is [`DEFAULT_PUK`].
+    pub puk: Vec<u8>,
+    /// Management key algorithm and bytes; `None` is the factory key with the
+    /// firmware's default algorithm (AES-192 from 5.7, 3DES before).
+    pub management_key: Option<(u8, Vec<u8>)>,
+    /// Store the management key PIN-protected, as `ykman piv access
+    /// change-management-key --protect` leaves a card (PRINTED and ADMIN DATA).
+    pub protect_management_key: bool,
 }
 
 impl Default for SimConfig {
@@ -72,8 +95,34 @@ impl Default for SimConfig {
             firmware: [5, 7, 1],
             touch: TouchMode::Auto,
             touch_timeout: Duration::from_secs(15),
+            pin: DEFAULT_PIN.to_vec(),
+            puk: DEFAULT_PUK.to_vec(),
+            management_key: None,
+            protect_management_key: false,
         }
     }
+}
+
+/// Whether `key` is a valid management key for algorithm `alg` on `firmware`
+/// (AES arrived with 5.4).
+pub(crate) fn valid_mgm_key(alg: u8, key: &[u8], firmware: [u8; 3]) -> bool {
+    match alg {
+        ALG_3DES => key.len() == 24,
+        ALG_AES128 => key.len() == 16 && firmware >= [5, 4, 0],
+        ALG_AES192 => key.len() == 24 && firmware >= [5, 4, 0],
+        ALG_AES256 => key.len() == 32 && firmware >= [5, 4, 0],
+        _ => false,
+    }
+}
+
+/// ADMIN DATA and PRINTED as ykman writes them for a PIN-protected management key.
+pub(crate) fn protected_mgm_objects(key: &[u8]) -> [(String, String); 2] {
+    let admin = tlv(&[0x80], &tlv(&[0x81], &[ADMIN_FLAG_MGM_PROTECTED]));
+    let printed = tlv(&[0x88], &tlv(&[0x89], key));
+    [
+        (OBJ_ADMIN_DATA.to_string(), hex::encode(admin)),
+        (OBJ_PRINTED.to_string(), hex::encode(printed)),
+    ]
 }
 
 /// Fills `buf` from the operating system's generator.
@@ -123,28 +172,48 @@ impl Card {
         };
         let device_cert = attestation::device_certificate(&device_key, config.serial)
             .map_err(|e| StateError::Attestation(e.to_string()))?;
-        let mgm_algorithm = if config.firmware >= [5, 7, 0] {
-            ALG_AES192
-        } else {
-            ALG_3DES
+        let (mgm_algorithm, mgm_key) = match &config.management_key {
+            Some((alg, key)) => {
+                if !valid_mgm_key(*alg, key, config.firmware) {
+                    return Err(StateError::Config(format!(
+                        "management key algorithm {alg:02x} with {} bytes on firmware {:?}",
+                        key.len(),
+                        config.firmware
+                    )));
+                }
+                (*alg, key.clone())
+            }
+            None if config.firmware >= [5, 7, 0] => (ALG_AES192, DEFAULT_MGM_KEY.to_vec()),
+            None => (ALG_3DES, DEFAULT_MGM_KEY.to_vec()),
         };
+        for (what, value) in [("PIN", &config.pin), ("PUK", &config.puk)] {
+            if !(6..=8).contains(&value.len()) || value.contains(&0xFF) {
+                return Err(StateError::Config(format!(
+                    "the {what} must be 6 to 8 bytes without 0xFF"
+                )));
+            }
+        }
         let mut objects = BTreeMap::new();
         objects.insert("5fff01".to_string(), hex::encode(cert_object(&device_cert)));
+        if config.protect_management_key {
+            objects.extend(protected_mgm_objects(&mgm_key));
+        }
         let state = CardState {
             version: STATE_VERSION,
             serial: config.serial,
             firmware: config.firmware,
-            pin: hex::encode(DEFAULT_PIN),
+            pin: hex::encode(&config.pin),
             pin_retries: RETRIES,
             pin_max_retries: RETRIES,
-            pin_default: true,
-            puk: hex::encode(DEFAULT_PUK),
+            pin_default: config.pin == DEFAULT_PIN,
+            puk: hex::encode(&config.puk),
             puk_retries: RETRIES,
             puk_max_retries: RETRIES,
-            puk_default: true,
+            puk_default: config.puk == DEFAULT_PUK,
             mgm_algorithm,
-            mgm_key: hex::encode(DEFAULT_MGM_KEY),
-            mgm_default: true,
+            mgm_default: mgm_key == DEFAULT_MGM_KEY,
+            mgm_key: hex::encode(&mgm_key),
+            mgm_touch: false,
             keys: BTreeMap::new(),
             objects,
             attestation_key: hex::encode(device_key.to_bytes()),
@@ -284,6 +353,10 @@ impl Card {
     }
 
     fn set_mgm_key(&mut self, cmd: &Command) -> Reply {
+        // P1 FF; P2 FF sets a key usable without touch, FE one that needs a touch.
+        if cmd.p1 != 0xFF || !matches!(cmd.p2, 0xFF | 0xFE) {
+            return Reply::status(sw::INCORRECT_P1P2);
+        }
         if !self.session.mgm_authenticated {
             return Reply::status(sw::SECURITY_STATUS);
         }
@@ -292,16 +365,13 @@ impl Card {
         if d.len() < 3 || d[1] != 0x9B || d.len() != 3 + d[2] as usize {
             return Reply::status(sw::INCORRECT_DATA);
         }
-        let ok = match d[0] {
-            ALG_3DES | ALG_AES192 => d[2] == 24,
-            _ => false,
-        };
-        if !ok || (d[0] == ALG_AES192 && self.state.firmware < [5, 4, 0]) {
+        if !valid_mgm_key(d[0], &d[3..], self.state.firmware) {
             return Reply::status(sw::INCORRECT_DATA);
         }
         self.state.mgm_algorithm = d[0];
         self.state.mgm_key = hex::encode(&d[3..]);
         self.state.mgm_default = d[3..] == DEFAULT_MGM_KEY;
+        self.state.mgm_touch = cmd.p2 == 0xFE;
         match self.persist() {
             Ok(()) => Reply::status(sw::OK),
             Err(r) => r,
@@ -318,6 +388,7 @@ impl Card {
             firmware: self.state.firmware,
             touch: self.touch,
             touch_timeout: self.touch_timeout,
+            ..SimConfig::default()
         };
         let device_key = self.state.attestation_key.clone();
         let device_object = self.state.objects.get("5fff01").cloned();

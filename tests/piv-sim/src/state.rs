@@ -39,6 +39,9 @@ pub enum StateError {
     /// The card's f9 device certificate could not be issued (a bug, not bad input).
     #[error("cannot issue the device attestation certificate: {0}")]
     Attestation(String),
+    /// The configuration of a new card is impossible (a key of the wrong length...).
+    #[error("cannot create the simulated card: {0}")]
+    Config(String),
     /// A card already exists there (on create).
     #[error("a simulated card already exists in {0}; open it instead")]
     AlreadyExists(PathBuf),
@@ -84,12 +87,16 @@ pub struct CardState {
     pub puk_max_retries: u8,
     /// Whether the PUK is still the factory default.
     pub puk_default: bool,
-    /// Management key algorithm: 0x03 3DES, 0x0A AES-192.
+    /// Management key algorithm: 0x03 3DES, 0x08 AES-128, 0x0A AES-192, 0x0C AES-256.
     pub mgm_algorithm: u8,
     /// Management key, hex.
     pub mgm_key: String,
     /// Whether the management key is still the factory default.
     pub mgm_default: bool,
+    /// Whether authenticating with the management key needs a touch (SET MANAGEMENT
+    /// KEY with P2 = FE). Absent in state files written before it existed.
+    #[serde(default)]
+    pub mgm_touch: bool,
     /// Keys by slot id (two hex digits).
     pub keys: BTreeMap<String, SlotKey>,
     /// Data objects by object id (hex), value = the contents of the 53 tag, hex.

@@ -200,3 +200,75 @@ fn ykman_generates_attests_and_self_signs_with_aes_key() {
     let o = run("ykman", &["--reader", r, "piv", "info"]);
     assert!(text(&o).contains("Subject DN:\tCN=drill"), "{}", text(&o));
 }
+
+#[test]
+fn ykman_sees_defaults_then_changes_pin_puk_and_protects_the_management_key() {
+    let lab = lab(&[CardSpec::new(1008)]);
+    let reader = lab.reader_name(1008).unwrap();
+    let r = reader.as_str();
+    let o = run("ykman", &["--reader", r, "piv", "info"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("WARNING: Using default PIN!"), "{t}");
+    assert!(t.contains("WARNING: Using default Management key!"), "{t}");
+
+    let access = |args: &[&str]| {
+        let mut all = vec!["--reader", r, "piv", "access"];
+        all.extend_from_slice(args);
+        let o = run("ykman", &all);
+        assert!(o.status.success(), "ykman {args:?}: {}", text(&o));
+    };
+    access(&["change-pin", "-P", "123456", "-n", "24681357"]);
+    access(&["change-puk", "-p", "12345678", "-n", "87654321"]);
+    access(&[
+        "change-management-key",
+        "-m",
+        "010203040506070801020304050607080102030405060708",
+        "-P",
+        "24681357",
+        "--generate",
+        "--protect",
+        "-f",
+    ]);
+
+    let o = run("ykman", &["--reader", r, "piv", "info"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(!t.contains("WARNING"), "{t}");
+    assert!(
+        t.contains("Management key is stored on the YubiKey, protected by PIN."),
+        "{t}"
+    );
+    let state = glasskeep_piv_sim::state::CardState::load(&lab.state_dir(1008).unwrap()).unwrap();
+    assert!(!state.pin_default && !state.puk_default && !state.mgm_default);
+    // ykman 4.0.9 writes a 3DES key unless told otherwise, as on real hardware.
+    assert_eq!(state.mgm_algorithm, 0x03);
+    assert_eq!(
+        state.objects.get("5fff00").map(String::as_str),
+        Some("8003810102"),
+        "ADMIN DATA: 80 {{ 81 01 02 }}"
+    );
+    let printed = state.objects.get("5fc109").expect("PRINTED holds the key");
+    assert_eq!(*printed, format!("881a8918{}", state.mgm_key));
+
+    // ykman finds the stored key with the PIN alone and administers the card with it.
+    let dir = tempfile::tempdir().unwrap();
+    let public = dir.path().join("pub.pem");
+    let o = run(
+        "ykman",
+        &[
+            "--reader",
+            r,
+            "piv",
+            "keys",
+            "generate",
+            "-a",
+            "ECCP256",
+            "-P",
+            "24681357",
+            "9a",
+            public.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -14,7 +14,7 @@ fn pin(p: &[u8]) -> Pin {
     Pin::new(p).unwrap()
 }
 
-fn seal_key(t: &mut SimToken) -> Vec<u8> {
+fn seal_key_result(t: &mut SimToken) -> Result<Vec<u8>, TokenError> {
     t.generate(
         Slot::RETIRED1,
         Algorithm::P256,
@@ -22,7 +22,10 @@ fn seal_key(t: &mut SimToken) -> Vec<u8> {
         TouchPolicy::Always,
         false,
     )
-    .unwrap()
+}
+
+fn seal_key(t: &mut SimToken) -> Vec<u8> {
+    seal_key_result(t).unwrap()
 }
 
 #[test]
@@ -349,4 +352,83 @@ fn oversized_certificates_are_refused() {
     let mut t = SimToken::new_in_memory(1);
     let r = t.write_certificate(Slot::RETIRED1, &vec![0x30; 3001]);
     assert!(matches!(r, Err(TokenError::Unsupported { .. })));
+}
+
+#[test]
+fn credential_metadata_spends_no_try_and_follows_changes() {
+    use crate::{Credential, ManagementKeyAlgorithm, Retries};
+    let mut t = SimToken::new_in_memory(11);
+    assert!(matches!(
+        t.verify_pin(&pin(b"000000")),
+        Err(TokenError::WrongPin { retries_left: 2 })
+    ));
+    for _ in 0..2 {
+        let m = t.credential_metadata(Credential::Pin).unwrap();
+        assert!(m.is_default);
+        assert_eq!(
+            m.retries,
+            Some(Retries {
+                total: 3,
+                remaining: 2
+            })
+        );
+    }
+    let m = t.credential_metadata(Credential::ManagementKey).unwrap();
+    assert_eq!(
+        (m.is_default, m.algorithm),
+        (true, Some(ManagementKeyAlgorithm::Aes192))
+    );
+    let mut t = SimToken::with_config(glasskeep_piv_sim::SimConfig {
+        puk: b"87654321".to_vec(),
+        management_key: Some((0x08, vec![3; 16])),
+        ..Default::default()
+    });
+    assert!(!t.credential_metadata(Credential::Puk).unwrap().is_default);
+    let m = t.credential_metadata(Credential::ManagementKey).unwrap();
+    assert_eq!(
+        (m.is_default, m.algorithm),
+        (false, Some(ManagementKeyAlgorithm::Aes128))
+    );
+}
+
+#[test]
+fn a_given_management_key_is_used_for_generating() {
+    let mut t = SimToken::with_config(glasskeep_piv_sim::SimConfig {
+        management_key: Some((0x0C, vec![3; 32])),
+        ..Default::default()
+    });
+    assert!(matches!(
+        seal_key_result(&mut t),
+        Err(TokenError::ManagementKey)
+    ));
+    assert!(matches!(
+        t.authenticate_management_key(&[4; 32]),
+        Err(TokenError::ManagementKeyRefused)
+    ));
+    assert!(matches!(
+        t.authenticate_management_key(&[3; 24]),
+        Err(TokenError::ManagementKeyLength { found: 24, .. })
+    ));
+    t.authenticate_management_key(&[3; 32]).unwrap();
+    seal_key(&mut t);
+}
+
+#[test]
+fn protected_management_key_needs_the_pin_and_is_found() {
+    let mut t = SimToken::with_config(glasskeep_piv_sim::SimConfig {
+        management_key: Some((0x0A, vec![6; 24])),
+        protect_management_key: true,
+        ..Default::default()
+    });
+    assert!(matches!(
+        t.authenticate_protected_management_key(),
+        Err(TokenError::PinNotVerified)
+    ));
+    t.verify_pin(&pin(DEFAULT_PIN)).unwrap();
+    assert!(t.authenticate_protected_management_key().unwrap());
+    seal_key(&mut t);
+    // A card without one says so.
+    let mut t = SimToken::new_in_memory(12);
+    t.verify_pin(&pin(DEFAULT_PIN)).unwrap();
+    assert!(!t.authenticate_protected_management_key().unwrap());
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use glasskeep_piv_sim::apdu::tlv;
-use glasskeep_piv_sim::model::{ALG_3DES, ALG_AES192, DEFAULT_MGM_KEY};
+use glasskeep_piv_sim::model::{ALG_3DES, ALG_AES128, ALG_AES192, ALG_AES256, DEFAULT_MGM_KEY};
 use glasskeep_piv_sim::{SimCard, SimConfig, TouchMode};
 
 pub const SELECT: &[u8] = &[0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03, 0x08];
@@ -18,6 +18,7 @@ pub fn config(touch: TouchMode) -> SimConfig {
         firmware: [5, 7, 1],
         touch,
         touch_timeout: Duration::from_millis(300),
+        ..SimConfig::default()
     }
 }
 
@@ -86,6 +87,24 @@ pub fn verify(card: &mut SimCard, pin: &[u8]) -> u16 {
 
 fn crypt(alg: u8, key: &[u8], block: &mut [u8], encrypt: bool) {
     match alg {
+        ALG_AES128 => {
+            let c = aes::Aes128::new_from_slice(key).unwrap();
+            let b = block.try_into().unwrap();
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
+        ALG_AES256 => {
+            let c = aes::Aes256::new_from_slice(key).unwrap();
+            let b = block.try_into().unwrap();
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
         ALG_AES192 => {
             let c = aes::Aes192::new_from_slice(key).unwrap();
             let b = block.try_into().unwrap();

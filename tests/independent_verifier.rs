@@ -217,3 +217,51 @@ fn both_verifiers_agree_on_the_anchor() {
         assert_eq!(cli, py, "anchor {anchor}");
     }
 }
+
+/// A training log with real attestation chains under the simulator's root, written by
+/// tests/independent-verifier/make_training_log.py from FORMAT.md.
+fn training_log(dir: &Path, variant: &str) -> Vec<u8> {
+    let out = dir.join(format!("{variant}.log"));
+    let status = Command::new("python3")
+        .arg(root().join("tests/independent-verifier/make_training_log.py"))
+        .arg(&out)
+        .arg(format!("--format-version={FORMAT_VERSION}"))
+        .arg(format!("--variant={variant}"))
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "make_training_log.py {variant}");
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn both_verifiers_agree_past_the_attestations() {
+    if !python_ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let valid = training_log(tmp.path(), "valid");
+    let mut cases = vec![("valid".to_string(), valid.clone())];
+    for variant in ["bad-serial", "stranger", "bad-signature"] {
+        cases.push((variant.to_string(), training_log(tmp.path(), variant)));
+    }
+    // Every prefix ending at a frame boundary is a log of its own: each has another
+    // tail, another set of open obligations, another first policy finding.
+    for (i, &(off, len)) in frames(&valid).iter().enumerate() {
+        cases.push((format!("first {} entries", i + 1), valid[..off + 8 + len + 32].to_vec()));
+    }
+    cases.extend(mutations(&valid));
+    let mut disagreements = Vec::new();
+    let mut passed = 0;
+    for flags in flag_sets() {
+        for (name, bytes) in &cases {
+            let (cli, py) = both(tmp.path(), bytes, &flags);
+            passed += usize::from(cli.ok);
+            if cli != py {
+                disagreements.push(format!("{name} {flags:?}:\n  cli {cli:?}\n  py  {py:?}"));
+            }
+        }
+    }
+    println!("{} cases, {passed} verified ok by both", cases.len());
+    assert!(passed > 0, "the valid training log must verify");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

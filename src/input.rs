@@ -4,7 +4,7 @@
 //! that runs before any of them is read.
 
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -45,6 +45,34 @@ fn read_no_echo(prompt: &str) -> Result<String, SecretInputError> {
             }
         }
     })
+}
+
+/// Asks a question on the controlling terminal (not stdin, which may carry a secret)
+/// and reads one line, with echo; `None` when there is no terminal. For confirmations and
+/// the head hash from paper, never for secrets.
+pub fn ask_line(prompt: &str) -> Result<Option<String>, SecretInputError> {
+    use std::io::Write;
+    let Ok(tty) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    else {
+        return Ok(None);
+    };
+    let mut out = &tty;
+    let io = |e: std::io::Error| SecretInputError::Io {
+        what: "the terminal".into(),
+        reason: e.kind().to_string(),
+    };
+    out.write_all(prompt.as_bytes()).map_err(io)?;
+    out.flush().map_err(io)?;
+    let mut line = String::new();
+    // A confirmation or a hash fits in a line; bound what a stuck key can feed in.
+    std::io::BufReader::new(&tty)
+        .take(4096)
+        .read_line(&mut line)
+        .map_err(io)?;
+    Ok(Some(line.trim_end_matches(['\n', '\r']).to_owned()))
 }
 
 /// Where a PIN comes from: a no-echo prompt (the default for people) or, for scripted

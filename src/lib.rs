@@ -14,5 +14,9 @@ pub mod input;
 
 // The core's modules under their own names, so the ceremonies read `crate::log::…`.
 #[cfg(feature = "card")]
+pub(crate) use glasskeep_core::hex;
+#[cfg(feature = "card")]
 pub(crate) use glasskeep_core::piv;
-pub(crate) use glasskeep_core::{attestation, custodian, envelope, log, seal, secret, shamir};
+pub(crate) use glasskeep_core::{
+    attestation, custodian, envelope, log, seal, secret, shamir, text,
+};

@@ -67,7 +67,10 @@ fn run(cmd: &mut Command, pick: impl Fn(&Value) -> (Option<String>, Option<u64>)
 fn both(dir: &Path, bytes: &[u8], extra: &[&str]) -> (Verdict, Verdict) {
     std::fs::write(dir.join("ceremony.log"), bytes).unwrap();
     let mut cli = Command::new(BIN);
-    cli.arg("--dir").arg(dir).args(["log", "verify", "--json"]).args(extra);
+    cli.arg("--dir")
+        .arg(dir)
+        .args(["log", "verify", "--json"])
+        .args(extra);
     let cli = run(&mut cli, |v| {
         let f = &v["failure"];
         (f["class"].as_str().map(str::to_owned), f["seq"].as_u64())
@@ -131,7 +134,10 @@ fn frames(log: &[u8]) -> Vec<(usize, usize)> {
 fn mutations(log: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let step = (log.len() / 60).max(1);
-    for at in (0..log.len()).step_by(step).chain([1, 3, 4, 7, 8, 9, 10, 11, log.len() - 1]) {
+    for at in (0..log.len())
+        .step_by(step)
+        .chain([1, 3, 4, 7, 8, 9, 10, 11, log.len() - 1])
+    {
         let mut m = log.to_vec();
         m[at] ^= 0x10;
         out.push((format!("bit 4 of byte {at} flipped"), m));
@@ -154,8 +160,17 @@ fn mutations(log: &[u8]) -> Vec<(String, Vec<u8>)> {
     for cut in [1, 5, 8, 31, 32, 33, 40, log.len() / 2, log.len() - 4] {
         out.push((format!("first {cut} bytes"), log[..cut].to_vec()));
     }
-    for tail in [&b"G"[..], b"GKL1", b"GKL1\0\0", b"XXXXXXXXXX", &[0u8; 48][..]] {
-        out.push((format!("{} bytes appended", tail.len()), [log, tail].concat()));
+    for tail in [
+        &b"G"[..],
+        b"GKL1",
+        b"GKL1\0\0",
+        b"XXXXXXXXXX",
+        &[0u8; 48][..],
+    ] {
+        out.push((
+            format!("{} bytes appended", tail.len()),
+            [log, tail].concat(),
+        ));
     }
     out
 }
@@ -247,7 +262,10 @@ fn both_verifiers_agree_past_the_attestations() {
     // Every prefix ending at a frame boundary is a log of its own: each has another
     // tail, another set of open obligations, another first policy finding.
     for (i, &(off, len)) in frames(&valid).iter().enumerate() {
-        cases.push((format!("first {} entries", i + 1), valid[..off + 8 + len + 32].to_vec()));
+        cases.push((
+            format!("first {} entries", i + 1),
+            valid[..off + 8 + len + 32].to_vec(),
+        ));
     }
     cases.extend(mutations(&valid));
     let mut disagreements = Vec::new();

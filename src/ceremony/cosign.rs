@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::custodian::CustodianRecord;
-use crate::log::checkpoint::CheckpointError;
-use crate::log::{CheckpointSigner, SignError, State, StoreError, Transaction};
+use crate::log::State;
 use crate::piv::Slot;
 use crate::secret::Pin;
 use glasskeep_card::{Token, TokenError};
@@ -14,7 +13,7 @@ use super::{Cards, CeremonyError, Operator};
 
 /// One present custodian: their card, opened, and their PIN, held in locked memory for
 /// the ceremony so it is typed once even when the card is used twice (unseal + sign).
-pub(crate) struct Present {
+pub struct Present {
     pub(crate) name: String,
     pub(crate) serial: u32,
     pub(crate) record: CustodianRecord,
@@ -37,6 +36,22 @@ impl Present {
             source,
         }
     }
+
+    /// Signs a checkpoint digest with the sign key (slot 9c: PIN always, touch always),
+    /// returning the card's DER signature.
+    pub(crate) fn sign(
+        &mut self,
+        digest: &[u8; 32],
+        op: &dyn Operator,
+    ) -> Result<Vec<u8>, CeremonyError> {
+        self.unlock()?;
+        op.notice(&format!(
+            "{}: touch YubiKey {} now to sign the log checkpoint",
+            self.name, self.serial
+        ));
+        let r = self.token.sign(Slot::SIGNATURE, digest);
+        r.map_err(|source| self.card_err(source))
+    }
 }
 
 /// The custodians present, by name (ascending, as checkpoints list them).
@@ -56,11 +71,10 @@ impl Room {
         name: &str,
     ) -> Result<&mut Present, CeremonyError> {
         if !self.present.contains_key(name) {
-            let c = state.custodian(name).ok_or_else(|| {
-                CeremonyError::Refused(format!(
-                    "{name} is not an enrolled custodian: see `glasskeep custodian list`"
-                ))
-            })?;
+            let c = state
+                .custodian(name)
+                .filter(|c| c.is_live())
+                .ok_or_else(|| CeremonyError::NotEnrolled { name: name.into() })?;
             let serial = c.record.serial;
             let record = c.record.clone();
             op.notice(&format!("{name}: insert YubiKey {serial}"));
@@ -86,19 +100,10 @@ impl Room {
         Ok(self.present.get_mut(name).expect("custodian just joined"))
     }
 
-    /// Brings in a custodian whose card is already open and whose PIN was checked (the
-    /// one being enrolled, who is not in the log yet).
-    pub(crate) fn admit(&mut self, record: CustodianRecord, token: Box<dyn Token>, pin: Pin) {
-        self.present.insert(
-            record.name.clone(),
-            Present {
-                name: record.name.clone(),
-                serial: record.serial,
-                record,
-                token,
-                pin,
-            },
-        );
+    /// Brings in a custodian whose card is already open and whose PIN was checked (one
+    /// being enrolled, who is not in the log yet).
+    pub(crate) fn admit(&mut self, present: Present) {
+        self.present.insert(present.name.clone(), present);
     }
 
     /// Every enrolled custodian whose card is inserted now, by name.
@@ -112,6 +117,7 @@ impl Room {
             .filter_map(|c| {
                 state
                     .custodian_by_serial(c.serial)
+                    .filter(|x| x.is_live())
                     .map(|x| x.record.name.clone())
             })
             .collect();
@@ -119,77 +125,17 @@ impl Room {
         names.dedup();
         Ok(names)
     }
+}
 
-    /// Stages a checkpoint over the transaction's head, signed by everyone present
-    /// (each card: VERIFY, then a touch, then the signature).
-    pub(crate) fn cosign(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        op: &dyn Operator,
-        time: u64,
-    ) -> Result<u64, CeremonyError> {
-        if self.present.is_empty() {
-            return Err(CeremonyError::Refused(
-                "no custodian is present to cosign: insert at least one enrolled custodian's YubiKey".into(),
-            ));
+impl Present {
+    /// A custodian being enrolled: their card is open and their PIN verified.
+    pub(crate) fn new(record: CustodianRecord, token: Box<dyn Token>, pin: Pin) -> Self {
+        Present {
+            name: record.name.clone(),
+            serial: record.serial,
+            record,
+            token,
+            pin,
         }
-        let serials: BTreeMap<String, u32> = self
-            .present
-            .values()
-            .map(|p| (p.name.clone(), p.serial))
-            .collect();
-        let mut signers: Vec<CardSigner<'_>> = self
-            .present
-            .values_mut()
-            .map(|p| CardSigner { p, op })
-            .collect();
-        let mut refs: Vec<&mut dyn CheckpointSigner> = signers
-            .iter_mut()
-            .map(|s| s as &mut dyn CheckpointSigner)
-            .collect();
-        tx.checkpoint(&mut refs, time).map_err(|e| match e {
-            // A card that failed while signing is a card problem, named like any other.
-            StoreError::Checkpoint(CheckpointError::Signer { name, source }) => {
-                match source.downcast::<TokenError>() {
-                    Ok(source) => CeremonyError::Card {
-                        serial: serials.get(&name).copied().unwrap_or_default(),
-                        custodian: name,
-                        source,
-                    },
-                    // Only cards sign here, so this arm is never taken; it keeps the
-                    // signer's words if that ever changes.
-                    Err(source) => {
-                        StoreError::Checkpoint(CheckpointError::Signer { name, source }).into()
-                    }
-                }
-            }
-            e => e.into(),
-        })
-    }
-}
-
-struct CardSigner<'a> {
-    p: &'a mut Present,
-    op: &'a dyn Operator,
-}
-
-impl CheckpointSigner for CardSigner<'_> {
-    fn custodian(&self) -> &str {
-        &self.p.name
-    }
-
-    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
-        self.p
-            .token
-            .verify_pin(&self.p.pin)
-            .map_err(SignError::new)?;
-        self.op.notice(&format!(
-            "{}: touch YubiKey {} now to sign the log checkpoint",
-            self.p.name, self.p.serial
-        ));
-        self.p
-            .token
-            .sign(Slot::SIGNATURE, digest)
-            .map_err(SignError::new)
     }
 }

@@ -1,22 +1,27 @@
-//! Enrolling a custodian: keys generated and attested on their YubiKey, the enroll entry
-//! and a checkpoint signed with the new sign key.
+//! Enrolling custodians: keys generated and attested on each new custodian's YubiKey,
+//! the card checked for factory credentials and risky firmware, and the enroll entries
+//! cosigned by the new cards and — once the custody has its first quorum — by the
+//! custody quorum of earlier custodians.
 
 use std::path::Path;
+
+use zeroize::Zeroizing;
 
 use glasskeep_card::enroll::EnrollOptions;
 use glasskeep_card::TokenError;
 
 use crate::attestation::Trust;
 use crate::custodian::CustodianRecord;
-use crate::log::{Body, Store};
+use crate::log::Body;
 use crate::piv::Slot;
 
-use super::cosign::Room;
+use super::cosign::Present;
+use super::engine::{Engine, SignOnly, StartOptions};
 use super::{Cards, CeremonyError, Operator};
 
-/// Who to enroll, and on which card.
+/// One custodian to enroll, and their card.
 #[derive(Debug, Clone)]
-pub struct EnrollRequest {
+pub struct NewCustodian {
     /// The custodian's name.
     pub name: String,
     /// The card's serial; `None` when exactly one card is inserted.
@@ -25,108 +30,171 @@ pub struct EnrollRequest {
     pub seal_slot: Slot,
     /// Replace keys already in the slots.
     pub overwrite: bool,
+    /// The card's management key, typed by the custodian (hex); `None` for a
+    /// PIN-protected key (as `ykman … --protect` leaves it) or, in training, the default.
+    pub management_key: Option<Zeroizing<Vec<u8>>>,
 }
 
-/// Enrolls a custodian: generates the seal and sign keys on their YubiKey, verifies the
-/// attestation chain under the custody's trust (Yubico's roots, or the simulator's for
-/// a training custody), and appends the enroll entry plus a checkpoint signed with the
-/// new sign key — which proves, in the log itself, that the key works and was touched.
+/// Who to enroll in one ceremony.
+#[derive(Debug, Clone)]
+pub struct EnrollRequest {
+    /// The new custodians, enrolled in this order (the first ones of a custody enroll
+    /// together: at least the custody quorum).
+    pub custodians: Vec<NewCustodian>,
+    /// Earlier custodians who cosign (default: those whose YubiKeys are inserted).
+    pub cosigners: Vec<String>,
+    /// Accept sign keys on firmware before 5.7.0 (Yubico YSA-2024-03); recorded.
+    pub accept_firmware_risk: bool,
+}
+
+/// Enrolls the new custodians: the quorum is checked before any card is used; then each
+/// new card in turn has its keys generated and attested under the custody's trust
+/// (Yubico's roots, or the simulator's for a training custody); the enroll entries and a
+/// checkpoint signed by every new card and the earlier cosigners are committed together.
 pub fn enroll(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     req: &EnrollRequest,
-    time: u64,
-) -> Result<CustodianRecord, CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let state = store.state();
-    let custody = state.custody().ok_or_else(|| CeremonyError::NoCustody {
-        dir: dir.to_path_buf(),
-    })?;
-    let trust = if custody.training {
+    now: u64,
+) -> Result<Vec<CustodianRecord>, CeremonyError> {
+    let mut engine = Engine::start(dir, cards, op, opts, now)?;
+    let state = engine.state();
+    let training = state.custody().is_some_and(|c| c.training);
+    let names: Vec<String> = req.custodians.iter().map(|c| c.name.clone()).collect();
+    for (i, name) in names.iter().enumerate() {
+        crate::text::check("custodian name", name, 1, crate::log::record::MAX_NAME_LEN)?;
+        if state.custodian(name).is_some() {
+            return Err(CeremonyError::AlreadyEnrolled(format!(
+                "a custodian named {name} is already enrolled: choose another name"
+            )));
+        }
+        if names[..i].contains(name) {
+            return Err(CeremonyError::NamedTwice { name: name.clone() });
+        }
+    }
+    let mut serials = Vec::with_capacity(req.custodians.len());
+    for c in &req.custodians {
+        let serial = match c.serial {
+            Some(s) => s,
+            None if req.custodians.len() == 1 => {
+                let present = engine.cards().present().map_err(CeremonyError::Cards)?;
+                match present.as_slice() {
+                    [one] => one.serial,
+                    [] => return Err(CeremonyError::Cards(TokenError::NoCard)),
+                    many => {
+                        return Err(CeremonyError::Cards(TokenError::SeveralCards {
+                            serials: many.iter().map(|c| c.serial).collect(),
+                        }))
+                    }
+                }
+            }
+            None => {
+                return Err(CeremonyError::AlreadyEnrolled(format!(
+                    "several custodians are enrolled together: give each one's YubiKey serial (--serial, in the order of --name); {} has none",
+                    c.name
+                )))
+            }
+        };
+        if let Some(other) = engine.state().custodian_by_serial(serial) {
+            return Err(CeremonyError::AlreadyEnrolled(format!(
+                "YubiKey {serial} is already enrolled for {}: each custodian needs their own YubiKey",
+                other.record.name
+            )));
+        }
+        if serials.contains(&serial) {
+            return Err(CeremonyError::AlreadyEnrolled(format!(
+                "YubiKey {serial} is named for two custodians: each needs their own YubiKey"
+            )));
+        }
+        serials.push(serial);
+    }
+    // Earlier custodians who cosign, then the whole quorum — before any card is used.
+    let earlier = if req.cosigners.is_empty() {
+        let present = engine.present(None)?;
+        present.into_iter().filter(|n| !names.contains(n)).collect()
+    } else {
+        req.cosigners.clone()
+    };
+    let mut signers: Vec<String> = names.clone();
+    signers.extend(earlier.iter().cloned());
+    let refs: Vec<&str> = signers.iter().map(String::as_str).collect();
+    if let Some((_, kind, need)) = engine.state().enrollment_shortfall(&names, &refs) {
+        return Err(CeremonyError::Quorum {
+            kind,
+            need,
+            signers,
+        });
+    }
+    for name in &earlier {
+        if !engine.state().custodian(name).is_some_and(|c| c.is_live()) {
+            return Err(CeremonyError::NotEnrolled { name: name.clone() });
+        }
+    }
+
+    let trust = if training {
         Trust::Training
     } else {
         Trust::Production
     };
-    if state.custodian(&req.name).is_some() {
-        return Err(CeremonyError::Refused(format!(
-            "{} is already enrolled: choose another name",
-            req.name
-        )));
-    }
-    let serial = match req.serial {
-        Some(s) => s,
-        None => {
-            let present = cards.present().map_err(CeremonyError::Cards)?;
-            match present.as_slice() {
-                [one] => one.serial,
-                [] => return Err(CeremonyError::Cards(TokenError::NoCard)),
-                many => {
-                    return Err(CeremonyError::Cards(TokenError::SeveralCards {
-                        serials: many.iter().map(|c| c.serial).collect(),
-                    }))
-                }
+    let mut bodies = Vec::with_capacity(req.custodians.len());
+    let mut records: Vec<CustodianRecord> = Vec::new();
+    for (c, serial) in req.custodians.iter().zip(serials) {
+        let (cards, op) = engine.cards_and_op();
+        op.notice(&format!("{}: insert YubiKey {serial}", c.name));
+        let mut token = cards
+            .open_for(serial, &c.name)
+            .map_err(|source| CeremonyError::Card {
+                custodian: c.name.clone(),
+                serial,
+                source,
+            })?;
+        let pin = op.pin(&c.name, serial)?;
+        op.notice(&format!(
+            "{}: checking the card, then generating the seal key (slot {}) and the sign key (slot 9c) on YubiKey {serial}",
+            c.name, c.seal_slot
+        ));
+        let mut o = EnrollOptions::new(c.name.clone(), trust);
+        o.seal_slot = c.seal_slot;
+        o.overwrite = c.overwrite;
+        o.accept_firmware_risk = req.accept_firmware_risk;
+        o.management_key = c.management_key.clone();
+        let enrolled = glasskeep_card::enroll::enroll(token.as_mut(), &pin, &o).map_err(|e| {
+            CeremonyError::Enrollment {
+                name: c.name.clone(),
+                reason: e.to_string(),
             }
+        })?;
+        for w in &enrolled.warnings {
+            op.notice(&format!("{}: warning: {w}", c.name));
         }
-    };
-    if let Some(other) = state.custodian_by_serial(serial) {
-        return Err(CeremonyError::Refused(format!(
-            "YubiKey {serial} is already enrolled for {}: each custodian needs their own YubiKey",
-            other.record.name
-        )));
-    }
-    let mut token = cards
-        .open_for(serial, &req.name)
-        .map_err(|source| CeremonyError::Card {
-            custodian: req.name.clone(),
-            serial,
-            source,
-        })?;
-    let pin = op.pin(&req.name, serial)?;
-    token
-        .verify_pin(&pin)
-        .map_err(|source| CeremonyError::Card {
-            custodian: req.name.clone(),
-            serial,
-            source,
-        })?;
-    op.notice(&format!(
-        "{}: generating the seal key (slot {}) and the sign key (slot 9c) on YubiKey {serial}",
-        req.name, req.seal_slot
-    ));
-    let mut opts = EnrollOptions::new(req.name.clone(), trust);
-    opts.seal_slot = req.seal_slot;
-    opts.overwrite = req.overwrite;
-    let record = glasskeep_card::enroll::enroll(token.as_mut(), &pin, &opts)
-        .map_err(|e| CeremonyError::Enrollment {
-            name: req.name.clone(),
-            reason: e.to_string(),
-        })?
-        .record;
-    // A sealed share names its key only by a 4-byte tag: two custodians sharing one
-    // would make a share's owner ambiguous (odds about n^2 / 2^33, but checked).
-    let tag = |r: &CustodianRecord| crate::seal::RecipientTag::of(&r.seal_public_key);
-    if let Some(other) = store
-        .state()
-        .custodians()
-        .iter()
-        .find(|c| tag(&c.record) == tag(&record))
-    {
-        return Err(CeremonyError::Refused(format!(
-            "the new seal key's recipient tag equals {}'s: enroll again with --force-overwrite to generate another key",
-            other.record.name
-        )));
-    }
-    let mut room = Room::default();
-    room.admit(record.clone(), token, pin);
-    let mut tx = store.begin();
-    tx.append(
-        time,
-        Body::Enroll {
+        let record = enrolled.record;
+        // A sealed share names its key only by a 4-byte tag: two custodians sharing one
+        // would make a share's owner ambiguous (odds about n^2 / 2^33, but checked).
+        let tag = |r: &CustodianRecord| crate::seal::RecipientTag::of(&r.seal_public_key);
+        let clash = engine
+            .state()
+            .custodians()
+            .iter()
+            .map(|x| &x.record)
+            .chain(records.iter())
+            .find(|x| tag(x) == tag(&record))
+            .map(|x| x.name.clone());
+        if let Some(other) = clash {
+            return Err(CeremonyError::AlreadyEnrolled(format!(
+                "the new seal key's recipient tag equals {other}'s: enroll {} again with --force-overwrite to generate another key",
+                record.name
+            )));
+        }
+        bodies.push(Body::Enroll {
             record: Box::new(record.clone()),
-        },
-    )?;
-    room.cosign(&mut tx, op, time)?;
-    tx.commit()?;
-    Ok(record)
+            firmware_risk_accepted: enrolled.firmware_risk_accepted,
+        });
+        engine.admit(Present::new(record.clone(), token, pin));
+        records.push(record);
+    }
+    let title = format!("ENROLL {}", names.join(", "));
+    engine.finish(&title, bodies, signers, &mut SignOnly)?;
+    Ok(records)
 }

@@ -25,13 +25,25 @@ pub fn binary_digest() -> Result<Hash, CeremonyError> {
     Ok(Sha256::digest(&bytes).into())
 }
 
-/// Creates `dir/ceremony.log` with its genesis entry.
-pub fn init(dir: &Path, org: &str, training: bool, time: u64) -> Result<InitReport, CeremonyError> {
+/// Creates `dir/ceremony.log` with its genesis entry, recording the custody quorum
+/// `quorum` (at least 2): how many custodians acts on the whole custody need.
+pub fn init(
+    dir: &Path,
+    org: &str,
+    training: bool,
+    quorum: u8,
+    time: u64,
+) -> Result<InitReport, CeremonyError> {
+    crate::text::check("org", org, 1, crate::log::body::MAX_ORG)?;
+    if quorum < 2 {
+        return Err(CeremonyError::Threshold {
+            threshold: usize::from(quorum),
+            custodians: 0,
+        });
+    }
     std::fs::create_dir_all(dir).map_err(|e| CeremonyError::io(dir, e))?;
     let mut custody_id = [0u8; 16];
-    getrandom::fill(&mut custody_id).map_err(|_| {
-        CeremonyError::Refused("the operating system's random number generator failed".into())
-    })?;
+    getrandom::fill(&mut custody_id).map_err(|_| CeremonyError::Randomness)?;
     let genesis = Entry {
         seq: 0,
         prev: [0; 32],
@@ -42,6 +54,7 @@ pub fn init(dir: &Path, org: &str, training: bool, time: u64) -> Result<InitRepo
             custody_id,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             binary_sha256: binary_digest()?,
+            quorum,
         },
     };
     let store = Store::init(dir, &genesis)?;

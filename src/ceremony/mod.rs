@@ -10,6 +10,8 @@
 #[cfg(feature = "card")]
 mod cosign;
 #[cfg(feature = "card")]
+mod engine;
+#[cfg(feature = "card")]
 mod enroll;
 mod envelopes;
 mod init;
@@ -37,7 +39,13 @@ use crate::shamir::{CombineError, FormatError, SplitError};
 use glasskeep_card::{CardInfo, Token, TokenError};
 
 #[cfg(feature = "card")]
-pub use enroll::{enroll, EnrollRequest};
+pub use cosign::Present;
+#[cfg(feature = "card")]
+pub use engine::{Committed, SignOnly, Visit};
+#[cfg(feature = "card")]
+pub use engine::{Engine, StartOptions};
+#[cfg(feature = "card")]
+pub use enroll::{enroll, EnrollRequest, NewCustodian};
 pub use envelopes::{load_envelope, EnvelopeFile};
 pub use init::{binary_digest, init, InitReport};
 #[cfg(feature = "card")]
@@ -45,8 +53,8 @@ pub use open::{check_share, drill, open, OpenReport, OpenRequest};
 pub use read::{read_state, transcript, verify_log};
 #[cfg(feature = "card")]
 pub use seal::{
-    checkpoint, destroyed, precheck_seal, review, rotate, seal, CeremonyReport, Review,
-    RotateRequest, SealReport, SealRequest, SealedEnvelope,
+    begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review, CeremonyReport,
+    Review, RotateRequest, SealCeremony, SealReport, SealRequest, SealedEnvelope,
 };
 pub use status::{status, StatusReport};
 
@@ -58,6 +66,12 @@ pub trait Operator {
     fn notice(&self, message: &str);
     /// The PIN of `custodian`'s YubiKey with this serial.
     fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError>;
+    /// Shows the people present what they are about to sign (`summary`, several lines)
+    /// and asks them to confirm; `false` ends the ceremony with nothing recorded.
+    fn confirm(&mut self, summary: &str) -> Result<bool, SecretInputError>;
+    /// The head hash from the last ceremony sheet, as typed (at least 16 hex digits);
+    /// `None` when there is nobody to ask (no terminal).
+    fn anchor(&mut self) -> Result<Option<String>, SecretInputError>;
 }
 
 #[cfg(feature = "card")]
@@ -85,13 +99,71 @@ impl Cards for PcscCards {
     }
 }
 
-/// Why a ceremony did not complete. In every case nothing was appended to the log.
+/// Why a ceremony did not complete. In every case nothing was appended to the log, and
+/// no secret was shown. Each variant has one documented exit code (`glasskeep --help`).
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum CeremonyError {
     /// The log could not be read, locked or written.
     #[error(transparent)]
     Log(StoreError),
+    /// The folder holds no custody: the one way "no custody here" is said, whichever
+    /// command looked.
+    #[error("no custody in {}: it holds no ceremony.log. Pass --dir with the custody folder (or set GLASSKEEP_DIR); `glasskeep init` starts a new custody", .dir.display())]
+    NoCustody {
+        /// The folder looked in.
+        dir: PathBuf,
+    },
+    /// The log does not verify (signatures, attestations, links, rules): no ceremony
+    /// acts on it.
+    #[error("the ceremony log does not verify{}: {class}: {detail}. Nothing was done: run `glasskeep log verify` and report this as an incident", .seq.map(|s| format!(" at entry {s}")).unwrap_or_default())]
+    Unverified {
+        /// The failing entry.
+        seq: Option<u64>,
+        /// The failure class, as `log verify` names it.
+        class: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Entries follow the last checkpoint: nobody present has seen them.
+    #[error("entries {from} to {to} are not covered by a signed checkpoint: run `glasskeep log checkpoint` first, which shows them to the custodians present before they sign")]
+    Uncovered {
+        /// The first uncovered entry.
+        from: u64,
+        /// The last one.
+        to: u64,
+    },
+    /// A production ceremony needs the head hash from the last ceremony sheet.
+    #[error("type at least the first 16 hex digits of the head hash printed on the last ceremony sheet (or pass --anchor): it proves this log is the one the last ceremony left")]
+    AnchorNeeded,
+    /// The anchor given is too short to mean anything.
+    #[error("the anchor has {digits} hex digit(s): give at least 16 of the head hash from the last ceremony sheet")]
+    AnchorTooShort {
+        /// Hex digits given.
+        digits: usize,
+    },
+    /// The log's head is not the one on the last sheet: rolled back, rewritten, or the
+    /// wrong folder.
+    #[error("the log's head {head} does not start with {given}, the head on the last ceremony sheet: this is not the log the last ceremony left (rolled back, replaced, or the wrong folder). Nothing was done; report it")]
+    AnchorMismatch {
+        /// What was typed.
+        given: String,
+        /// The log's head, hex.
+        head: String,
+    },
+    /// The custodians present are not the quorum the act needs.
+    #[error("{kind} needs {need}; the custodians who would cosign are {}. Nothing was done", if .signers.is_empty() { "nobody".to_string() } else { .signers.join(", ") })]
+    Quorum {
+        /// The act's kind.
+        kind: &'static str,
+        /// What it needs, in words.
+        need: String,
+        /// Who would have cosigned.
+        signers: Vec<String>,
+    },
+    /// The people present did not confirm the entries shown to them.
+    #[error("not confirmed: nothing was recorded and no card was used")]
+    Declined,
     /// An entry was refused by the log's rules.
     #[error("the log refuses this: {0}")]
     Replay(#[from] ReplayError),
@@ -110,7 +182,7 @@ pub enum CeremonyError {
     #[cfg(feature = "card")]
     #[error(transparent)]
     Cards(TokenError),
-    /// Enrollment failed (attestation, policy, slot).
+    /// Enrollment failed (hygiene, attestation, policy, slot).
     #[error("enrollment of {name} failed: {reason}")]
     Enrollment {
         /// The custodian.
@@ -121,6 +193,9 @@ pub enum CeremonyError {
     /// A secret or PIN could not be read.
     #[error(transparent)]
     Input(#[from] SecretInputError),
+    /// A text field (reason, notes, label, name) was refused.
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
     /// The secret could not be split.
     #[error(transparent)]
     Split(#[from] SplitError),
@@ -162,16 +237,128 @@ pub enum CeremonyError {
         /// The operating system's reason.
         reason: String,
     },
-    /// The folder holds no custody: the one way "no custody here" is said, whichever
-    /// command looked.
-    #[error("no custody in {}: it holds no ceremony.log. Pass --dir with the custody folder (or set GLASSKEEP_DIR); `glasskeep init` starts a new custody", .dir.display())]
-    NoCustody {
-        /// The folder looked in.
-        dir: PathBuf,
+    /// No live credential carries this label.
+    #[error("no sealed credential is labelled {label:?}: see `glasskeep status`")]
+    UnknownLabel {
+        /// The label.
+        label: String,
     },
-    /// The ceremony is refused; the message says why and what to do.
+    /// The label is already sealed and live.
+    #[error(
+        "{label:?} is already sealed: use `glasskeep rotate --label {label}` to replace its secret"
+    )]
+    LabelTaken {
+        /// The label.
+        label: String,
+    },
+    /// A name that is not an enrolled, live custodian.
+    #[error("{name} is not an enrolled custodian: see `glasskeep custodian list`")]
+    NotEnrolled {
+        /// The name.
+        name: String,
+    },
+    /// A custodian named twice where each counts once.
+    #[error("{name} is named twice: each custodian counts once")]
+    NamedTwice {
+        /// The name.
+        name: String,
+    },
+    /// The threshold is outside 2..=custodians.
+    #[error("threshold {threshold} with {custodians} custodian(s): it must be at least 2 and at most the number of custodians")]
+    Threshold {
+        /// The threshold asked for.
+        threshold: usize,
+        /// Custodians named.
+        custodians: usize,
+    },
+    /// A custodian is already enrolled under this name or YubiKey, or their new key
+    /// cannot be told apart from another's.
     #[error("{0}")]
-    Refused(String),
+    AlreadyEnrolled(String),
+    /// An envelope the log does not vouch for, or the wrong one: an incident.
+    #[error("INCIDENT: {0}")]
+    Incident(EnvelopeIncident),
+    /// A fingerprint that names no recorded envelope, or several.
+    #[error("{0}")]
+    Fingerprint(FingerprintError),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed: nothing was created; check the machine before any ceremony")]
+    Randomness,
+}
+
+/// Why an envelope presented at the safe is refused: each is an incident to report.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EnvelopeIncident {
+    /// The log has never recorded this envelope.
+    #[error("envelope {short} is not recorded in this custody's log: glasskeep did not seal it here, or it was altered. Do not use it; report it")]
+    NotLogged {
+        /// Its short fingerprint.
+        short: String,
+    },
+    /// The envelope's set was rotated away.
+    #[error("envelope {short} belongs to set {set} of {label:?}, which was rotated away: it must not open anything; it should have been destroyed. Report it, then destroy it (`glasskeep envelope destroyed`)")]
+    Superseded {
+        /// Its short fingerprint.
+        short: String,
+        /// The superseded set.
+        set: String,
+        /// Its label.
+        label: String,
+    },
+    /// The log records the envelope as destroyed, yet here it is.
+    #[error("envelope {short} was recorded as destroyed at entry {seq}, yet it was presented: a copy survived. Report it")]
+    Destroyed {
+        /// Its short fingerprint.
+        short: String,
+        /// The destruction entry.
+        seq: u64,
+    },
+    /// The envelope is another credential's.
+    #[error("envelope {short} belongs to {label:?}, not to {wanted:?}")]
+    OtherCredential {
+        /// Its short fingerprint.
+        short: String,
+        /// Its label.
+        label: String,
+        /// The label being opened.
+        wanted: String,
+    },
+    /// The same custodian's envelope twice.
+    #[error("the envelope of {custodian} was given twice: each custodian's envelope counts once")]
+    Twice {
+        /// Whose.
+        custodian: String,
+    },
+    /// The envelope's parts disagree with the log or with each other.
+    #[error("{custodian}'s envelope is not what the log recorded ({what}): report it as tampered")]
+    Tampered {
+        /// Whose.
+        custodian: String,
+        /// What differs.
+        what: String,
+    },
+    /// The set's seal is not yet covered by a signed checkpoint.
+    #[error("the seal of {label:?} is not covered by a signed checkpoint yet: run `glasskeep log checkpoint` first")]
+    SealNotCovered {
+        /// The label.
+        label: String,
+    },
+}
+
+/// Why a typed fingerprint names no single envelope.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FingerprintError {
+    /// Too few digits.
+    #[error("give at least the 16-digit short fingerprint printed on the envelope")]
+    TooShort,
+    /// None matches.
+    #[error("no envelope with fingerprint {0} is recorded in this custody's log")]
+    Unknown(String),
+    /// Several match.
+    #[error("{1} envelopes match {0}: give more digits of the fingerprint")]
+    Ambiguous(String, usize),
 }
 
 impl From<StoreError> for CeremonyError {

@@ -1,21 +1,21 @@
 //! Opening a credential, drilling a set, and checking one share. All three first prove
 //! each envelope authentic from the log (its fingerprint is in the set's checkpointed
 //! seal entry) before any card is touched: anyone can seal to a public key, so an
-//! envelope the log does not vouch for is refused outright.
+//! envelope the log does not vouch for is refused outright, as an incident.
 
 use std::path::Path;
 
 use crate::envelope::{Envelope, Fingerprint};
 use crate::log::replay::SealedSet;
-use crate::log::{Body, Hash, State, Store};
+use crate::log::{Body, Hash, State};
 use crate::seal::PivP256Identity;
 use crate::secret::SecretBytes;
 use crate::shamir::{self, Payload, Share};
 
-use super::cosign::{Present, Room};
+use super::cosign::Present;
+use super::engine::{Engine, StartOptions, Visit};
 use super::envelopes::EnvelopeFile;
-use super::seal::unknown_label;
-use super::{Cards, CeremonyError, Operator};
+use super::{Cards, CeremonyError, EnvelopeIncident, Operator};
 
 /// What to open.
 #[derive(Debug, Clone)]
@@ -45,43 +45,132 @@ pub struct OpenReport {
     pub head: Hash,
 }
 
-/// Opens the credential: unseals each envelope's share on its custodian's YubiKey,
-/// reconstructs, and writes the open entry plus a checkpoint cosigned by every
-/// custodian present **before** returning the secret. If the log cannot be written,
-/// the secret is not returned.
+/// Unseals each custodian's share during their card's visit, and combines the shares
+/// once every card was visited.
+struct Unseal<'e> {
+    set: &'e SealedSet,
+    envelopes: &'e [EnvelopeFile],
+    payload: Payload,
+    shares: Vec<Share>,
+    secret: Option<SecretBytes>,
+    combine: bool,
+}
+
+impl Visit for Unseal<'_> {
+    fn visit(&mut self, p: &mut Present, op: &dyn Operator) -> Result<(), CeremonyError> {
+        let pos = self.set.custodians.iter().position(|c| *c == p.name);
+        let Some(e) = self
+            .envelopes
+            .iter()
+            .find(|e| Some(usize::from(e.envelope.index) - 1) == pos)
+        else {
+            return Ok(());
+        };
+        let share = unseal_share(p, op, &e.envelope)?;
+        if share.set_id != self.set.id
+            || share.index != e.envelope.index
+            || share.payload_digest != self.payload.digest()
+        {
+            return Err(CeremonyError::Incident(EnvelopeIncident::Tampered {
+                custodian: p.name.clone(),
+                what: format!("the share inside does not belong to set {}", self.set.id),
+            }));
+        }
+        op.notice(&format!("{}: share OK", p.name));
+        self.shares.push(share);
+        Ok(())
+    }
+
+    fn done(&mut self) -> Result<(), CeremonyError> {
+        if self.combine {
+            let refs: Vec<&Share> = self.shares.iter().collect();
+            self.secret = Some(shamir::combine(&refs, &self.payload)?);
+        }
+        Ok(())
+    }
+}
+
+/// The envelopes' custodians in share-index order, with their fingerprints.
+fn used(set: &SealedSet, envelopes: &[EnvelopeFile]) -> (Vec<String>, Vec<Hash>) {
+    let mut v: Vec<(u8, String, Hash)> = envelopes
+        .iter()
+        .map(|e| {
+            let i = e.envelope.index;
+            (
+                i,
+                set.custodians[usize::from(i) - 1].clone(),
+                e.fingerprint.0,
+            )
+        })
+        .collect();
+    v.sort_by_key(|u| u.0);
+    (
+        v.iter().map(|u| u.1.clone()).collect(),
+        v.iter().map(|u| u.2).collect(),
+    )
+}
+
+/// Opens the credential: every envelope proved authentic from the log, then each
+/// custodian's card in turn unseals their share and signs the checkpoint; the shares
+/// are combined, the open entry and checkpoint committed, and only then is the secret
+/// returned. If the log cannot be written, the secret is not returned.
 pub fn open(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     req: &OpenRequest,
     envelopes: &[EnvelopeFile],
-    time: u64,
+    now: u64,
 ) -> Result<(SecretBytes, OpenReport), CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let set = authentic_set(store.state(), &req.label, envelopes)?;
-    let (secret, room_names, mut room) = reconstruct(store.state(), cards, op, &set, envelopes)?;
-    let mut tx = store.begin();
-    let seq = tx.append(
-        time,
-        Body::Open {
-            set: set.id,
-            reason: req.reason.clone(),
-            incident: req.incident.clone(),
-            custodians: room_names.iter().map(|(_, n, _)| n.clone()).collect(),
-            envelopes: room_names.iter().map(|(_, _, fp)| *fp).collect(),
+    crate::text::check("reason", &req.reason, 1, crate::log::body::MAX_REASON)?;
+    crate::text::check("incident", &req.incident, 0, crate::log::body::MAX_INCIDENT)?;
+    let engine = Engine::start(dir, cards, op, opts, now)?;
+    let set = authentic_set(engine.state(), &req.label, envelopes)?;
+    let payload = enough(&set, envelopes)?;
+    let (custodians, fps) = used(&set, envelopes);
+    let body = Body::Open {
+        set: set.id,
+        reason: req.reason.clone(),
+        incident: req.incident.clone(),
+        custodians: custodians.clone(),
+        envelopes: fps,
+    };
+    let time = engine.time();
+    let mut work = Unseal {
+        set: &set,
+        envelopes,
+        payload,
+        shares: Vec::new(),
+        secret: None,
+        combine: true,
+    };
+    let title = format!(
+        "OPEN {:?}: {}{}",
+        set.label,
+        req.reason,
+        if req.incident.is_empty() {
+            String::new()
+        } else {
+            format!(" (incident {})", req.incident)
+        }
+    );
+    let done = engine.finish(&title, vec![body], custodians.clone(), &mut work)?;
+    let secret = work.secret.take().ok_or(CeremonyError::Combine(
+        shamir::CombineError::NotEnoughShares {
+            have: work.shares.len(),
+            need: usize::from(set.threshold),
         },
-    )?;
-    room.cosign(&mut tx, op, time)?;
-    let head = tx.commit()?;
+    ))?;
     Ok((
         secret,
         OpenReport {
-            seq,
+            seq: done.seqs[0],
             set_label: set.label.clone(),
             kind: set.secret_kind,
             deadline: time.saturating_add(set.rotate_within),
-            custodians: room_names.into_iter().map(|(_, n, _)| n).collect(),
-            head,
+            custodians,
+            head: done.head,
         },
     ))
 }
@@ -91,29 +180,35 @@ pub fn drill(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     label: &str,
     envelopes: &[EnvelopeFile],
-    time: u64,
+    now: u64,
 ) -> Result<super::CeremonyReport, CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let set = authentic_set(store.state(), label, envelopes)?;
-    let (secret, names, mut room) = reconstruct(store.state(), cards, op, &set, envelopes)?;
-    drop(secret);
-    let mut tx = store.begin();
-    let seq = tx.append(
-        time,
-        Body::Drill {
-            set: set.id,
-            custodians: names.iter().map(|(_, n, _)| n.clone()).collect(),
-            envelopes: names.iter().map(|(_, _, fp)| *fp).collect(),
-        },
-    )?;
-    room.cosign(&mut tx, op, time)?;
-    let head = tx.commit()?;
+    let engine = Engine::start(dir, cards, op, opts, now)?;
+    let set = authentic_set(engine.state(), label, envelopes)?;
+    let payload = enough(&set, envelopes)?;
+    let (custodians, fps) = used(&set, envelopes);
+    let body = Body::Drill {
+        set: set.id,
+        custodians: custodians.clone(),
+        envelopes: fps,
+    };
+    let mut work = Unseal {
+        set: &set,
+        envelopes,
+        payload,
+        shares: Vec::new(),
+        secret: None,
+        combine: true,
+    };
+    let title = format!("DRILL on {:?}: reconstructs, reveals nothing", set.label);
+    let done = engine.finish(&title, vec![body], custodians, &mut work)?;
+    drop(work.secret.take());
     Ok(super::CeremonyReport {
-        seq,
-        head,
-        cosigners: names.into_iter().map(|(_, n, _)| n).collect(),
+        seq: done.seqs[0],
+        head: done.head,
+        cosigners: done.cosigners,
     })
 }
 
@@ -123,44 +218,53 @@ pub fn check_share(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     envelope: &EnvelopeFile,
-    time: u64,
+    now: u64,
 ) -> Result<super::CeremonyReport, CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let state = store.state();
-    let set = set_of(state, &envelope.fingerprint)?;
+    let engine = Engine::start(dir, cards, op, opts, now)?;
+    let state = engine.state();
+    let set = set_of(state, &envelope.fingerprint)?.clone();
     let set = authentic_set(state, &set.label, std::slice::from_ref(envelope))?;
     let payload = payload_of(&set, envelope)?;
-    let mut room = Room::default();
     let name = set.custodians[usize::from(envelope.envelope.index) - 1].clone();
-    let p = room.join(state, cards, op, &name)?;
-    let share = unseal_share(p, op, &envelope.envelope)?;
-    if share.set_id != set.id
-        || share.index != envelope.envelope.index
-        || share.payload_digest != payload.digest()
-    {
-        return Err(CeremonyError::Refused(format!(
-            "{name}'s envelope opened, but the share inside does not belong to set {}: report this envelope as tampered",
-            set.id
-        )));
-    }
-    drop(share);
-    let mut tx = store.begin();
-    let seq = tx.append(
-        time,
-        Body::ShareCheck {
-            set: set.id,
-            custodian: name.clone(),
-            envelope: envelope.fingerprint.0,
-        },
-    )?;
-    room.cosign(&mut tx, op, time)?;
-    let head = tx.commit()?;
+    let body = Body::ShareCheck {
+        set: set.id,
+        custodian: name.clone(),
+        envelope: envelope.fingerprint.0,
+    };
+    let mut work = Unseal {
+        set: &set,
+        envelopes: std::slice::from_ref(envelope),
+        payload,
+        shares: Vec::new(),
+        secret: None,
+        combine: false,
+    };
+    let title = format!("SHARE CHECK: {name}'s envelope of {:?}", set.label);
+    let done = engine.finish(&title, vec![body], vec![name], &mut work)?;
     Ok(super::CeremonyReport {
-        seq,
-        head,
-        cosigners: vec![name],
+        seq: done.seqs[0],
+        head: done.head,
+        cosigners: done.cosigners,
     })
+}
+
+/// At least the threshold of envelopes, each holding the payload the log records.
+fn enough(set: &SealedSet, envelopes: &[EnvelopeFile]) -> Result<Payload, CeremonyError> {
+    if envelopes.len() < usize::from(set.threshold) {
+        return Err(CeremonyError::Combine(
+            shamir::CombineError::NotEnoughShares {
+                have: envelopes.len(),
+                need: usize::from(set.threshold),
+            },
+        ));
+    }
+    let payload = payload_of(set, &envelopes[0])?;
+    for e in envelopes {
+        payload_of(set, e)?;
+    }
+    Ok(payload)
 }
 
 fn set_of<'s>(state: &'s State, fp: &Fingerprint) -> Result<&'s SealedSet, CeremonyError> {
@@ -169,10 +273,7 @@ fn set_of<'s>(state: &'s State, fp: &Fingerprint) -> Result<&'s SealedSet, Cerem
 }
 
 fn not_logged(fp: &Fingerprint) -> CeremonyError {
-    CeremonyError::Refused(format!(
-        "envelope {} is not recorded in this custody's log: it is not one glasskeep sealed here (or it was altered); do not use it",
-        fp.short()
-    ))
+    CeremonyError::Incident(EnvelopeIncident::NotLogged { short: fp.short() })
 }
 
 /// Why an envelope is not one of `set`'s: from a set rotated away (to be destroyed), from
@@ -182,18 +283,18 @@ fn not_in_set(state: &State, set: &SealedSet, fp: &Fingerprint) -> CeremonyError
         return not_logged(fp);
     };
     match state.set(&recorded.set) {
-        Some(other) if other.superseded_by.is_some() => CeremonyError::Refused(format!(
-            "envelope {} belongs to set {} of {:?}, which was rotated away: it no longer opens anything and must be destroyed (`glasskeep envelope destroyed`)",
-            fp.short(),
-            other.id,
-            other.label
-        )),
-        Some(other) => CeremonyError::Refused(format!(
-            "envelope {} belongs to {:?}, not to {:?}",
-            fp.short(),
-            other.label,
-            set.label
-        )),
+        Some(other) if other.superseded_by.is_some() => {
+            CeremonyError::Incident(EnvelopeIncident::Superseded {
+                short: fp.short(),
+                set: other.id.to_string(),
+                label: other.label.clone(),
+            })
+        }
+        Some(other) => CeremonyError::Incident(EnvelopeIncident::OtherCredential {
+            short: fp.short(),
+            label: other.label.clone(),
+            wanted: set.label.clone(),
+        }),
         None => not_logged(fp),
     }
 }
@@ -205,15 +306,27 @@ fn authentic_set(
     label: &str,
     envelopes: &[EnvelopeFile],
 ) -> Result<SealedSet, CeremonyError> {
+    // A destroyed envelope is an incident whatever else is wrong with the request:
+    // checked first, so it is never reported as a mere wrong label.
+    for e in envelopes {
+        if let Some(seq) = state.envelope(&e.fingerprint.0).and_then(|st| st.destroyed) {
+            return Err(CeremonyError::Incident(EnvelopeIncident::Destroyed {
+                short: e.fingerprint.short(),
+                seq,
+            }));
+        }
+    }
     let set = state
         .live_set_by_label(label)
-        .ok_or_else(|| unknown_label(label))?
+        .ok_or_else(|| CeremonyError::UnknownLabel {
+            label: label.to_owned(),
+        })?
         .clone();
     let covered = state.last_checkpoint().is_some_and(|c| c > set.sealed_seq);
     if !covered {
-        return Err(CeremonyError::Refused(format!(
-            "the seal of {label:?} is not covered by a signed checkpoint yet: run `glasskeep log checkpoint` with a custodian present first"
-        )));
+        return Err(CeremonyError::Incident(EnvelopeIncident::SealNotCovered {
+            label: label.to_owned(),
+        }));
     }
     let mut seen = Vec::new();
     for e in envelopes {
@@ -221,22 +334,13 @@ fn authentic_set(
             Some(pos) => pos,
             None => return Err(not_in_set(state, &set, &e.fingerprint)),
         };
-        if let Some(st) = state.envelope(&e.fingerprint.0) {
-            if let Some(seq) = st.destroyed {
-                return Err(CeremonyError::Refused(format!(
-                    "envelope {} was recorded as destroyed (entry {seq}): it must not be used",
-                    e.fingerprint.short()
-                )));
-            }
-        }
         if usize::from(e.envelope.index) != pos + 1 || e.envelope.set_id != set.id {
             return Err(not_logged(&e.fingerprint));
         }
         if seen.contains(&pos) {
-            return Err(CeremonyError::Refused(format!(
-                "the envelope of {} was given twice: each custodian's envelope counts once",
-                set.custodians[pos]
-            )));
+            return Err(CeremonyError::Incident(EnvelopeIncident::Twice {
+                custodian: set.custodians[pos].clone(),
+            }));
         }
         seen.push(pos);
     }
@@ -250,46 +354,12 @@ fn payload_of(set: &SealedSet, e: &EnvelopeFile) -> Result<Payload, CeremonyErro
         source,
     })?;
     if payload.digest() != set.payload_digest {
-        return Err(CeremonyError::Refused(format!(
-            "the payload on {name}'s envelope differs from the one the log records"
-        )));
+        return Err(CeremonyError::Incident(EnvelopeIncident::Tampered {
+            custodian: name,
+            what: "its payload differs from the one the log records".into(),
+        }));
     }
     Ok(payload)
-}
-
-type Used = (u8, String, Hash);
-
-/// Unseals every envelope on its custodian's card and combines the shares.
-fn reconstruct(
-    state: &State,
-    cards: &mut dyn Cards,
-    op: &mut dyn Operator,
-    set: &SealedSet,
-    envelopes: &[EnvelopeFile],
-) -> Result<(SecretBytes, Vec<Used>, Room), CeremonyError> {
-    if envelopes.len() < usize::from(set.threshold) {
-        return Err(CeremonyError::Combine(
-            shamir::CombineError::NotEnoughShares {
-                have: envelopes.len(),
-                need: usize::from(set.threshold),
-            },
-        ));
-    }
-    let payload = payload_of(set, &envelopes[0])?;
-    let mut room = Room::default();
-    let mut shares = Vec::new();
-    let mut used: Vec<Used> = Vec::new();
-    for e in envelopes {
-        payload_of(set, e)?;
-        let name = set.custodians[usize::from(e.envelope.index) - 1].clone();
-        let p = room.join(state, cards, op, &name)?;
-        shares.push(unseal_share(p, op, &e.envelope)?);
-        used.push((e.envelope.index, name, e.fingerprint.0));
-    }
-    used.sort_by_key(|u| u.0);
-    let refs: Vec<&Share> = shares.iter().collect();
-    let secret = shamir::combine(&refs, &payload)?;
-    Ok((secret, used, room))
 }
 
 fn unseal_share(
@@ -299,7 +369,10 @@ fn unseal_share(
 ) -> Result<Share, CeremonyError> {
     p.unlock()?;
     let identity = PivP256Identity::for_custodian(&mut p.token, &p.record).map_err(|e| {
-        CeremonyError::Refused(format!("{}'s YubiKey has no usable seal key: {e}", p.name))
+        CeremonyError::Enrollment {
+            name: p.name.clone(),
+            reason: format!("the YubiKey has no usable seal key: {e}"),
+        }
     })?;
     op.notice(&format!(
         "{}: touch YubiKey {} now to open your share",
@@ -322,10 +395,13 @@ fn unseal_share(
         || share.threshold != envelope.threshold
         || share.count != envelope.count
     {
-        return Err(CeremonyError::Refused(format!(
-            "{}'s envelope says share {} of set {}, but the sealed share inside is share {} of set {}: report this envelope as tampered",
-            p.name, envelope.index, envelope.set_id, share.index, share.set_id
-        )));
+        return Err(CeremonyError::Incident(EnvelopeIncident::Tampered {
+            custodian: p.name.clone(),
+            what: format!(
+                "it says share {} of set {}, but the sealed share inside is share {} of set {}",
+                envelope.index, envelope.set_id, share.index, share.set_id
+            ),
+        }));
     }
     Ok(share)
 }

@@ -1,18 +1,19 @@
-//! Sealing a secret to custodians, rotating it, and the small ceremonies that only add
-//! an entry and a checkpoint (review, envelope destroyed, checkpoint).
+//! Sealing a secret to custodians, rotating it, and the ceremonies that only add an act
+//! and a checkpoint (review, envelope destroyed, retirement, checkpoint). All of them go
+//! through the [`Engine`].
 
 use std::path::{Path, PathBuf};
 
 use crate::custodian::CustodianRecord;
 use crate::envelope::{Envelope, Fingerprint};
 use crate::log::replay::Custody;
-use crate::log::{Body, Hash, SecretKind, State, Store, Transaction, Verdict};
+use crate::log::{Body, Hash, SecretKind, State, Verdict};
 use crate::seal::PivP256Recipient;
 use crate::secret::SecretBytes;
 use crate::shamir::{self, SetId};
 
-use super::cosign::Room;
-use super::{Cards, CeremonyError, Operator};
+use super::engine::{Engine, SignOnly, StartOptions};
+use super::{Cards, CeremonyError, FingerprintError, Operator};
 
 /// What to seal.
 #[derive(Debug, Clone)]
@@ -27,6 +28,24 @@ pub struct SealRequest {
     pub kind: SecretKind,
     /// Rotation deadline after an opening, in seconds.
     pub rotate_within: u64,
+    /// Who cosigns (default: the set's custodians whose YubiKeys are inserted).
+    pub cosigners: Vec<String>,
+}
+
+/// What to rotate.
+#[derive(Debug, Clone)]
+pub struct RotateRequest {
+    /// The credential's label.
+    pub label: String,
+    /// New custodians (default: the same, same order).
+    pub custodians: Option<Vec<String>>,
+    /// New threshold (default: the same).
+    pub threshold: Option<usize>,
+    /// A new kind for the credential (default: the one it has).
+    pub kind: Option<SecretKind>,
+    /// Who cosigns (default: the old and new sets' custodians whose YubiKeys are
+    /// inserted).
+    pub cosigners: Vec<String>,
 }
 
 /// One envelope written by a seal or rotation.
@@ -57,10 +76,10 @@ pub struct SealReport {
     pub cosigners: Vec<String>,
 }
 
-/// What a ceremony that only appends entries did.
+/// What a ceremony that only appends an act did.
 #[derive(Debug, Clone)]
 pub struct CeremonyReport {
-    /// Seq of the main entry.
+    /// Seq of the act's entry (of the checkpoint, for `log checkpoint`).
     pub seq: u64,
     /// The log's new head (write it on paper).
     pub head: Hash,
@@ -68,32 +87,185 @@ pub struct CeremonyReport {
     pub cosigners: Vec<String>,
 }
 
-/// Splits `secret` and seals one share to each custodian; writes the envelopes under
-/// `dir/envelopes/` and appends the seal entry plus a checkpoint cosigned by the
-/// custodians whose YubiKeys are present (`cosigners`, or all inserted ones if empty).
-pub fn seal(
+/// A seal or rotation whose request passed every check, quorum included; the secret is
+/// typed next, then [`SealCeremony::seal`].
+pub struct SealCeremony<'a> {
+    engine: Engine<'a>,
+    dir: PathBuf,
+    req: SealRequest,
+    custody: Custody,
+    records: Vec<CustodianRecord>,
+    supersedes: Option<SetId>,
+    signers: Vec<String>,
+}
+
+/// Starts a seal: the log verified, the request checked against it, the cosigners
+/// checked against the quorum — all before the secret is typed.
+pub fn begin_seal<'a>(
     dir: &Path,
-    cards: &mut dyn Cards,
-    op: &mut dyn Operator,
+    cards: &'a mut dyn Cards,
+    op: &'a mut dyn Operator,
+    opts: &StartOptions,
     req: &SealRequest,
-    secret: &SecretBytes,
-    cosigners: &[String],
-    time: u64,
-) -> Result<SealReport, CeremonyError> {
-    let store = Store::open(dir)?;
-    sealing(store, dir, cards, op, req, secret, cosigners, time, None)
+    now: u64,
+) -> Result<SealCeremony<'a>, CeremonyError> {
+    let engine = Engine::start(dir, cards, op, opts, now)?;
+    prepared(engine, dir, req.clone(), None)
 }
 
-/// Checks a seal request against the log before anyone types the secret: a custody
-/// exists, the label is not already sealed, the custodians are enrolled and distinct,
-/// and 2 <= threshold <= custodians. `seal` checks all of it again under the lock.
-pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError> {
-    check_request(dir, &super::read_state(dir)?, req, true).map(|_| ())
+/// Starts a rotation of the live set labelled `rot.label`: a new set (same custodians,
+/// threshold and kind unless changed) and a rotate entry superseding the old one.
+pub fn begin_rotate<'a>(
+    dir: &Path,
+    cards: &'a mut dyn Cards,
+    op: &'a mut dyn Operator,
+    opts: &StartOptions,
+    rot: &RotateRequest,
+    now: u64,
+) -> Result<SealCeremony<'a>, CeremonyError> {
+    let engine = Engine::start(dir, cards, op, opts, now)?;
+    let old = engine
+        .state()
+        .live_set_by_label(&rot.label)
+        .ok_or_else(|| CeremonyError::UnknownLabel {
+            label: rot.label.clone(),
+        })?
+        .clone();
+    let req = SealRequest {
+        label: rot.label.clone(),
+        threshold: rot.threshold.unwrap_or(usize::from(old.threshold)),
+        custodians: rot
+            .custodians
+            .clone()
+            .unwrap_or_else(|| old.custodians.clone()),
+        kind: rot.kind.unwrap_or(old.secret_kind),
+        rotate_within: old.rotate_within,
+        cosigners: rot.cosigners.clone(),
+    };
+    let mut among = req.custodians.clone();
+    among.extend(old.custodians.iter().cloned());
+    let mut s = prepared(engine, dir, req, Some((old.id, among)))?;
+    s.supersedes = Some(old.id);
+    Ok(s)
 }
 
-/// The custody and the custodians' records for `req`, or why it cannot be sealed: no
-/// custody, the label already sealed (when `new_label`; a rotation replaces it), a
-/// custodian named twice or not enrolled, or a threshold outside 2..=custodians.
+fn prepared<'a>(
+    mut engine: Engine<'a>,
+    dir: &Path,
+    req: SealRequest,
+    rotation: Option<(SetId, Vec<String>)>,
+) -> Result<SealCeremony<'a>, CeremonyError> {
+    crate::text::check("label", &req.label, 1, shamir::MAX_LABEL_LEN)?;
+    let (custody, records) = check_request(dir, engine.state(), &req, rotation.is_none())?;
+    let among = rotation
+        .as_ref()
+        .map_or_else(|| req.custodians.clone(), |(_, a)| a.clone());
+    let signers = if req.cosigners.is_empty() {
+        engine.present(Some(&among))?
+    } else {
+        req.cosigners.clone()
+    };
+    // The same replay and quorum rules as the real entries, on a provisional seal whose
+    // fingerprints are placeholders: refused now, before anyone types the secret.
+    let provisional = SetId::random().map_err(|_| CeremonyError::Randomness)?;
+    let mut bodies = vec![Body::Seal {
+        set: provisional,
+        label: req.label.clone(),
+        secret_kind: req.kind,
+        threshold: req.threshold as u8,
+        shares: req.custodians.len() as u8,
+        custodians: req.custodians.clone(),
+        envelopes: (0..req.custodians.len())
+            .map(|i| placeholder_fingerprint(&provisional, i))
+            .collect(),
+        payload_digest: [0; 32],
+        rotate_within: req.rotate_within,
+    }];
+    if let Some((old, _)) = rotation {
+        bodies.push(Body::Rotate {
+            old,
+            new: provisional,
+        });
+    }
+    engine.precheck(&bodies, &signers)?;
+    Ok(SealCeremony {
+        engine,
+        dir: dir.to_path_buf(),
+        req,
+        custody,
+        records,
+        supersedes: None,
+        signers,
+    })
+}
+
+fn placeholder_fingerprint(set: &SetId, i: usize) -> Hash {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(b"glasskeep/v1/placeholder\0")
+        .chain_update(set.0)
+        .chain_update((i as u64).to_be_bytes())
+        .finalize()
+        .into()
+}
+
+impl SealCeremony<'_> {
+    /// What the secret is (a file is read verbatim).
+    pub fn kind(&self) -> SecretKind {
+        self.req.kind
+    }
+
+    /// Splits `secret`, seals one share to each custodian, writes the envelopes under
+    /// `dir/envelopes/`, and commits the seal entry (and, for a rotation, the rotate
+    /// entry) with a checkpoint cosigned by the quorum. If anything fails, the envelope
+    /// files are removed again: an envelope the log does not record must not survive.
+    pub fn seal(self, secret: &SecretBytes) -> Result<SealReport, CeremonyError> {
+        let SealCeremony {
+            engine,
+            dir,
+            req,
+            custody,
+            records,
+            supersedes,
+            signers,
+        } = self;
+        let time = engine.time();
+        let (envelopes, body, written) = seal_into(&dir, &req, &custody, &records, secret, time)?;
+        let Body::Seal { set, .. } = &body else {
+            unreachable!("seal_into returns a seal body")
+        };
+        let set_id = *set;
+        let mut bodies = vec![body];
+        if let Some(old) = supersedes {
+            bodies.push(Body::Rotate { old, new: set_id });
+        }
+        let title = match supersedes {
+            Some(_) => format!(
+                "ROTATE {:?}: a new secret, sealed to {}",
+                req.label,
+                req.custodians.join(", ")
+            ),
+            None => format!("SEAL {:?} to {}", req.label, req.custodians.join(", ")),
+        };
+        match engine.finish(&title, bodies, signers, &mut SignOnly) {
+            Ok(done) => Ok(SealReport {
+                set_id,
+                threshold: req.threshold,
+                envelopes,
+                head: done.head,
+                cosigners: done.cosigners,
+            }),
+            Err(e) => {
+                remove_all(&written);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The custody and the custodians' records for `req`, or why it cannot be sealed: the
+/// label already sealed (when `new_label`; a rotation replaces it), a custodian named
+/// twice, not enrolled or retired, or a threshold outside 2..=custodians.
 fn check_request(
     dir: &Path,
     state: &State,
@@ -107,146 +279,47 @@ fn check_request(
         })?
         .clone();
     if new_label && state.live_set_by_label(&req.label).is_some() {
-        return Err(CeremonyError::Refused(format!(
-            "{:?} is already sealed: use `glasskeep rotate --label {}` to replace its secret",
-            req.label, req.label
-        )));
+        return Err(CeremonyError::LabelTaken {
+            label: req.label.clone(),
+        });
     }
     let mut records = Vec::new();
     for (i, name) in req.custodians.iter().enumerate() {
         if req.custodians[..i].contains(name) {
-            return Err(CeremonyError::Refused(format!(
-                "{name} is named twice: each custodian holds one share"
-            )));
+            return Err(CeremonyError::NamedTwice { name: name.clone() });
         }
-        let c = state.custodian(name).ok_or_else(|| {
-            CeremonyError::Refused(format!(
-                "{name} is not an enrolled custodian: enroll them first (`glasskeep custodian enroll --name {name}`)"
-            ))
-        })?;
+        let c = state
+            .custodian(name)
+            .filter(|c| c.is_live())
+            .ok_or_else(|| CeremonyError::NotEnrolled { name: name.clone() })?;
         records.push(c.record.clone());
     }
-    if req.threshold < 2 || req.threshold > req.custodians.len() {
-        return Err(CeremonyError::Refused(format!(
-            "threshold {} with {} custodian(s): it must be at least 2 and at most the number of custodians",
-            req.threshold,
-            req.custodians.len()
-        )));
+    if req.threshold < 2 || req.threshold > req.custodians.len() || req.custodians.len() > 255 {
+        return Err(CeremonyError::Threshold {
+            threshold: req.threshold,
+            custodians: req.custodians.len(),
+        });
     }
     Ok((custody, records))
 }
 
-/// What to rotate.
-#[derive(Debug, Clone)]
-pub struct RotateRequest {
-    /// The credential's label.
-    pub label: String,
-    /// New custodians (default: the same, same order).
-    pub custodians: Option<Vec<String>>,
-    /// New threshold (default: the same).
-    pub threshold: Option<usize>,
+/// Checks a seal request against the log without a ceremony (no lock, no cards): what
+/// the command line can say before it starts one.
+pub fn precheck_seal(dir: &Path, req: &SealRequest) -> Result<(), CeremonyError> {
+    crate::text::check("label", &req.label, 1, shamir::MAX_LABEL_LEN)?;
+    check_request(dir, &super::read_state(dir)?, req, true).map(|_| ())
 }
 
-/// Replaces the live set labelled `label` with a new secret: a new seal entry, a
-/// rotate entry superseding the old set, and a checkpoint, in one transaction. The old
-/// set's envelopes must then be destroyed (`glasskeep envelope destroyed`).
-pub fn rotate(
-    dir: &Path,
-    cards: &mut dyn Cards,
-    op: &mut dyn Operator,
-    rot: &RotateRequest,
-    secret: &SecretBytes,
-    cosigners: &[String],
-    time: u64,
-) -> Result<SealReport, CeremonyError> {
-    let store = Store::open(dir)?;
-    let old = store
-        .state()
-        .live_set_by_label(&rot.label)
-        .ok_or_else(|| unknown_label(&rot.label))?
-        .clone();
-    let req = SealRequest {
-        label: rot.label.clone(),
-        threshold: rot.threshold.unwrap_or(usize::from(old.threshold)),
-        custodians: rot
-            .custodians
-            .clone()
-            .unwrap_or_else(|| old.custodians.clone()),
-        kind: old.secret_kind,
-        rotate_within: old.rotate_within,
-    };
-    sealing(
-        store,
-        dir,
-        cards,
-        op,
-        &req,
-        secret,
-        cosigners,
-        time,
-        Some(old.id),
-    )
-}
-
-/// The seal ceremony proper, shared by seal and rotate: the cosigners join (PINs are
-/// checked before anything is split), the set is sealed and its envelopes written, the
-/// seal entry — and, for a rotation, the rotate entry superseding `supersedes` — and a
-/// checkpoint are committed in one transaction. If anything fails, the envelope files
-/// are removed again: an envelope the log does not record must not survive.
-#[allow(clippy::too_many_arguments)] // one private seam for two public ceremonies
-fn sealing(
-    mut store: Store,
-    dir: &Path,
-    cards: &mut dyn Cards,
-    op: &mut dyn Operator,
-    req: &SealRequest,
-    secret: &SecretBytes,
-    cosigners: &[String],
-    time: u64,
-    supersedes: Option<SetId>,
-) -> Result<SealReport, CeremonyError> {
-    let (custody, records) = check_request(dir, store.state(), req, supersedes.is_none())?;
-    let names = who_cosigns(store.state(), cards, cosigners)?;
-    let mut room = Room::default();
-    for n in &names {
-        room.join(store.state(), cards, op, n)?;
-    }
-    let mut tx = store.begin();
-    let (envelopes, set_id, written) =
-        seal_into(&mut tx, dir, req, &custody, &records, secret, time)?;
-    let result = (|| {
-        if let Some(old) = supersedes {
-            tx.append(time, Body::Rotate { old, new: set_id })?;
-        }
-        room.cosign(&mut tx, op, time)?;
-        Ok::<_, CeremonyError>(tx.commit()?)
-    })();
-    match result {
-        Ok(head) => Ok(SealReport {
-            set_id,
-            threshold: req.threshold,
-            envelopes,
-            head,
-            cosigners: names,
-        }),
-        Err(e) => {
-            remove_all(&written);
-            Err(e)
-        }
-    }
-}
-
-/// Splits, seals, writes envelope files and stages the seal entry. Returns the
-/// envelopes and the files written (removed by the caller if the ceremony fails).
+/// Splits, seals and writes the envelope files; returns the envelopes, the seal entry's
+/// body and the files written (removed by the caller if the ceremony fails).
 fn seal_into(
-    tx: &mut Transaction<'_>,
     dir: &Path,
     req: &SealRequest,
     custody: &Custody,
     records: &[CustodianRecord],
     secret: &SecretBytes,
     time: u64,
-) -> Result<(Vec<SealedEnvelope>, SetId, Vec<PathBuf>), CeremonyError> {
+) -> Result<(Vec<SealedEnvelope>, Body, Vec<PathBuf>), CeremonyError> {
     let set = shamir::split(secret, &req.label, req.threshold, req.custodians.len())?;
     let payload = set.payload.encode();
     let folder = dir.join("envelopes").join(format!(
@@ -262,7 +335,10 @@ fn seal_into(
         for (share, record) in set.shares.iter().zip(records) {
             let recipient =
                 PivP256Recipient::from_compressed(&record.seal_public_key).map_err(|e| {
-                    CeremonyError::Refused(format!("{}'s seal key is unusable: {e}", record.name))
+                    CeremonyError::Enrollment {
+                        name: record.name.clone(),
+                        reason: format!("the recorded seal key is unusable: {e}"),
+                    }
                 })?;
             let sealed = crate::seal::seal(&share.encode(), &recipient)?;
             let envelope = Envelope {
@@ -294,52 +370,25 @@ fn seal_into(
                 path,
             });
         }
-        tx.append(
-            time,
-            Body::Seal {
-                set: set.payload.set_id,
-                label: req.label.clone(),
-                secret_kind: req.kind,
-                threshold: set.payload.threshold,
-                shares: set.payload.count,
-                custodians: req.custodians.clone(),
-                envelopes: envs.iter().map(|e| e.fingerprint.0).collect(),
-                payload_digest: set.payload.digest(),
-                rotate_within: req.rotate_within,
-            },
-        )?;
-        Ok(())
+        Ok(Body::Seal {
+            set: set.payload.set_id,
+            label: req.label.clone(),
+            secret_kind: req.kind,
+            threshold: set.payload.threshold,
+            shares: set.payload.count,
+            custodians: req.custodians.clone(),
+            envelopes: envs.iter().map(|e| e.fingerprint.0).collect(),
+            payload_digest: set.payload.digest(),
+            rotate_within: req.rotate_within,
+        })
     })();
     match r {
-        Ok(()) => Ok((envs, set.payload.set_id, written)),
+        Ok(body) => Ok((envs, body, written)),
         Err(e) => {
             remove_all(&written);
             Err(e)
         }
     }
-}
-
-/// Closes an opening with a verdict.
-pub fn review(
-    dir: &Path,
-    cards: &mut dyn Cards,
-    op: &mut dyn Operator,
-    review: &Review,
-    cosigners: &[String],
-    time: u64,
-) -> Result<CeremonyReport, CeremonyError> {
-    simple(
-        dir,
-        cards,
-        op,
-        cosigners,
-        time,
-        Body::Review {
-            open_seq: review.open_seq,
-            verdict: review.verdict,
-            notes: review.notes.clone(),
-        },
-    )
 }
 
 /// A review of one opening.
@@ -353,107 +402,161 @@ pub struct Review {
     pub notes: String,
 }
 
-/// Records that an envelope was destroyed, witnessed by `witnesses`.
+/// Closes an opening with a verdict, cosigned by at least one custodian who did not
+/// take part in it.
+pub fn review(
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    opts: &StartOptions,
+    review: &Review,
+    cosigners: &[String],
+    now: u64,
+) -> Result<CeremonyReport, CeremonyError> {
+    crate::text::check("notes", &review.notes, 0, crate::log::body::MAX_REASON)?;
+    let body = Body::Review {
+        open_seq: review.open_seq,
+        verdict: review.verdict,
+        notes: review.notes.clone(),
+    };
+    let title = format!(
+        "REVIEW of opening {}: {}",
+        review.open_seq,
+        review.verdict.name()
+    );
+    act(dir, cards, op, opts, &title, body, cosigners, now)
+}
+
+/// Records that an envelope was destroyed, witnessed — and cosigned — by exactly the
+/// custodians named as witnesses (at least two).
 pub fn destroyed(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     fingerprint: &str,
     witnesses: &[String],
-    cosigners: &[String],
-    time: u64,
+    now: u64,
 ) -> Result<CeremonyReport, CeremonyError> {
-    let store = Store::open(dir)?;
-    let fp = resolve_fingerprint(store.state(), fingerprint)?;
-    drop(store);
-    simple(
-        dir,
-        cards,
-        op,
-        cosigners,
-        time,
-        Body::EnvelopeDestroyed {
-            envelope: fp,
-            witnesses: witnesses.to_vec(),
-        },
-    )
+    let fp = resolve_fingerprint(&super::read_state(dir)?, fingerprint)?;
+    let mut witnesses = witnesses.to_vec();
+    witnesses.sort();
+    let body = Body::EnvelopeDestroyed {
+        envelope: fp,
+        witnesses: witnesses.clone(),
+    };
+    let title = format!(
+        "ENVELOPE DESTROYED: {}, witnessed by {}",
+        crate::hex::encode(&fp[..8]),
+        witnesses.join(", ")
+    );
+    act(dir, cards, op, opts, &title, body, &witnesses, now)
 }
 
-/// Cosigns the current head with the named custodians.
+/// Retires a custodian: their key signs nothing more; every live set that includes
+/// them must then be rotated. Needs the custody quorum of other custodians.
+pub fn retire(
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    opts: &StartOptions,
+    name: &str,
+    reason: &str,
+    cosigners: &[String],
+    now: u64,
+) -> Result<CeremonyReport, CeremonyError> {
+    crate::text::check("reason", reason, 1, crate::log::body::MAX_REASON)?;
+    let body = Body::Retire {
+        custodian: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let others: Vec<String> = cosigners.iter().filter(|c| *c != name).cloned().collect();
+    let title = format!("RETIRE {name}: {reason}");
+    act(dir, cards, op, opts, &title, body, &others, now)
+}
+
+/// Covers the entries after the last checkpoint (shown first) with a checkpoint signed
+/// by the custody quorum; with no such entries, re-signs the head.
 pub fn checkpoint(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
+    opts: &StartOptions,
     cosigners: &[String],
-    time: u64,
+    now: u64,
 ) -> Result<CeremonyReport, CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let mut room = Room::default();
-    let names = who_cosigns(store.state(), cards, cosigners)?;
-    for n in &names {
-        room.join(store.state(), cards, op, n)?;
+    let opts = StartOptions {
+        covering: true,
+        ..opts.clone()
+    };
+    let mut engine = Engine::start(dir, cards, op, &opts, now)?;
+    let signers = if cosigners.is_empty() {
+        engine.present(None)?
+    } else {
+        cosigners.to_vec()
+    };
+    let state = engine.state();
+    let from = state.last_checkpoint().map_or(1, |c| c + 1);
+    let to = state.next_seq();
+    let mut title = String::from("CHECKPOINT");
+    if from < to {
+        let entries = crate::log::read_log_entries(
+            &std::fs::read(dir.join(crate::log::store::LOG_FILE))
+                .map_err(|e| CeremonyError::io(dir, e))?,
+        )
+        .map_err(|f| CeremonyError::Unverified {
+            seq: f.seq,
+            class: f.class.to_string(),
+            detail: f.detail,
+        })?;
+        title.push_str(&format!(
+            ": these entries were appended without a checkpoint; sign only if every one of them happened as shown:\n"
+        ));
+        for e in entries.iter().filter(|e| e.seq >= from) {
+            let l = crate::log::show::line(e);
+            title.push_str(&format!(
+                "  entry {:>4}  {:<18}  {:<20}  {}\n",
+                l.seq,
+                l.kind,
+                crate::text::escape(&l.who.join(",")),
+                crate::text::escape(&l.what)
+            ));
+        }
     }
-    let mut tx = store.begin();
-    let seq = room.cosign(&mut tx, op, time)?;
-    let head = tx.commit()?;
+    let done = engine.finish(&title, Vec::new(), signers, &mut SignOnly)?;
     Ok(CeremonyReport {
-        seq,
-        head,
-        cosigners: names,
+        seq: done.checkpoint,
+        head: done.head,
+        cosigners: done.cosigners,
     })
 }
 
-fn simple(
+/// One act entry and its checkpoint, through the engine. `cosigners` empty: the
+/// enrolled custodians whose YubiKeys are inserted.
+#[allow(clippy::too_many_arguments)] // the ceremony's whole context, passed through once
+fn act(
     dir: &Path,
     cards: &mut dyn Cards,
     op: &mut dyn Operator,
-    cosigners: &[String],
-    time: u64,
+    opts: &StartOptions,
+    title: &str,
     body: Body,
+    cosigners: &[String],
+    now: u64,
 ) -> Result<CeremonyReport, CeremonyError> {
-    let mut store = Store::open(dir)?;
-    let names = who_cosigns(store.state(), cards, cosigners)?;
-    // Validate before anyone types a PIN: replay refuses what the log may not hold.
-    store.state().clone().apply(&crate::log::Entry {
-        seq: store.state().next_seq(),
-        prev: store.state().head(),
-        time,
-        body: body.clone(),
-    })?;
-    let mut room = Room::default();
-    for n in &names {
-        room.join(store.state(), cards, op, n)?;
-    }
-    let mut tx = store.begin();
-    let seq = tx.append(time, body)?;
-    room.cosign(&mut tx, op, time)?;
-    let head = tx.commit()?;
+    let mut engine = Engine::start(dir, cards, op, opts, now)?;
+    let signers = if cosigners.is_empty() {
+        engine.present(None)?
+    } else {
+        cosigners.to_vec()
+    };
+    engine.precheck(std::slice::from_ref(&body), &signers)?;
+    let done = engine.finish(title, vec![body], signers, &mut SignOnly)?;
     Ok(CeremonyReport {
-        seq,
-        head,
-        cosigners: names,
+        seq: done.seqs[0],
+        head: done.head,
+        cosigners: done.cosigners,
     })
-}
-
-/// The cosigners: those named, or every enrolled custodian whose card is inserted.
-pub(crate) fn who_cosigns(
-    state: &State,
-    cards: &mut dyn Cards,
-    named: &[String],
-) -> Result<Vec<String>, CeremonyError> {
-    if !named.is_empty() {
-        let mut v = named.to_vec();
-        v.sort();
-        v.dedup();
-        return Ok(v);
-    }
-    let found = Room::detect(state, cards)?;
-    if found.is_empty() {
-        return Err(CeremonyError::Refused(
-            "no enrolled custodian's YubiKey is inserted: every ceremony ends with a checkpoint cosigned by the custodians present".into(),
-        ));
-    }
-    Ok(found)
 }
 
 /// A full fingerprint, or a unique prefix of one the log records (the short form
@@ -464,34 +567,25 @@ pub(crate) fn resolve_fingerprint(state: &State, text: &str) -> Result<Hash, Cer
         .filter(|c| c.is_ascii_hexdigit())
         .collect::<String>()
         .to_ascii_lowercase();
-    if clean.len() < 8 {
-        return Err(CeremonyError::Refused(
-            "give at least the 16-digit short fingerprint printed on the envelope".into(),
-        ));
+    if clean.len() < 16 {
+        return Err(CeremonyError::Fingerprint(FingerprintError::TooShort));
     }
     let mut hits = Vec::new();
     for set in state.sets() {
         for fp in &set.envelopes {
-            if glasskeep_core::hex::encode(fp).starts_with(&clean) {
+            if crate::hex::encode(fp).starts_with(&clean) {
                 hits.push(*fp);
             }
         }
     }
+    let shown = crate::text::escape(text).into_owned();
     match hits.len() {
         1 => Ok(hits[0]),
-        0 => Err(CeremonyError::Refused(format!(
-            "no envelope with fingerprint {text} is recorded in this custody's log"
-        ))),
-        n => Err(CeremonyError::Refused(format!(
-            "{n} envelopes match {text}: give more digits of the fingerprint"
+        0 => Err(CeremonyError::Fingerprint(FingerprintError::Unknown(shown))),
+        n => Err(CeremonyError::Fingerprint(FingerprintError::Ambiguous(
+            shown, n,
         ))),
     }
-}
-
-pub(crate) fn unknown_label(label: &str) -> CeremonyError {
-    CeremonyError::Refused(format!(
-        "no sealed credential is labelled {label:?}: see `glasskeep status`"
-    ))
 }
 
 /// Labels and names in file names: letters, digits, '-', '_' and '.'; anything else

@@ -35,6 +35,10 @@ pub struct StatusReport {
     pub unreviewed: Vec<u64>,
     /// Envelopes of superseded sets not yet recorded as destroyed (fingerprints, hex).
     pub envelopes_to_destroy: Vec<String>,
+    /// The custody quorum.
+    pub quorum: u8,
+    /// Live sets that include a retired custodian: they must be rotated (labels).
+    pub must_rotate: Vec<String>,
 }
 
 /// One custodian.
@@ -46,6 +50,11 @@ pub struct CustodianLine {
     pub serial: u32,
     /// Firmware.
     pub firmware: String,
+    /// The sign key is on firmware with Yubico advisory YSA-2024-03, accepted at
+    /// enrollment.
+    pub firmware_risk_accepted: bool,
+    /// Seq of the retire entry, if retired.
+    pub retired: Option<u64>,
 }
 
 /// One share set.
@@ -84,6 +93,7 @@ impl StatusReport {
         !self.open.is_empty()
             || !self.unreviewed.is_empty()
             || !self.envelopes_to_destroy.is_empty()
+            || !self.must_rotate.is_empty()
     }
 }
 
@@ -147,11 +157,24 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
                 name: c.record.name.clone(),
                 serial: c.record.serial,
                 firmware: c.record.firmware.to_string(),
+                firmware_risk_accepted: c.firmware_risk_accepted,
+                retired: c.retired,
             })
             .collect(),
         sets,
         open,
         unreviewed: s.unreviewed_openings().map(|o| o.seq).collect(),
         envelopes_to_destroy,
+        quorum: custody.quorum,
+        must_rotate: s
+            .sets()
+            .filter(|set| !matches!(set.status, SetStatus::Superseded { .. }))
+            .filter(|set| {
+                set.custodians
+                    .iter()
+                    .any(|n| s.custodian(n).is_some_and(|c| !c.is_live()))
+            })
+            .map(|set| set.label.clone())
+            .collect(),
     })
 }

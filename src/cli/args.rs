@@ -60,6 +60,20 @@ pub enum Command {
     Man,
 }
 
+/// What every ceremony takes.
+#[cfg(feature = "card")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// The head hash from the last ceremony sheet (at least its first 16 hex digits);
+    /// asked for on the terminal when absent. A training custody may go without.
+    #[arg(long, value_name = "HEX")]
+    pub anchor: Option<String>,
+    /// Record and sign without asking for confirmation (scripted drills and tests);
+    /// the entries are still printed.
+    #[arg(long)]
+    pub yes: bool,
+}
+
 /// The commands that need YubiKeys (left out of the auditor's build).
 #[cfg(feature = "card")]
 #[derive(Debug, Subcommand)]
@@ -73,6 +87,10 @@ pub enum CeremonyCommand {
         /// Yubico's, and says TRAINING on every output.
         #[arg(long)]
         training: bool,
+        /// The custody quorum: how many custodians enrollment (after the first),
+        /// retirement and a bare checkpoint need. At least 2.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..))]
+        quorum: u8,
     },
     /// YubiKeys and readers.
     #[command(subcommand)]
@@ -95,6 +113,12 @@ pub enum CeremonyCommand {
         /// Deadline for rotating the credential after an opening (e.g. 24h, 3d).
         #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
         rotate_within: std::time::Duration,
+        /// Who cosigns (at least the threshold of the set's custodians); default: the
+        /// set's custodians whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
     /// Open a sealed credential with envelopes of at least `threshold` custodians.
     Open {
@@ -110,6 +134,8 @@ pub enum CeremonyCommand {
         /// Envelope files (.gkenv, scanned PNG/JPEG, or typed text).
         #[arg(long = "envelope", required = true)]
         envelopes: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
     },
     /// Prove a set still reconstructs, revealing nothing.
     Drill {
@@ -119,12 +145,16 @@ pub enum CeremonyCommand {
         /// Envelope files.
         #[arg(long = "envelope", required = true)]
         envelopes: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
     },
     /// One custodian proves their share still opens, revealing nothing.
     CheckShare {
         /// The custodian's envelope.
         #[arg(long)]
         envelope: PathBuf,
+        #[command(flatten)]
+        common: Common,
     },
     /// Replace a credential's share set with a new secret (from stdin).
     Rotate {
@@ -137,6 +167,15 @@ pub enum CeremonyCommand {
         /// New threshold (default: the same).
         #[arg(long)]
         threshold: Option<usize>,
+        /// Change what the credential is (default: it keeps its kind).
+        #[arg(long, value_enum)]
+        kind: Option<SecretKind>,
+        /// Who cosigns (at least the old set's threshold of its custodians, and the
+        /// new set's of its own); default: those whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
     /// Close an opening with a verdict.
     Review {
@@ -149,6 +188,12 @@ pub enum CeremonyCommand {
         /// Notes for the record.
         #[arg(long)]
         notes: String,
+        /// Who cosigns (at least one custodian who did not take part in the opening);
+        /// default: the custodians whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -164,20 +209,51 @@ pub enum TokenCommand {
 #[derive(Debug, Subcommand)]
 pub enum CustodianCommand {
     #[cfg(feature = "card")]
-    /// Enroll a custodian: generate and attest their seal and sign keys on their YubiKey.
+    /// Enroll custodians: generate and attest their seal and sign keys on their
+    /// YubiKeys. The first custodians of a custody (at least its quorum) enroll together;
+    /// later ones with the quorum of earlier custodians cosigning.
     Enroll {
-        /// The custodian's name.
-        #[arg(long)]
-        name: String,
-        /// The YubiKey's serial (required when several are present).
-        #[arg(long)]
-        serial: Option<u32>,
+        /// The custodian's name (repeat for several, enrolled together).
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+        /// Each one's YubiKey serial, in the order of --name (optional for a single
+        /// custodian when one YubiKey is inserted).
+        #[arg(long = "serial")]
+        serials: Vec<u32>,
         /// Retired slot for the seal key, hex (82..95).
         #[arg(long, default_value = "82", value_parser = parse_hex_u8)]
         seal_slot: u8,
         /// Replace keys already in those slots (destroys them).
         #[arg(long)]
         force_overwrite: bool,
+        /// Accept sign keys on YubiKey firmware before 5.7.0 (Yubico advisory
+        /// YSA-2024-03); recorded in the log and shown by `status`.
+        #[arg(long)]
+        accept_firmware_risk: bool,
+        /// Ask each new custodian to type their card's management key (no echo); without
+        /// it a PIN-protected key is used.
+        #[arg(long)]
+        type_management_key: bool,
+        /// Earlier custodians who cosign; default: those whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    #[cfg(feature = "card")]
+    /// Retire a custodian: their key signs nothing more, and every live set that
+    /// includes them must be rotated. Needs the custody quorum of other custodians.
+    Retire {
+        /// The custodian.
+        name: String,
+        /// Why (recorded).
+        #[arg(long)]
+        reason: String,
+        /// Who cosigns; default: the custodians whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
     /// Enrolled custodians.
     List,
@@ -219,9 +295,11 @@ pub enum EnvelopeCommand {
         /// The envelope's fingerprint (hex, full or the printed short form).
         #[arg(long)]
         fingerprint: String,
-        /// Witnesses present.
-        #[arg(long, value_delimiter = ',')]
+        /// The custodians who saw it destroyed (at least two); each cosigns.
+        #[arg(long, value_delimiter = ',', required = true)]
         witnesses: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -239,6 +317,13 @@ pub enum LogCommand {
         /// Policy findings as warnings instead of failures.
         #[arg(long, value_enum, default_value_t = Policy::Strict)]
         policy: Policy,
+        /// Check a TRAINING custody as training; without it a training log fails.
+        #[arg(long)]
+        training: bool,
+        /// "Now" for overdue verdicts (RFC 3339, e.g. 2026-11-29T12:00:00Z); default:
+        /// this machine's clock, which the report names.
+        #[arg(long, value_parser = humantime::parse_rfc3339)]
+        now: Option<std::time::SystemTime>,
     },
     /// The transcript for the postmortem.
     Show {
@@ -247,11 +332,14 @@ pub enum LogCommand {
         format: ShowFormat,
     },
     #[cfg(feature = "card")]
-    /// Cosign the current head with the present custodians' YubiKeys.
+    /// Show the entries after the last checkpoint to the custodians present and cover
+    /// them with a checkpoint signed by the custody quorum.
     Checkpoint {
-        /// Custodians present (their YubiKeys must be inserted).
-        #[arg(long, value_delimiter = ',', required = true)]
+        /// Custodians who cosign; default: those whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
         custodians: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 

@@ -5,18 +5,20 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use glasskeep::ceremony::{self, Operator, PcscCards};
+use glasskeep::ceremony::{self, Operator, PcscCards, StartOptions};
 use glasskeep::input::{self, PinReader, PinSource};
 use glasskeep_core::log::{SecretKind, Verdict};
 use glasskeep_core::piv::Slot;
 use glasskeep_core::secret::{Pin, SecretBytes, SecretInputError};
 
-use super::args::{self, CeremonyCommand, Cli, TokenCommand};
+use super::args::{self, CeremonyCommand, Cli, Common, TokenCommand};
 use super::{exit, print, CliError};
 
-/// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file.
+/// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file;
+/// confirmations and the paper anchor from the terminal.
 struct Console {
     pins: PinReader,
+    yes: bool,
 }
 
 impl Operator for Console {
@@ -28,9 +30,38 @@ impl Operator for Console {
         self.pins
             .next_pin(&format!("{custodian} (YubiKey {serial})"))
     }
+
+    fn confirm(&mut self, summary: &str) -> Result<bool, SecretInputError> {
+        eprintln!();
+        for line in summary.lines() {
+            eprintln!("  | {line}");
+        }
+        eprintln!();
+        if self.yes {
+            eprintln!("  > confirmed by --yes");
+            return Ok(true);
+        }
+        match input::ask_line("Type yes to record this and sign it: ")? {
+            Some(answer) => Ok(answer.trim().eq_ignore_ascii_case("yes")),
+            None => {
+                eprintln!("  > no terminal to confirm on: pass --yes for a scripted ceremony");
+                Ok(false)
+            }
+        }
+    }
+
+    fn anchor(&mut self) -> Result<Option<String>, SecretInputError> {
+        if self.yes {
+            return Ok(None);
+        }
+        let typed = input::ask_line(
+            "Head hash from the last ceremony sheet (at least 16 hex digits; empty if none): ",
+        )?;
+        Ok(typed.filter(|t| !t.trim().is_empty()))
+    }
 }
 
-fn console(cli: &Cli) -> Console {
+fn console(cli: &Cli, common: &Common) -> Console {
     let source = match (&cli.pin_file, cli.pin_fd) {
         (Some(f), _) => PinSource::File(f.clone()),
         (None, Some(fd)) => PinSource::Fd(fd),
@@ -38,6 +69,14 @@ fn console(cli: &Cli) -> Console {
     };
     Console {
         pins: PinReader::new(source),
+        yes: common.yes,
+    }
+}
+
+fn start(common: &Common) -> StartOptions {
+    StartOptions {
+        anchor: common.anchor.clone(),
+        covering: false,
     }
 }
 
@@ -46,8 +85,12 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
     let mut cards = PcscCards;
     let now = ceremony::now();
     match cmd {
-        CeremonyCommand::Init { org, training } => {
-            let r = ceremony::init(dir, org, *training, now)?;
+        CeremonyCommand::Init {
+            org,
+            training,
+            quorum,
+        } => {
+            let r = ceremony::init(dir, org, *training, *quorum, now)?;
             if *training {
                 print::training_banner(dir);
             }
@@ -62,6 +105,8 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             custodians,
             kind,
             rotate_within,
+            cosigners,
+            common,
         } => {
             let kind = secret_kind(*kind);
             let req = ceremony::SealRequest {
@@ -70,11 +115,14 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 custodians: custodians.clone(),
                 kind,
                 rotate_within: rotate_within.as_secs(),
+                cosigners: cosigners.clone(),
             };
-            ceremony::precheck_seal(dir, &req)?;
+            let mut op = console(cli, common);
+            // Every check, quorum included, before the secret is typed.
+            let ceremony =
+                ceremony::begin_seal(dir, &mut cards, &mut op, &start(common), &req, now)?;
             let secret = read_new_secret(kind)?;
-            let mut op = console(cli);
-            let r = ceremony::seal(dir, &mut cards, &mut op, &req, &secret, &[], now)?;
+            let r = ceremony.seal(&secret)?;
             drop(secret);
             print::sealed(&r);
         }
@@ -83,13 +131,15 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             reason,
             incident,
             envelopes,
+            common,
         } => {
             let files = load_all(envelopes)?;
-            let mut op = console(cli);
+            let mut op = console(cli, common);
             let (secret, r) = ceremony::open(
                 dir,
                 &mut cards,
                 &mut op,
+                &start(common),
                 &ceremony::OpenRequest {
                     label: label.clone(),
                     reason: reason.clone(),
@@ -116,10 +166,14 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                     )
                 })?;
         }
-        CeremonyCommand::Drill { label, envelopes } => {
+        CeremonyCommand::Drill {
+            label,
+            envelopes,
+            common,
+        } => {
             let files = load_all(envelopes)?;
-            let mut op = console(cli);
-            let r = ceremony::drill(dir, &mut cards, &mut op, label, &files, now)?;
+            let mut op = console(cli, common);
+            let r = ceremony::drill(dir, &mut cards, &mut op, &start(common), label, &files, now)?;
             println!(
                 "drill passed: {label} reconstructs with {} (entry {}); nothing was revealed",
                 r.cosigners.join(", "),
@@ -127,10 +181,10 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             );
             print::anchor(&r.head);
         }
-        CeremonyCommand::CheckShare { envelope } => {
+        CeremonyCommand::CheckShare { envelope, common } => {
             let f = ceremony::load_envelope(envelope)?;
-            let mut op = console(cli);
-            let r = ceremony::check_share(dir, &mut cards, &mut op, &f, now)?;
+            let mut op = console(cli, common);
+            let r = ceremony::check_share(dir, &mut cards, &mut op, &start(common), &f, now)?;
             println!(
                 "share check passed for {} (entry {}); nothing was revealed",
                 r.cosigners.join(", "),
@@ -142,40 +196,23 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             label,
             custodians,
             threshold,
+            kind,
+            cosigners,
+            common,
         } => {
-            let s = ceremony::status(dir, now)?;
-            let set = s
-                .sets
-                .iter()
-                .find(|x| &x.label == label && x.status != "superseded")
-                .ok_or_else(|| {
-                    CliError::new(
-                        exit::REFUSED,
-                        format!(
-                            "no sealed credential is labelled {label:?}: see `glasskeep status`"
-                        ),
-                    )
-                })?;
-            let kind = if set.kind == SecretKind::File.name() {
-                SecretKind::File
-            } else {
-                SecretKind::Password
+            let mut op = console(cli, common);
+            let rot = ceremony::RotateRequest {
+                label: label.clone(),
+                custodians: custodians.clone(),
+                threshold: *threshold,
+                kind: kind.map(secret_kind),
+                cosigners: cosigners.clone(),
             };
-            let secret = read_new_secret(kind)?;
-            let mut op = console(cli);
-            let r = ceremony::rotate(
-                dir,
-                &mut cards,
-                &mut op,
-                &ceremony::RotateRequest {
-                    label: label.clone(),
-                    custodians: custodians.clone(),
-                    threshold: *threshold,
-                },
-                &secret,
-                &[],
-                now,
-            )?;
+            // Every check, quorum included, before the new secret is typed.
+            let ceremony =
+                ceremony::begin_rotate(dir, &mut cards, &mut op, &start(common), &rot, now)?;
+            let secret = read_new_secret(ceremony.kind())?;
+            let r = ceremony.seal(&secret)?;
             drop(secret);
             print::sealed(&r);
             println!("the previous set is superseded: destroy its envelopes and record each with `glasskeep envelope destroyed`");
@@ -184,18 +221,28 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             open_seq,
             verdict,
             notes,
+            cosigners,
+            common,
         } => {
             let v = match verdict {
                 args::Verdict::Justified => Verdict::Justified,
                 args::Verdict::Unjustified => Verdict::Unjustified,
             };
-            let mut op = console(cli);
+            let mut op = console(cli, common);
             let review = ceremony::Review {
                 open_seq: *open_seq,
                 verdict: v,
                 notes: notes.clone(),
             };
-            let r = ceremony::review(dir, &mut cards, &mut op, &review, &[], now)?;
+            let r = ceremony::review(
+                dir,
+                &mut cards,
+                &mut op,
+                &start(common),
+                &review,
+                cosigners,
+                now,
+            )?;
             println!("opening {open_seq} reviewed (entry {})", r.seq);
             print::anchor(&r.head);
         }
@@ -203,36 +250,100 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `custodian enroll` was given.
+pub(super) struct EnrollArgs<'a> {
+    pub names: &'a [String],
+    pub serials: &'a [u32],
+    pub seal_slot: u8,
+    pub force_overwrite: bool,
+    pub accept_firmware_risk: bool,
+    pub type_management_key: bool,
+    pub cosigners: &'a [String],
+    pub common: &'a Common,
+}
+
 /// `custodian enroll`.
-pub(super) fn enroll(
-    cli: &Cli,
-    dir: &Path,
-    name: &str,
-    serial: &Option<u32>,
-    seal_slot: &u8,
-    force_overwrite: &bool,
-) -> Result<(), CliError> {
+pub(super) fn enroll(cli: &Cli, dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-
-    let slot = Slot::retired(*seal_slot).ok_or_else(|| {
+    let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
     })?;
-    let mut op = console(cli);
-    let record = ceremony::enroll(
+    if !a.serials.is_empty() && a.serials.len() != a.names.len() {
+        return Err(CliError::new(
+            exit::USAGE,
+            "give one --serial for each --name, in the same order",
+        ));
+    }
+    let mut custodians = Vec::with_capacity(a.names.len());
+    for (i, name) in a.names.iter().enumerate() {
+        let management_key = if a.type_management_key {
+            let typed = input::prompt_secret(
+                &format!("{name}: the YubiKey's management key, hex (not shown): "),
+                false,
+            )?;
+            let text = String::from_utf8_lossy(typed.expose()).into_owned();
+            let key = glasskeep_card::enroll::management_key_from_hex(&text)
+                .map_err(|e| CliError::new(exit::INPUT, e.to_string()))?;
+            Some(key)
+        } else {
+            None
+        };
+        custodians.push(ceremony::NewCustodian {
+            name: name.clone(),
+            serial: a.serials.get(i).copied(),
+            seal_slot: slot,
+            overwrite: a.force_overwrite,
+            management_key,
+        });
+    }
+    let mut op = console(cli, a.common);
+    let records = ceremony::enroll(
         dir,
         &mut cards,
         &mut op,
+        &start(a.common),
         &ceremony::EnrollRequest {
-            name: name.to_owned(),
-            serial: *serial,
-            seal_slot: slot,
-            overwrite: *force_overwrite,
+            custodians,
+            cosigners: a.cosigners.to_vec(),
+            accept_firmware_risk: a.accept_firmware_risk,
         },
         now,
     )?;
-    print::custodian(&record);
+    for r in &records {
+        print::custodian(r);
+    }
     print::anchor(&print::head(dir)?);
+    Ok(())
+}
+
+/// `custodian retire`.
+pub(super) fn retire(
+    cli: &Cli,
+    dir: &Path,
+    name: &str,
+    reason: &str,
+    cosigners: &[String],
+    common: &Common,
+) -> Result<(), CliError> {
+    let mut cards = PcscCards;
+    let now = ceremony::now();
+    let mut op = console(cli, common);
+    let r = ceremony::retire(
+        dir,
+        &mut cards,
+        &mut op,
+        &start(common),
+        name,
+        reason,
+        cosigners,
+        now,
+    )?;
+    println!(
+        "{name} retired (entry {}); every live set that includes them must now be rotated",
+        r.seq
+    );
+    print::anchor(&r.head);
     Ok(())
 }
 
@@ -242,24 +353,36 @@ pub(super) fn destroyed(
     dir: &Path,
     fingerprint: &str,
     witnesses: &[String],
+    common: &Common,
 ) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-
-    let mut op = console(cli);
-    let r = ceremony::destroyed(dir, &mut cards, &mut op, fingerprint, witnesses, &[], now)?;
+    let mut op = console(cli, common);
+    let r = ceremony::destroyed(
+        dir,
+        &mut cards,
+        &mut op,
+        &start(common),
+        fingerprint,
+        witnesses,
+        now,
+    )?;
     println!("envelope destruction recorded as entry {}", r.seq);
     print::anchor(&r.head);
     Ok(())
 }
 
 /// `log checkpoint`.
-pub(super) fn checkpoint(cli: &Cli, dir: &Path, custodians: &[String]) -> Result<(), CliError> {
+pub(super) fn checkpoint(
+    cli: &Cli,
+    dir: &Path,
+    custodians: &[String],
+    common: &Common,
+) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-
-    let mut op = console(cli);
-    let r = ceremony::checkpoint(dir, &mut cards, &mut op, custodians, now)?;
+    let mut op = console(cli, common);
+    let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;
     println!("checkpoint {} signed by {}", r.seq, r.cosigners.join(", "));
     print::anchor(&r.head);
     Ok(())

@@ -27,8 +27,19 @@ pub mod exit {
     pub const CARD: u8 = 3;
     /// An input file could not be read or decoded.
     pub const INPUT: u8 = 4;
-    /// The ceremony log could not be read or written (locked, torn tail, I/O).
+    /// The ceremony log could not be read or written (locked, torn tail, I/O), or the
+    /// folder holds no custody.
     pub const LOG: u8 = 5;
+    /// The log does not verify: no ceremony acts on it (an incident).
+    pub const UNVERIFIED: u8 = 6;
+    /// The custodians present are not the quorum the act needs.
+    pub const QUORUM: u8 = 7;
+    /// The log is not the one the last ceremony sheet records (anchor missing or wrong).
+    pub const ANCHOR: u8 = 8;
+    /// Not confirmed by the people present: nothing was recorded.
+    pub const DECLINED: u8 = 9;
+    /// An envelope the log does not vouch for was presented: report the incident.
+    pub const INCIDENT: u8 = 10;
 }
 
 /// An error for the user: the message says what happened and what to do.
@@ -68,6 +79,13 @@ impl From<CeremonyError> for CliError {
             CeremonyError::Envelope { .. } | CeremonyError::Io { .. } | CeremonyError::Input(_) => {
                 exit::INPUT
             }
+            CeremonyError::Unverified { .. } => exit::UNVERIFIED,
+            CeremonyError::Quorum { .. } => exit::QUORUM,
+            CeremonyError::AnchorNeeded
+            | CeremonyError::AnchorTooShort { .. }
+            | CeremonyError::AnchorMismatch { .. } => exit::ANCHOR,
+            CeremonyError::Declined => exit::DECLINED,
+            CeremonyError::Incident(_) => exit::INCIDENT,
             _ => exit::REFUSED,
         };
         CliError::new(code, e.to_string())
@@ -121,19 +139,44 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
 
         #[cfg(feature = "card")]
         Command::Custodian(CustodianCommand::Enroll {
-            name,
-            serial,
+            names,
+            serials,
             seal_slot,
             force_overwrite,
-        }) => ceremonies::enroll(cli, dir, name, serial, seal_slot, force_overwrite)?,
+            accept_firmware_risk,
+            type_management_key,
+            cosigners,
+            common,
+        }) => ceremonies::enroll(
+            cli,
+            dir,
+            ceremonies::EnrollArgs {
+                names,
+                serials,
+                seal_slot: *seal_slot,
+                force_overwrite: *force_overwrite,
+                accept_firmware_risk: *accept_firmware_risk,
+                type_management_key: *type_management_key,
+                cosigners,
+                common,
+            },
+        )?,
+        #[cfg(feature = "card")]
+        Command::Custodian(CustodianCommand::Retire {
+            name,
+            reason,
+            cosigners,
+            common,
+        }) => ceremonies::retire(cli, dir, name, reason, cosigners, common)?,
         #[cfg(feature = "card")]
         Command::Envelope(EnvelopeCommand::Destroyed {
             fingerprint,
             witnesses,
-        }) => ceremonies::destroyed(cli, dir, fingerprint, witnesses)?,
+            common,
+        }) => ceremonies::destroyed(cli, dir, fingerprint, witnesses, common)?,
         #[cfg(feature = "card")]
-        Command::Log(LogCommand::Checkpoint { custodians }) => {
-            ceremonies::checkpoint(cli, dir, custodians)?
+        Command::Log(LogCommand::Checkpoint { custodians, common }) => {
+            ceremonies::checkpoint(cli, dir, custodians, common)?
         }
         Command::Custodian(CustodianCommand::List) => {
             let s = ceremony::status(dir, now)?;
@@ -170,14 +213,29 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             anchor,
             json,
             policy,
+            training,
+            now: given,
         }) => {
+            let (now, now_given) = match given {
+                Some(t) => (
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0),
+                    true,
+                ),
+                None => (now, false),
+            };
             return print::verify(
                 dir,
                 anchor.as_deref(),
                 *json,
-                *policy == args::Policy::Lenient,
-                now,
-            )
+                print::VerifyFlags {
+                    lenient: *policy == args::Policy::Lenient,
+                    training: *training,
+                    now,
+                    now_given,
+                },
+            );
         }
         Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
         Command::Completions { shell } => {

@@ -178,14 +178,13 @@ pub fn status(s: &StatusReport) {
         humantime::format_rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
             .to_string()
     };
+    if s.training {
+        println!("TRAINING custody: simulated YubiKeys only");
+    }
+    println!("custody of {}", esc(&s.org));
     println!(
-        "custody of {}{}",
-        s.org,
-        if s.training { " (TRAINING)" } else { "" }
-    );
-    println!(
-        "  id {}  entries {}  head {}",
-        s.custody_id, s.entries, s.head
+        "  id {}  entries {}  quorum {}  head {}",
+        s.custody_id, s.entries, s.quorum, s.head
     );
     if s.uncheckpointed > 0 {
         println!(
@@ -195,28 +194,41 @@ pub fn status(s: &StatusReport) {
     }
     println!("custodians:");
     for c in &s.custodians {
-        println!("  {:<20} YubiKey {}", c.name, c.serial);
+        let mut notes = String::new();
+        if c.firmware_risk_accepted {
+            notes.push_str(&format!(
+                "  FIRMWARE RISK ACCEPTED ({}, Yubico YSA-2024-03)",
+                c.firmware
+            ));
+        }
+        if let Some(seq) = c.retired {
+            notes.push_str(&format!("  RETIRED at entry {seq}"));
+        }
+        println!("  {:<20} YubiKey {}{notes}", esc(&c.name), c.serial);
     }
     println!("credentials:");
     for set in &s.sets {
         println!(
             "  {:<20} {:<10} {}-of-{} ({})  set {}",
-            set.label,
+            esc(&set.label),
             set.status.to_uppercase(),
             set.threshold,
             set.custodians.len(),
-            set.custodians.join(", "),
+            esc(&set.custodians.join(", ")),
             set.set_id
         );
     }
     for o in &s.open {
         println!(
             "OPEN: {} opened at entry {}; rotate by {}{}",
-            o.label,
+            esc(&o.label),
             o.opened_seq,
             t(o.deadline),
             if o.overdue { " — OVERDUE" } else { "" }
         );
+    }
+    for label in &s.must_rotate {
+        println!("MUST ROTATE: {} includes a retired custodian", esc(label));
     }
     for seq in &s.unreviewed {
         println!("UNREVIEWED: opening {seq} (`glasskeep review --open {seq} …`)");
@@ -226,13 +238,28 @@ pub fn status(s: &StatusReport) {
     }
 }
 
-/// `log verify`.
+/// Text from the log, with anything that could rewrite the terminal escaped.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    glasskeep_core::text::escape(s)
+}
+
+/// How `log verify` judges.
+pub struct VerifyFlags {
+    /// Policy findings as warnings.
+    pub lenient: bool,
+    /// Accept a training custody.
+    pub training: bool,
+    /// "Now" for overdue verdicts.
+    pub now: u64,
+    /// Whether `now` was given (`--now`) rather than read from this machine.
+    pub now_given: bool,
+}
+
 pub fn verify(
     dir: &Path,
     anchor: Option<&str>,
     json: bool,
-    lenient: bool,
-    now: u64,
+    flags: VerifyFlags,
 ) -> Result<ExitCode, CliError> {
     let anchor = match anchor {
         Some(a) => Some(log::parse_hash_hex(a).ok_or_else(|| {
@@ -245,8 +272,10 @@ pub fn verify(
     };
     let opts = log::VerifyOptions {
         anchor,
-        now: Some(now),
-        lenient,
+        now: Some(flags.now),
+        lenient: flags.lenient,
+        training: flags.training,
+        now_given: flags.now_given,
     };
     let report = ceremony::verify_log(dir, &opts)?;
     if json {

@@ -62,6 +62,12 @@ pub enum CheckpointError {
     /// No signer was given: a checkpoint nobody signed proves nothing.
     #[error("a checkpoint needs at least one custodian's signature")]
     NoSigners,
+    /// A signer of the prepared checkpoint gave no signature.
+    #[error("{name} has not signed the checkpoint")]
+    Missing {
+        /// Who.
+        name: String,
+    },
     /// More signers than a checkpoint can list.
     #[error("{count} signers: a checkpoint lists at most 255")]
     TooManySigners {
@@ -144,24 +150,44 @@ pub fn signature_valid(key: &VerifyingKey, digest: &Hash, signature: &[u8; 64]) 
     key.verify_prehash(digest, &sig).is_ok()
 }
 
-/// Makes the checkpoint entry that would follow `state`'s head, signed by every signer.
-/// Each signature is checked against the custodian's enrolled sign key before the entry
-/// is returned, so a wrong card is caught at the safe, not by the auditor.
-pub fn make_checkpoint(
+/// A checkpoint fixed before any card signs it: where it goes, who signs, and the
+/// digest each of them signs. The ceremonies prepare it once the act entries are staged,
+/// so every custodian's card signs in one visit, in any order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCheckpoint {
+    /// Its seq.
+    pub seq: u64,
+    /// The head it covers.
+    pub head: Hash,
+    /// Its claimed time.
+    pub time: u64,
+    /// The machine clock's reading (recorded, not signed).
+    pub clock: u64,
+    /// The signers, ascending, as the entry lists them.
+    pub signers: Vec<String>,
+    /// What each signer's sign key signs.
+    pub digest: Hash,
+}
+
+/// Fixes the checkpoint that would follow `state`, to be signed by `signers` (any order;
+/// each enrolled and named once).
+pub fn prepare_checkpoint(
     state: &State,
-    signers: &mut [&mut dyn CheckpointSigner],
+    signers: &[String],
     time: u64,
     clock: u64,
-) -> Result<Entry, CheckpointError> {
+) -> Result<PendingCheckpoint, CheckpointError> {
     if signers.is_empty() {
         return Err(CheckpointError::NoSigners);
     }
+    if signers.len() > 255 {
+        return Err(CheckpointError::TooManySigners {
+            count: signers.len(),
+        });
+    }
     let custody = state.custody().ok_or(CheckpointError::NoCustody)?;
-    let seq = state.next_seq();
-    let head = state.head();
-    // The signer list is part of what is signed: fix it, in the entry's order, first.
-    signers.sort_by(|a, b| a.custodian().cmp(b.custodian()));
-    let names: Vec<String> = signers.iter().map(|s| s.custodian().to_owned()).collect();
+    let mut names = signers.to_vec();
+    names.sort();
     for (i, name) in names.iter().enumerate() {
         if state.custodian(name).is_none() {
             return Err(CheckpointError::NotEnrolled { name: name.clone() });
@@ -170,50 +196,88 @@ pub fn make_checkpoint(
             return Err(CheckpointError::Duplicate { name: name.clone() });
         }
     }
-    if names.len() > 255 {
-        return Err(CheckpointError::TooManySigners { count: names.len() });
-    }
+    let seq = state.next_seq();
+    let head = state.head();
     let digest = signature_input(&custody.custody_id, seq, &head, time, &names);
-    let mut signatures: Vec<CheckpointSignature> = Vec::with_capacity(signers.len());
-    for signer in signers.iter_mut() {
-        let name = signer.custodian().to_owned();
+    Ok(PendingCheckpoint {
+        seq,
+        head,
+        time,
+        clock,
+        signers: names,
+        digest,
+    })
+}
+
+/// The checkpoint entry from the signers' DER signatures over `pending.digest`. Each is
+/// checked against the custodian's enrolled sign key, so a wrong card is caught at the
+/// safe, not by the auditor.
+pub fn finish_checkpoint(
+    state: &State,
+    pending: &PendingCheckpoint,
+    der_signatures: &[(String, Vec<u8>)],
+) -> Result<Entry, CheckpointError> {
+    let mut signatures = Vec::with_capacity(pending.signers.len());
+    for name in &pending.signers {
         let custodian = state
-            .custodian(&name)
+            .custodian(name)
             .ok_or_else(|| CheckpointError::NotEnrolled { name: name.clone() })?;
-        let der = signer
-            .sign_digest(&digest)
-            .map_err(|source| CheckpointError::Signer {
-                name: name.clone(),
-                source,
-            })?;
         let wrong = || CheckpointError::WrongKey {
             name: name.clone(),
             serial: custodian.record.serial,
         };
+        let der = der_signatures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d)
+            .ok_or_else(|| CheckpointError::Missing { name: name.clone() })?;
         // Cards do not normalise s; the log stores the low-s spelling only.
-        let sig = Signature::from_der(&der)
-            .map_err(|_| wrong())?
-            .normalize_s();
+        let sig = Signature::from_der(der).map_err(|_| wrong())?.normalize_s();
         let mut bytes = [0u8; 64];
         bytes.copy_from_slice(&sig.to_bytes());
-        if !signature_valid(&custodian.key, &digest, &bytes) {
+        if !signature_valid(&custodian.key, &pending.digest, &bytes) {
             return Err(wrong());
         }
         signatures.push(CheckpointSignature {
-            custodian: name,
+            custodian: name.clone(),
             signature: bytes,
         });
     }
     Ok(Entry {
-        seq,
-        prev: head,
-        time,
+        seq: pending.seq,
+        prev: pending.head,
+        time: pending.time,
         body: Body::Checkpoint {
-            head,
+            head: pending.head,
             signatures,
-            clock,
+            clock: pending.clock,
         },
     })
+}
+
+/// Makes the checkpoint entry that would follow `state`, signed by every signer in turn
+/// ([`prepare_checkpoint`], each signer, then [`finish_checkpoint`]).
+pub fn make_checkpoint(
+    state: &State,
+    signers: &mut [&mut dyn CheckpointSigner],
+    time: u64,
+    clock: u64,
+) -> Result<Entry, CheckpointError> {
+    let names: Vec<String> = signers.iter().map(|s| s.custodian().to_owned()).collect();
+    let pending = prepare_checkpoint(state, &names, time, clock)?;
+    let mut der = Vec::with_capacity(signers.len());
+    for signer in signers.iter_mut() {
+        let name = signer.custodian().to_owned();
+        let sig =
+            signer
+                .sign_digest(&pending.digest)
+                .map_err(|source| CheckpointError::Signer {
+                    name: name.clone(),
+                    source,
+                })?;
+        der.push((name, sig));
+    }
+    finish_checkpoint(state, &pending, &der)
 }
 
 /// A checkpoint signature that does not verify.

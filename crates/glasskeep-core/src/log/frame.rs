@@ -86,6 +86,8 @@ fn hashed_with_other_label(cbor: &[u8], trailer: &Hash) -> bool {
     [
         &b""[..],
         CHECKPOINT_LABEL,
+        // The checkpoint label of log format 1, retired with it.
+        b"glasskeep/v1/checkpoint\0",
         b"glasskeep/v0/entry\0",
         b"glasskeep/v2/entry\0",
         b"glasskeep/v1/entry",

@@ -34,7 +34,8 @@ pub mod verify;
 
 pub use body::{Body, Kind, SecretKind, Verdict};
 pub use checkpoint::{
-    make_checkpoint, AttestationCheck, CheckpointError, CheckpointSigner, SignError,
+    finish_checkpoint, make_checkpoint, prepare_checkpoint, AttestationCheck, CheckpointError,
+    CheckpointSigner, PendingCheckpoint, SignError,
 };
 pub use entry::{Entry, Hash, ZERO_HASH};
 pub use replay::{OpenCredential, ReplayError, SetStatus, State};

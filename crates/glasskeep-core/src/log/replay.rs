@@ -469,9 +469,9 @@ impl State {
                     self.custodian_idx(&s.custodian)?;
                     self.live_custodian(&s.custodian, "sign a checkpoint")?;
                 }
+                self.check_labels()?;
                 let names: Vec<&str> = signatures.iter().map(|s| s.custodian.as_str()).collect();
                 self.check_quorum(seq, &names)?;
-                self.check_labels()?;
             }
             Body::Retire { custodian, .. } => {
                 self.live_custodian(custodian, "be retired again")?;
@@ -628,6 +628,25 @@ impl State {
             }
         }
         None
+    }
+
+    /// [`State::quorum_shortfall`] for enrolling `new` custodians in one ceremony, asked
+    /// before their keys exist (so before any card is used): the same rule replay will
+    /// apply to their enroll entries.
+    pub fn enrollment_shortfall(
+        &self,
+        new: &[String],
+        signers: &[&str],
+    ) -> Option<(Option<u64>, &'static str, String)> {
+        let mut planned = self.clone();
+        for (i, name) in new.iter().enumerate() {
+            planned.batch.push((
+                self.next_seq + i as u64,
+                Kind::Enroll,
+                Need::Enroll(name.clone()),
+            ));
+        }
+        planned.quorum_shortfall(signers)
     }
 
     /// No two live sets share a label (checked once the batch is complete, when a

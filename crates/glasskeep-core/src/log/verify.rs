@@ -299,6 +299,25 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         return report;
     }
 
+    // A training custody passes only when the auditor said it is one: it proves nothing
+    // about real YubiKeys. Known from genesis, so reported before anything else is judged.
+    if let Some(Entry {
+        body: Body::Genesis { training: true, .. },
+        ..
+    }) = entries.first()
+    {
+        report.training = Some(true);
+        if !opts.training {
+            report.failure = Some(fail(
+                Some(0),
+                None,
+                FailureClass::Training,
+                "this is a TRAINING custody (simulated YubiKeys): it proves nothing about real keys; verify it with --training to check it as training".into(),
+            ));
+            return report;
+        }
+    }
+
     // Stage 2: replay, attestations, signatures; remember what policy needs.
     let mut state = State::new();
     for (entry, hash) in entries.iter().zip(&hashes) {
@@ -366,17 +385,6 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
     report.ok = opts.lenient || report.policy.is_empty();
     if !report.ok {
         report.failure = report.policy.first().cloned();
-    }
-
-    // Stage 5: a training custody passes only when the auditor said it is one.
-    if report.ok && report.training == Some(true) && !opts.training {
-        report.ok = false;
-        report.failure = Some(fail(
-            Some(0),
-            None,
-            FailureClass::Training,
-            "this is a TRAINING custody (simulated YubiKeys): it proves nothing about real keys; verify it with --training to check it as training".into(),
-        ));
     }
     report
 }

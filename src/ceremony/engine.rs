@@ -1,0 +1,366 @@
+//! The ceremony engine: the one path every ceremony takes.
+//!
+//! 1. Open the store (writer lock, framing, links, replay) and verify the whole log with
+//!    the same code as `log verify` — every signature and every attestation — so a log
+//!    edited by someone without the custodians' YubiKeys is refused before anything
+//!    else happens.
+//! 2. Refuse to sign blind: entries after the last checkpoint must first be shown and
+//!    covered by `log checkpoint`.
+//! 3. Confirm continuity with the last paper record: the head hash from the last
+//!    ceremony sheet (production; a training custody may skip it with a warning).
+//! 4. Decide the claimed time: the machine clock, or the last entry's time when the
+//!    clock is behind the log (said up front, and recorded in the checkpoint).
+//! 5. Stage the act's entries through replay and check that the custodians who will
+//!    cosign are the quorum the act needs — before any secret is typed (see
+//!    [`Engine::precheck`]) and before any card is used.
+//! 6. Show the entries and the checkpoint to the people present and get a confirmation.
+//! 7. Visit each custodian's card once: PIN, any card work of the act (unsealing a
+//!    share), the checkpoint signature.
+//! 8. Commit the entries and the checkpoint in one write; only then may a secret be
+//!    shown.
+
+use std::path::Path;
+
+use crate::log::show;
+use crate::log::{
+    finish_checkpoint, prepare_checkpoint, verify, Body, Entry, Hash, State, Store, StoreError,
+    VerifyOptions,
+};
+
+use super::cosign::{Present, Room};
+use super::{AttestationChecker, Cards, CeremonyError, Operator};
+
+/// How a ceremony starts.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// The head hash from the last ceremony sheet (`--anchor`); asked for when absent.
+    pub anchor: Option<String>,
+    /// `log checkpoint` covers entries after the last checkpoint; every other ceremony
+    /// refuses to start while there are any.
+    pub covering: bool,
+}
+
+/// Card work done during each custodian's visit, besides signing the checkpoint.
+pub trait Visit {
+    /// Called with each present custodian's unlocked card, before it signs.
+    fn visit(&mut self, _present: &mut Present, _op: &dyn Operator) -> Result<(), CeremonyError> {
+        Ok(())
+    }
+    /// Called once every card was visited, before anything is written.
+    fn done(&mut self) -> Result<(), CeremonyError> {
+        Ok(())
+    }
+}
+
+/// No card work but the signature.
+pub struct SignOnly;
+
+impl Visit for SignOnly {}
+
+/// What a finished ceremony wrote.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The seqs of the act entries, in order.
+    pub seqs: Vec<u64>,
+    /// The checkpoint's seq.
+    pub checkpoint: u64,
+    /// The new head (for the paper record).
+    pub head: Hash,
+    /// Who cosigned, ascending.
+    pub cosigners: Vec<String>,
+}
+
+/// A ceremony in progress: the log is open, locked and verified.
+pub struct Engine<'a> {
+    store: Store,
+    cards: &'a mut dyn Cards,
+    op: &'a mut dyn Operator,
+    time: u64,
+    clock: u64,
+    room: Room,
+}
+
+impl<'a> Engine<'a> {
+    /// Steps 1 to 4: opens and verifies the log in `dir`, checks it is covered and is the
+    /// one the last ceremony left, and fixes the claimed time.
+    pub fn start(
+        dir: &Path,
+        cards: &'a mut dyn Cards,
+        op: &'a mut dyn Operator,
+        opts: &StartOptions,
+        now: u64,
+    ) -> Result<Self, CeremonyError> {
+        let store = Store::open(dir)?;
+        verify_whole(&store)?;
+        let state = store.state();
+        let custody = state
+            .custody()
+            .ok_or_else(|| CeremonyError::NoCustody {
+                dir: dir.to_path_buf(),
+            })?
+            .clone();
+        let last = state.next_seq().saturating_sub(1);
+        if !opts.covering {
+            let covered = match state.last_checkpoint() {
+                Some(c) => c == last,
+                None => last == 0,
+            };
+            if !covered {
+                return Err(CeremonyError::Uncovered {
+                    from: state.last_checkpoint().map_or(1, |c| c + 1),
+                    to: last,
+                });
+            }
+        }
+        confirm_anchor(state, custody.training, opts.anchor.as_deref(), op)?;
+        let time = if now < state.last_time() {
+            op.notice(&format!(
+                "this machine's clock ({}) is behind the log's last entry ({}): the ceremony uses the last entry's time and records the clock's reading; set the clock after the ceremony",
+                rfc3339(now),
+                rfc3339(state.last_time())
+            ));
+            state.last_time()
+        } else {
+            now
+        };
+        if custody.training {
+            op.notice("TRAINING custody: simulated YubiKeys only; nothing here protects a real credential");
+        }
+        Ok(Engine {
+            store,
+            cards,
+            op,
+            time,
+            clock: now,
+            room: Room::default(),
+        })
+    }
+
+    /// The verified state the ceremony builds on.
+    pub fn state(&self) -> &State {
+        self.store.state()
+    }
+
+    /// The claimed time of the ceremony's entries.
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+
+    /// The folder's cards, to detect who is present or (enrollment) to open a new card.
+    pub fn cards(&mut self) -> &mut dyn Cards {
+        &mut *self.cards
+    }
+
+    /// The people at the safe.
+    pub fn op(&mut self) -> &mut dyn Operator {
+        &mut *self.op
+    }
+
+    /// Both at once (enrollment uses a card and asks a PIN in one step).
+    pub(crate) fn cards_and_op(&mut self) -> (&mut dyn Cards, &mut dyn Operator) {
+        (&mut *self.cards, &mut *self.op)
+    }
+
+    /// A custodian whose card is already open and unlocked (one being enrolled).
+    pub(crate) fn admit(&mut self, present: Present) {
+        self.room.admit(present);
+    }
+
+    /// The enrolled custodians whose YubiKeys are inserted now (listing readers uses no
+    /// key), among `among` when given.
+    pub fn present(&mut self, among: Option<&[String]>) -> Result<Vec<String>, CeremonyError> {
+        let found = Room::detect(self.store.state(), &mut *self.cards)?;
+        Ok(match among {
+            Some(names) => found.into_iter().filter(|n| names.contains(n)).collect(),
+            None => found,
+        })
+    }
+
+    /// Step 5 without writing: stages `bodies` through replay and checks that `signers`
+    /// are the quorum they need. Run before a secret is typed and before any card is
+    /// used; the staged entries are dropped.
+    pub fn precheck(&mut self, bodies: &[Body], signers: &[String]) -> Result<(), CeremonyError> {
+        let time = self.time;
+        let mut tx = self.store.begin();
+        for b in bodies {
+            tx.append(time, b.clone())?;
+        }
+        check_signers(tx.state(), signers)
+    }
+
+    /// Steps 5 to 8: stages `bodies`, checks the quorum, shows everything for
+    /// confirmation, visits each signer's card in the order given (PIN once, `work`,
+    /// signature), and commits. On any error nothing is written.
+    pub fn finish(
+        self,
+        title: &str,
+        bodies: Vec<Body>,
+        signers: Vec<String>,
+        work: &mut dyn Visit,
+    ) -> Result<Committed, CeremonyError> {
+        let Engine {
+            mut store,
+            cards,
+            op,
+            time,
+            clock,
+            mut room,
+        } = self;
+        let mut tx = store.begin();
+        let mut staged = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let seq = tx.append(time, body.clone())?;
+            staged.push(Entry {
+                seq,
+                prev: [0; 32],
+                time,
+                body,
+            });
+        }
+        check_signers(tx.state(), &signers)?;
+        let pending = prepare_checkpoint(tx.state(), &signers, time, clock)
+            .map_err(StoreError::Checkpoint)?;
+        let mut summary = format!("{title}\nThe log will record:\n");
+        for e in &staged {
+            let l = show::line(e);
+            summary.push_str(&format!(
+                "  entry {:>4}  {:<18}  {:<20}  {}\n",
+                l.seq,
+                l.kind,
+                crate::text::escape(&l.who.join(",")),
+                crate::text::escape(&l.what)
+            ));
+        }
+        summary.push_str(&format!(
+            "  entry {:>4}  checkpoint, signed by {} over head {}\n",
+            pending.seq,
+            pending.signers.join(", "),
+            crate::hex::encode(&pending.head)
+        ));
+        summary.push_str(&format!(
+            "Cards, in turn: {}. Each custodian: insert your YubiKey, type your PIN once, touch it when asked.",
+            signers.join(", then ")
+        ));
+        if !op.confirm(&summary)? {
+            return Err(CeremonyError::Declined);
+        }
+        let mut signatures = Vec::with_capacity(signers.len());
+        for name in &signers {
+            let p = room.join(tx.state(), &mut *cards, &mut *op, name)?;
+            work.visit(p, &*op)?;
+            let der = p.sign(&pending.digest, &*op)?;
+            op.notice(&format!("{name}: done; the YubiKey may be removed"));
+            signatures.push((name.clone(), der));
+        }
+        work.done()?;
+        let entry =
+            finish_checkpoint(tx.state(), &pending, &signatures).map_err(StoreError::Checkpoint)?;
+        tx.append_entry(entry)?;
+        let head = tx.commit()?;
+        Ok(Committed {
+            seqs: staged.iter().map(|e| e.seq).collect(),
+            checkpoint: pending.seq,
+            head,
+            cosigners: pending.signers,
+        })
+    }
+}
+
+/// The whole log, verified as `log verify` does (policy findings such as an overdue
+/// rotation do not stop a ceremony: a rotation is how they are cured).
+fn verify_whole(store: &Store) -> Result<(), CeremonyError> {
+    let bytes = std::fs::read(store.path()).map_err(|e| CeremonyError::io(store.path(), e))?;
+    let opts = VerifyOptions {
+        lenient: true,
+        training: true,
+        ..Default::default()
+    };
+    let report = verify(&bytes, &AttestationChecker, &opts);
+    match (report.ok, report.failure) {
+        (true, _) => Ok(()),
+        (false, Some(f)) => Err(CeremonyError::Unverified {
+            seq: f.seq,
+            class: f.class.to_string(),
+            detail: f.detail,
+        }),
+        (false, None) => Err(CeremonyError::Unverified {
+            seq: None,
+            class: "unknown".into(),
+            detail: "verification failed".into(),
+        }),
+    }
+}
+
+/// Every signer is an enrolled, live custodian named once, and together they are the
+/// quorum the staged acts need (the rule replay applies to the checkpoint).
+fn check_signers(state: &State, signers: &[String]) -> Result<(), CeremonyError> {
+    for (i, name) in signers.iter().enumerate() {
+        match state.custodian(name) {
+            Some(c) if c.is_live() => {}
+            _ => return Err(CeremonyError::NotEnrolled { name: name.clone() }),
+        }
+        if signers[..i].contains(name) {
+            return Err(CeremonyError::NamedTwice { name: name.clone() });
+        }
+    }
+    let refs: Vec<&str> = signers.iter().map(String::as_str).collect();
+    match state.quorum_shortfall(&refs) {
+        None => Ok(()),
+        Some((_, kind, need)) => Err(CeremonyError::Quorum {
+            kind,
+            need,
+            signers: signers.to_vec(),
+        }),
+    }
+}
+
+/// Step 3: the head on the last ceremony sheet must begin the log's head.
+fn confirm_anchor(
+    state: &State,
+    training: bool,
+    given: Option<&str>,
+    op: &mut dyn Operator,
+) -> Result<(), CeremonyError> {
+    let typed = match given {
+        Some(a) => Some(a.to_owned()),
+        None => op.anchor()?,
+    };
+    let head = crate::hex::encode(&state.head());
+    match typed {
+        None if training => {
+            op.notice("TRAINING: no head hash from the last ceremony sheet was given; continuity with it is not checked");
+            Ok(())
+        }
+        None => Err(CeremonyError::AnchorNeeded),
+        Some(t) => {
+            let digits: String = t
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-' && *c != ':')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !digits.chars().all(|c| c.is_ascii_hexdigit()) || digits.len() > 64 {
+                return Err(CeremonyError::AnchorMismatch {
+                    given: crate::text::escape(&t).into_owned(),
+                    head,
+                });
+            }
+            if digits.len() < 16 {
+                return Err(CeremonyError::AnchorTooShort {
+                    digits: digits.len(),
+                });
+            }
+            if !head.starts_with(&digits) {
+                return Err(CeremonyError::AnchorMismatch {
+                    given: digits,
+                    head,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn rfc3339(t: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t);
+    humantime::format_rfc3339_seconds(t).to_string()
+}

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A full demonstration ceremony with three simulated YubiKeys behind the real pcscd:
-# init (TRAINING), enroll alice/bob/carol, seal a sample credential 2-of-3, render the
-# envelopes, open with alice and bob, review, rotate, record the old envelopes
-# destroyed, and verify the log against the head written "on paper".
+# init (TRAINING, quorum 2), enroll alice and bob together and then carol with both of
+# them cosigning, seal a sample credential 2-of-3, render the envelopes, open with alice
+# and bob, review by carol (who took no part), rotate, record the old envelopes destroyed
+# with two witnesses each, and verify the log against the head written "on paper".
+# Every ceremony is given the head from the previous one, as custodians would copy it
+# from the last ceremony sheet.
 #
 # Everything happens under target/demo/ and is started and stopped here. The simulated
 # cards use the default PIN 123456, fed from a PIN file: a real ceremony prompts.
@@ -69,6 +72,10 @@ done
 PINS="$DEMO/pins"
 for _ in $(seq 100); do echo 123456; done > "$PINS"
 gk() { "$GK" --dir "$CUSTODY" --pin-file "$PINS" "$@"; }
+# The head hash the last ceremony printed, as the next ceremony's anchor; --yes stands
+# for the custodians' typed confirmation (the entries to sign are still printed).
+head_now() { (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"])'; }
+ceremony() { gk "$@" --anchor "$(head_now)" --yes; }
 
 for _ in $(seq 100); do
   [ "$("$GK" token list 2>/dev/null | grep -c 'serial')" -ge 3 ] && break
@@ -80,16 +87,18 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "the YubiKeys present"
 gk token list
 
-step "init: a TRAINING custody"
-gk init --org "Example Corp" --training
+step "init: a TRAINING custody with quorum 2"
+gk init --org "Example Corp" --training --quorum 2
 
-for who in alice:1001 bob:1002 carol:1003; do
-  step "enroll ${who%%:*} on YubiKey ${who#*:}"
-  gk custodian enroll --name "${who%%:*}" --serial "${who#*:}"
-done
+step "enroll alice and bob together: the custody's first quorum, each card cosigning"
+ceremony custodian enroll --name alice --serial 1001 --name bob --serial 1002
 
-step "seal a sample credential 2-of-3"
-printf 'correct-horse-battery-staple' | gk seal --label aws-root --threshold 2 --custodians alice,bob,carol --rotate-within 24h
+step "enroll carol on YubiKey 1003, with alice and bob cosigning"
+ceremony custodian enroll --name carol --serial 1003 --cosigners alice,bob
+
+step "seal a sample credential 2-of-3, cosigned by its three custodians"
+printf 'correct-horse-battery-staple' | ceremony seal --label aws-root --threshold 2 \
+  --custodians alice,bob,carol --rotate-within 24h --cosigners alice,bob,carol
 ENV_DIR=$(ls -d "$CUSTODY"/envelopes/aws-root-*)
 ENVS=("$ENV_DIR"/*.gkenv)
 
@@ -100,7 +109,7 @@ for e in "${ENVS[@]}"; do
 done
 
 step "open with alice and bob (the secret is printed last, on stdout)"
-gk open --label aws-root --reason "identity plane down (demo)" --incident DEMO-1 \
+ceremony open --label aws-root --reason "identity plane down (demo)" --incident DEMO-1 \
   --envelope "${ENVS[0]}" --envelope "${ENVS[1]}"
 
 step "status: the credential is OPEN and unreviewed"
@@ -108,16 +117,16 @@ gk status || true
 
 # `status` exits 1 while something needs attention (here: the open credential).
 OPEN_SEQ=$( (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["unreviewed"][0])')
-step "review opening $OPEN_SEQ"
-gk review --open "$OPEN_SEQ" --verdict justified --notes "demo: planned exercise"
+step "review opening $OPEN_SEQ by carol, who did not take part in it"
+ceremony review --open "$OPEN_SEQ" --verdict justified --notes "demo: planned exercise" --cosigners carol
 
-step "rotate the credential (new secret, new envelopes)"
-printf 'new-root-password-after-rotation' | gk rotate --label aws-root
+step "rotate the credential (new secret, new envelopes), cosigned by the old set's custodians"
+printf 'new-root-password-after-rotation' | ceremony rotate --label aws-root --cosigners alice,bob,carol
 
 step "destroy the old envelopes"
 for e in "${ENVS[@]}"; do
   fp=$(sha256sum "$e" | cut -c1-64)
-  gk envelope destroyed --fingerprint "$fp" --witnesses alice,bob
+  ceremony envelope destroyed --fingerprint "$fp" --witnesses alice,bob
 done
 
 step "status: nothing open, unreviewed or left to destroy"
@@ -125,7 +134,7 @@ gk status
 
 HEAD=$( (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"])')
 step "the auditor verifies the log against the head kept on paper"
-gk log verify --anchor "$HEAD"
+gk log verify --anchor "$HEAD" --training
 
 step "the transcript for the postmortem"
 gk log show --format text

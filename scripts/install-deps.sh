@@ -11,7 +11,8 @@ APT_PACKAGES=(
   age                          # interop: Debian's age decrypts what glasskeep seals
   zbar-tools poppler-utils     # interop: zbarimg reads our QR codes, pdftoppm renders our PDFs
   librsvg2-bin                 # interop: rsvg-convert rasterises our SVG envelopes for zbarimg
-  python3-cryptography         # the recovery script in docs/RECOVERY.md
+  python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
+  faketime                     # tests: a ceremony on a machine whose clock is behind the log
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -53,10 +53,21 @@ fn init_twice_is_refused_and_the_log_is_untouched() {
         before
     );
 
-    // A fresh custody verifies, and says TRAINING.
+    // A fresh training custody fails verification as production, saying TRAINING
+    // first; with --training it verifies.
     let o = run(d.path(), &["log", "verify"]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("TRAINING"), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("TRAINING"), "{out}");
+    assert!(out.contains("training"), "{out}");
+    let o = run(d.path(), &["log", "verify", "--training"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.starts_with("TRAINING"), "{out}");
+    let o = run(d.path(), &["log", "verify", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["failure"]["class"], "training", "{json}");
+    assert_eq!(json["training"], true, "{json}");
 }
 
 #[test]
@@ -66,6 +77,11 @@ fn sealing_to_someone_not_enrolled_is_refused_before_reading_any_secret() {
         .status
         .success());
     let before = std::fs::read(d.path().join("ceremony.log")).unwrap();
+    let status = run(d.path(), &["status", "--json"]);
+    let head = serde_json::from_slice::<serde_json::Value>(&status.stdout).unwrap()["head"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let o = Command::new(BIN)
         .arg("--dir")
         .arg(d.path())
@@ -77,6 +93,8 @@ fn sealing_to_someone_not_enrolled_is_refused_before_reading_any_secret() {
             "2",
             "--custodians",
             "alice,bob",
+            "--anchor",
+            &head[..16],
         ])
         .stdin(Stdio::piped())
         .output()

@@ -79,28 +79,30 @@ fn a_custody_from_init_to_review() {
             custody_id: [9; 16],
             tool_version: env!("CARGO_PKG_VERSION").into(),
             binary_sha256: [0; 32],
+            quorum: 2,
         },
     };
     let mut store = Store::init(dir.path(), &genesis).unwrap();
-    let (mut alice, mut bob) = (Soft::new("alice", 1), Soft::new("bob", 2));
+    let (mut alice, mut bob, mut carol) = (
+        Soft::new("alice", 1),
+        Soft::new("bob", 2),
+        Soft::new("carol", 3),
+    );
 
-    // Enrollment ceremony.
+    // Enrollment ceremony: the first custodians together, each cosigning.
     let mut tx = store.begin();
-    tx.append(
-        T0 + 1,
-        Body::Enroll {
-            record: Box::new(alice.record(1001)),
-        },
-    )
-    .unwrap();
-    tx.append(
-        T0 + 2,
-        Body::Enroll {
-            record: Box::new(bob.record(1002)),
-        },
-    )
-    .unwrap();
-    tx.checkpoint(&mut [&mut alice, &mut bob], T0 + 3).unwrap();
+    for (who, serial) in [(&alice, 1001), (&bob, 1002), (&carol, 1003)] {
+        tx.append(
+            T0 + 1,
+            Body::Enroll {
+                record: Box::new(who.record(serial)),
+                firmware_risk_accepted: false,
+            },
+        )
+        .unwrap();
+    }
+    tx.checkpoint(&mut [&mut alice, &mut bob, &mut carol], T0 + 3, T0 + 3)
+        .unwrap();
     tx.commit().unwrap();
 
     // Seal ceremony.
@@ -122,7 +124,8 @@ fn a_custody_from_init_to_review() {
         },
     )
     .unwrap();
-    tx.checkpoint(&mut [&mut alice, &mut bob], T0 + 11).unwrap();
+    tx.checkpoint(&mut [&mut alice, &mut bob], T0 + 11, T0 + 11)
+        .unwrap();
     tx.commit().unwrap();
 
     // Opening: the open entry and its cosigned checkpoint land together or not at all.
@@ -139,7 +142,12 @@ fn a_custody_from_init_to_review() {
             },
         )
         .unwrap();
-    tx.checkpoint(&mut [&mut alice, &mut bob], T0 + 101)
+    // Exactly the custodians whose envelopes were used cosign the opening.
+    assert!(tx
+        .state()
+        .quorum_shortfall(&["alice", "bob", "carol"])
+        .is_some());
+    tx.checkpoint(&mut [&mut alice, &mut bob], T0 + 101, T0 + 101)
         .unwrap();
     let anchor = tx.commit().unwrap();
 
@@ -161,6 +169,8 @@ fn a_custody_from_init_to_review() {
         anchor: Some(anchor),
         now: Some(T0 + 2 * 86_400),
         lenient: false,
+        training: true,
+        now_given: true,
     };
     let r = verify(&bytes, &TrustAll, &opts);
     let f = r.failure.as_ref().unwrap();
@@ -195,7 +205,13 @@ fn a_custody_from_init_to_review() {
         ),
         Err(StoreError::Rejected { .. })
     ));
-    tx.checkpoint(&mut [&mut alice], T0 + 202).unwrap();
+    // A review cosigned only by those who opened is refused: someone else must look.
+    assert!(matches!(
+        tx.checkpoint(&mut [&mut alice], T0 + 202, T0 + 202),
+        Err(StoreError::Rejected { .. })
+    ));
+    tx.checkpoint(&mut [&mut carol], T0 + 202, T0 + 202)
+        .unwrap();
     tx.commit().unwrap();
     drop(store);
 
@@ -207,11 +223,13 @@ fn a_custody_from_init_to_review() {
             anchor: Some(anchor),
             now: Some(T0 + 300),
             lenient: false,
+            training: true,
+            now_given: true,
         },
     );
     assert!(r.ok, "{r}");
-    assert_eq!(r.anchor_seq, Some(7));
+    assert_eq!(r.anchor_seq, Some(8));
     let entries = read_log_entries(&bytes).unwrap();
     let md = render(&entries, Format::Markdown);
-    assert!(md.contains("| 6 | 2025-06-15T15:08:20Z | open | alice, bob | OPENED set 07070707070707070707070707070707: IdP outage (incident INC-42)"), "{md}");
+    assert!(md.contains("| 7 | 2025-06-15T15:08:20Z | open | alice, bob | OPENED set 07070707070707070707070707070707: IdP outage (incident INC-42)"), "{md}");
 }

@@ -35,12 +35,16 @@ impl Custody {
 
     fn run_with_pins(&self, args: &[&str], stdin: &[u8], pins: &Path) -> Output {
         use std::io::Write;
+        // Ceremonies ask the people present to confirm what they sign; a scripted run
+        // confirms with --yes (the entries are still printed).
+        let yes: &[&str] = if is_ceremony(args) { &["--yes"] } else { &[] };
         let mut child = Command::new(BIN)
             .arg("--dir")
             .arg(self.path())
             .arg("--pin-file")
             .arg(pins)
             .args(args)
+            .args(yes)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -90,6 +94,19 @@ impl Custody {
     }
 }
 
+/// The commands that run through the ceremony engine.
+fn is_ceremony(args: &[&str]) -> bool {
+    matches!(
+        args,
+        [
+            "seal" | "open" | "drill" | "check-share" | "rotate" | "review",
+            ..
+        ] | ["custodian", "enroll" | "retire", ..]
+            | ["envelope", "destroyed", ..]
+            | ["log", "checkpoint", ..]
+    )
+}
+
 fn lab() -> PcscLab {
     PcscLab::start(&[
         CardSpec::new(1001),
@@ -99,14 +116,38 @@ fn lab() -> PcscLab {
     .expect("pcscd lab starts")
 }
 
+/// A training custody with quorum 2: alice and bob enroll together, then carol with
+/// both of them cosigning.
 fn enrolled(c: &Custody) {
     c.ok(&["init", "--org", "Example Corp", "--training"], b"");
-    for (name, serial) in [("alice", "1001"), ("bob", "1002"), ("carol", "1003")] {
-        c.ok(
-            &["custodian", "enroll", "--name", name, "--serial", serial],
-            b"",
-        );
-    }
+    c.ok(
+        &[
+            "custodian",
+            "enroll",
+            "--name",
+            "alice",
+            "--serial",
+            "1001",
+            "--name",
+            "bob",
+            "--serial",
+            "1002",
+        ],
+        b"",
+    );
+    c.ok(
+        &[
+            "custodian",
+            "enroll",
+            "--name",
+            "carol",
+            "--serial",
+            "1003",
+            "--cosigners",
+            "alice,bob",
+        ],
+        b"",
+    );
 }
 
 fn p(path: &Path) -> &str {
@@ -156,7 +197,7 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     assert_eq!(s["open"].as_array().unwrap().len(), 1);
     let open_seq = s["unreviewed"][0].as_u64().unwrap();
     // Strict verification fails while the opening is unreviewed and unrotated...
-    let strict = c.run(&["log", "verify", "--json"], b"");
+    let strict = c.run(&["log", "verify", "--training", "--json"], b"");
     assert_eq!(strict.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&strict.stdout).unwrap();
     let classes: Vec<String> = report["policy"]
@@ -169,7 +210,7 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     assert!(classes.iter().all(|c| c.starts_with("policy/")), "{report}");
     // ...and passes, with warnings, in lenient mode.
     assert!(c
-        .run(&["log", "verify", "--policy", "lenient"], b"")
+        .run(&["log", "verify", "--training", "--policy", "lenient"], b"")
         .status
         .success());
 
@@ -204,7 +245,10 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     assert!(s["open"].as_array().unwrap().is_empty());
     assert!(s["unreviewed"].as_array().unwrap().is_empty());
     let head = s["head"].as_str().unwrap().to_string();
-    let verified = c.ok(&["log", "verify", "--anchor", &head, "--json"], b"");
+    let verified = c.ok(
+        &["log", "verify", "--training", "--anchor", &head, "--json"],
+        b"",
+    );
     let report: serde_json::Value = serde_json::from_str(&verified).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     assert!(report["signatures"].as_u64().unwrap() >= 8);
@@ -225,14 +269,16 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         ],
         b"",
     );
+    // They were recorded destroyed: presenting one is an incident, not a chore.
     assert_eq!(
         old.status.code(),
-        Some(1),
+        Some(10),
         "{}",
         String::from_utf8_lossy(&old.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&old.stderr).contains("rotated away"),
+        String::from_utf8_lossy(&old.stderr).contains("INCIDENT")
+            && String::from_utf8_lossy(&old.stderr).contains("recorded as destroyed"),
         "{}",
         String::from_utf8_lossy(&old.stderr)
     );
@@ -437,22 +483,24 @@ fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
     // well-formed and open on the same YubiKeys, but custody A never recorded them.
     let b = Custody::new();
     b.ok(&["init", "--org", "Other", "--training"], b"");
-    for (name, serial) in [("alice", "1001"), ("bob", "1002")] {
-        // The same cards again: enrollment must overwrite their keys, so only custody
-        // B's envelopes are openable afterwards; custody A must still refuse B's.
-        b.ok(
-            &[
-                "custodian",
-                "enroll",
-                "--name",
-                name,
-                "--serial",
-                serial,
-                "--force-overwrite",
-            ],
-            b"",
-        );
-    }
+    // The same cards again: enrollment must overwrite their keys, so only custody B's
+    // envelopes are openable afterwards; custody A must still refuse B's.
+    b.ok(
+        &[
+            "custodian",
+            "enroll",
+            "--name",
+            "alice",
+            "--serial",
+            "1001",
+            "--name",
+            "bob",
+            "--serial",
+            "1002",
+            "--force-overwrite",
+        ],
+        b"",
+    );
     b.ok(
         &[
             "seal",
@@ -481,8 +529,9 @@ fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(10));
     let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INCIDENT"), "{err}");
     assert!(err.contains("not recorded in this custody's log"), "{err}");
     assert!(!err.contains("touch"), "no card may be used: {err}");
     assert_eq!(a.log(), before);
@@ -494,8 +543,22 @@ fn a_production_custody_refuses_a_simulated_yubikey() {
     let c = Custody::new();
     c.ok(&["init", "--org", "Example Corp"], b"");
     let before = c.log();
+    let head = c.status()["head"].as_str().unwrap().to_string();
     let out = c.run(
-        &["custodian", "enroll", "--name", "alice", "--serial", "1001"],
+        &[
+            "custodian",
+            "enroll",
+            "--name",
+            "alice",
+            "--serial",
+            "1001",
+            "--name",
+            "bob",
+            "--serial",
+            "1002",
+            "--anchor",
+            &head[..16],
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -527,14 +590,17 @@ fn the_auditor_catches_a_rewritten_log_and_a_rolled_back_one() {
         b"s\n",
     );
     let head = c.status()["head"].as_str().unwrap().to_string();
-    c.ok(&["log", "verify", "--anchor", &head], b"");
+    c.ok(&["log", "verify", "--training", "--anchor", &head], b"");
     let good = c.log();
 
     // Roll back: drop the last ceremony (seal + checkpoint) and verify against the paper.
     let frames = frame_offsets(&good);
     let cut = frames[frames.len() - 2];
     std::fs::write(c.path().join("ceremony.log"), &good[..cut]).unwrap();
-    let out = c.run(&["log", "verify", "--anchor", &head, "--json"], b"");
+    let out = c.run(
+        &["log", "verify", "--training", "--anchor", &head, "--json"],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(1));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["failure"]["class"], "anchor", "{r}");
@@ -544,7 +610,7 @@ fn the_auditor_catches_a_rewritten_log_and_a_rolled_back_one() {
     let mid = bad.len() / 2;
     bad[mid] ^= 0x20;
     std::fs::write(c.path().join("ceremony.log"), &bad).unwrap();
-    let out = c.run(&["log", "verify", "--json"], b"");
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
     assert_eq!(out.status.code(), Some(1));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r["failure"]["seq"].is_u64(), "{r}");

@@ -13,10 +13,10 @@ use super::CeremonyError;
 /// The custody at a glance. Serializes as `status --json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
+    /// TRAINING custody (simulated YubiKeys): first in every rendering.
+    pub training: bool,
     /// The organisation.
     pub org: String,
-    /// TRAINING custody (simulated YubiKeys).
-    pub training: bool,
     /// The custody id, hex.
     pub custody_id: String,
     /// Entries in the log.
@@ -144,8 +144,8 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
         .map(|(fp, _)| hex::encode(&fp))
         .collect();
     Ok(StatusReport {
-        org: custody.org.clone(),
         training: custody.training,
+        org: custody.org.clone(),
         custody_id: hex::encode(&custody.custody_id),
         entries: s.next_seq(),
         head: hex::encode(&s.head()),

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Offline break-glass custody: t-of-n shares sealed to YubiKeys, paper envelopes, and a
 /// signed, hash-chained ceremony log.
 #[derive(Debug, Parser)]
-#[command(name = "glasskeep", version, about, long_about = None)]
+#[command(name = "glasskeep", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Custody folder (ceremony.log, envelopes/). Default: $GLASSKEEP_DIR, else ".".
     #[arg(long, global = true, value_name = "DIR")]
@@ -28,6 +28,22 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit codes, one table for every command (also in README.md and the man page).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  refused: the request breaks a rule (unknown label, threshold, text, entries after
+     the last checkpoint), or `log verify` / `status` found a failure or something to do
+  2  usage error
+  3  a YubiKey, reader or pcscd problem (wrong PIN, no touch, wrong card)
+  4  an input file or secret could not be read or decoded
+  5  no custody in the folder, or the log could not be read or written
+  6  the log does not verify: no ceremony acts on it (report it)
+  7  the custodians present are not the quorum the act needs
+  8  the log is not the one the last ceremony sheet records (--anchor)
+  9  not confirmed by the people present: nothing was recorded
+ 10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)";
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]

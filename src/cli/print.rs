@@ -311,29 +311,27 @@ pub fn man() -> Result<(), CliError> {
     clap_mangen::Man::new(cmd)
         .render(&mut out)
         .map_err(|e| CliError::new(exit::INPUT, format!("cannot render the man page: {e}")))?;
-    out.extend_from_slice(EXIT_STATUS_ROFF.as_bytes());
+    out.extend_from_slice(exit_status_roff().as_bytes());
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| CliError::new(exit::INPUT, format!("cannot write: {e}")))
 }
 
-const EXIT_STATUS_ROFF: &str = r#".SH "EXIT STATUS"
-.TP
-0
-success
-.TP
-1
-verification failed, glasskeep refused (policy, a wrong or unlogged envelope, a bad share), or `status` found something that needs attention
-.TP
-2
-usage error
-.TP
-3
-YubiKey, reader or pcscd problem (the message says which and what to do)
-.TP
-4
-an input file could not be read or decoded
-.TP
-5
-the ceremony log could not be read or written (locked by another writer, torn tail, I/O)
-"#;
+/// The man page's EXIT STATUS section, from the one table `--help` shows.
+fn exit_status_roff() -> String {
+    let mut out = String::from(".SH \"EXIT STATUS\"\n");
+    for line in super::args::EXIT_CODES.lines().skip(1) {
+        let t = line.trim_start();
+        match t.split_once("  ") {
+            Some((code, text)) if code.chars().all(|c| c.is_ascii_digit()) => {
+                out.push_str(&format!(".TP\n{code}\n{}\n", text.trim()));
+            }
+            _ => {
+                // A continuation line of the previous code's text.
+                out.push_str(t);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}

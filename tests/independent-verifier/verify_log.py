@@ -707,6 +707,8 @@ class Replay:
             env = self.envelopes.get(b["envelope"])
             if env is None or env["destroyed"] is not None or not b["witnesses"]:
                 raise fail("unknown or destroyed envelope, or no witness")
+            if self.version >= 2 and any(w not in self.live() for w in b["witnesses"]):
+                raise fail("a witness is not a live custodian")
             env["destroyed"] = seq
         elif kind == REVIEW:
             o = self.openings.get(b["open_seq"])
@@ -811,7 +813,7 @@ class Replay:
             for sid in sids:
                 if self.sets[sid]["status"] != "superseded":
                     add(seq, "must-rotate", f"set {sid.hex()} includes retired {name}")
-        start = 0 if self.last_checkpoint is None else self.last_checkpoint + 1
+        start = 1 if self.last_checkpoint is None else self.last_checkpoint + 1
         if start < n_entries:
             add(start, "uncheckpointed-tail", f"entries {start}..{n_entries - 1} not checkpointed")
         return [f for *_, f in sorted(out, key=lambda x: x[:3])]

@@ -540,9 +540,7 @@ impl State {
         let signed: BTreeSet<&str> = signers.iter().copied().collect();
         if self.batch.is_empty() {
             if signed.len() < q {
-                let need = format!(
-                    "a checkpoint that covers no act needs the custody quorum of {q} custodians"
-                );
+                let need = format!("the custody quorum of {q} custodians to cosign");
                 return Some((None, "checkpoint", need));
             }
             return None;
@@ -570,46 +568,48 @@ impl State {
                 Need::Enroll(name) => {
                     if !signed.contains(name.as_str()) {
                         Some(format!(
-                            "the new custodian {name} must cosign with their own YubiKey"
+                            "the new custodian {name} to cosign with their own YubiKey"
                         ))
                     } else if earlier.len() < q {
                         (earlier.len() + enrolled_now < q).then(|| format!(
-                            "the first {q} custodians enroll together in one ceremony, each cosigning; this one enrolls {} after {} earlier",
+                            "the first {q} custodians enrolled together in one ceremony, each cosigning (this one enrolls {} after {} earlier)",
                             enrolled_now,
                             earlier.len()
                         ))
                     } else {
                         let n = earlier.iter().filter(|e| signed.contains(*e)).count();
-                        (n < q).then(|| format!(
-                            "{q} custodians enrolled earlier must cosign besides the new one ({n} did)"
-                        ))
+                        (n < q).then(|| {
+                            format!(
+                            "{q} custodians enrolled earlier to cosign besides the new one ({n} do)"
+                        )
+                        })
                     }
                 }
                 Need::Retire(name) => {
                     let n = signed.iter().filter(|s| **s != name.as_str()).count();
                     (n < q).then(|| {
-                        format!("{q} live custodians other than {name} must cosign ({n} did)")
+                        format!("{q} live custodians other than {name} to cosign ({n} do)")
                     })
                 }
                 Need::AtLeast { of, count } => {
                     let n = count_of(of);
                     (n < usize::from(*count))
-                        .then(|| format!("{count} of {} must cosign ({n} did)", of.join(", ")))
+                        .then(|| format!("{count} of {} to cosign ({n} do)", of.join(", ")))
                 }
                 Need::Exactly(names) => (!same(names)).then(|| {
                     format!(
-                        "exactly the custodians who took part must cosign: {}",
+                        "exactly the custodians who took part to cosign: {}",
                         names.join(", ")
                     )
                 }),
                 Need::Witnesses(names) => {
                     let distinct: BTreeSet<&str> = names.iter().map(String::as_str).collect();
                     if distinct.len() < 2 {
-                        Some("at least two witnesses, each a custodian with their YubiKey".into())
+                        Some("at least two witnesses, each cosigning with their own YubiKey".into())
                     } else {
                         (!same(names)).then(|| {
                             format!(
-                                "exactly the witnesses named in the entry must cosign: {}",
+                                "exactly the witnesses named in the entry to cosign: {}",
                                 names.join(", ")
                             )
                         })
@@ -618,7 +618,7 @@ impl State {
                 Need::Outside(excluded) => {
                     let outside = signed.iter().any(|s| !excluded.iter().any(|e| e == s));
                     (!outside).then(|| format!(
-                        "at least one custodian who did not take part in the opening ({}) must cosign the review",
+                        "at least one custodian who did not take part in the opening ({}) to cosign",
                         excluded.join(", ")
                     ))
                 }

@@ -195,28 +195,55 @@ fn md_cell(s: &str) -> String {
 
 /// Renders the transcript of `entries`.
 pub fn render<'a>(entries: impl IntoIterator<Item = &'a Entry>, format: Format) -> String {
-    let lines: Vec<Line> = entries.into_iter().map(line).collect();
+    let entries: Vec<&Entry> = entries.into_iter().collect();
+    let training = matches!(
+        entries.first().map(|e| &e.body),
+        Some(Body::Genesis { training: true, .. })
+    );
+    let lines: Vec<Line> = entries.iter().copied().map(line).collect();
+    // A training custody says so before anything else, in every format.
+    let banner =
+        "TRAINING custody: simulated YubiKeys only; nothing here protected a real credential";
     match format {
         Format::Json => {
+            #[derive(Serialize)]
+            struct Transcript<'l> {
+                custody: &'static str,
+                entries: &'l [Line],
+            }
+            let t = Transcript {
+                custody: if training { "TRAINING" } else { "production" },
+                entries: &lines,
+            };
             // Serialising plain strings and integers cannot fail.
-            serde_json::to_string_pretty(&lines).expect("transcript lines serialise")
+            serde_json::to_string_pretty(&t).expect("transcript lines serialise")
         }
-        Format::Text => lines
-            .iter()
-            .map(|l| {
-                format!(
-                    "{:>6}  {}  {:<18}  {:<20}  {}\n",
-                    l.seq,
-                    l.time,
-                    l.kind,
-                    no_controls(&l.who.join(",")),
-                    no_controls(&l.what)
-                )
-            })
-            .collect(),
+        Format::Text => {
+            (if training {
+                format!("{banner}\n")
+            } else {
+                String::new()
+            }) + &lines
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{:>6}  {}  {:<18}  {:<20}  {}\n",
+                        l.seq,
+                        l.time,
+                        l.kind,
+                        no_controls(&l.who.join(",")),
+                        no_controls(&l.what)
+                    )
+                })
+                .collect::<String>()
+        }
         Format::Markdown => {
-            let mut s =
-                String::from("| seq | time | kind | who | what |\n|---:|---|---|---|---|\n");
+            let mut s = if training {
+                format!("**{banner}**\n\n")
+            } else {
+                String::new()
+            };
+            s.push_str("| seq | time | kind | who | what |\n|---:|---|---|---|---|\n");
             for l in &lines {
                 s.push_str(&format!(
                     "| {} | {} | {} | {} | {} |\n",

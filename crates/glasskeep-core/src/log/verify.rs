@@ -105,6 +105,9 @@ pub struct VerifyOptions {
 /// The outcome, printed by the CLI as text (`Display`) or JSON (serde).
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyReport {
+    /// "TRAINING" for a training custody, first in every rendering; "production"
+    /// otherwise; absent when the genesis could not be read.
+    pub custody: Option<&'static str>,
     /// Whether the log passed.
     pub ok: bool,
     /// The first failure, if any.
@@ -260,6 +263,7 @@ pub fn read_log_entries(data: &[u8]) -> Result<Vec<Entry>, Finding> {
 /// Verifies a whole log image. `checker` verifies attestation chains.
 pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions) -> VerifyReport {
     let mut report = VerifyReport {
+        custody: None,
         ok: false,
         failure: None,
         policy: Vec::new(),
@@ -302,6 +306,13 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
     // A training custody passes only when the auditor said it is one: it proves nothing
     // about real YubiKeys. Known from genesis, so reported before anything else is judged.
     if let Some(Entry {
+        body: Body::Genesis { training, .. },
+        ..
+    }) = entries.first()
+    {
+        report.custody = Some(if *training { "TRAINING" } else { "production" });
+    }
+    if let Some(Entry {
         body: Body::Genesis { training: true, .. },
         ..
     }) = entries.first()
@@ -327,7 +338,16 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                 (ReplayError::UnknownCustodian { .. }, Body::Checkpoint { .. }) => {
                     (FailureClass::UnknownSigner, seq)
                 }
-                (ReplayError::Quorum { seq: act, .. }, _) => (FailureClass::Quorum, Some(*act)),
+                // The quorum is judged after the checkpoint's signatures (FORMAT.md,
+                // "Verification order"): a forged signature is reported as such first.
+                (ReplayError::Quorum { seq: act, .. }, _) => match check_signatures(&state, entry) {
+                    Err(bad) if !bad.unknown => {
+                        let detail = format!("{}'s signature does not verify", bad.custodian);
+                        report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
+                        return report;
+                    }
+                    _ => (FailureClass::Quorum, Some(*act)),
+                },
                 _ => (FailureClass::Replay, seq),
             };
             report.failure = Some(fail(at, None, class, e.to_string()));
@@ -444,7 +464,8 @@ fn policy(state: &State, len: u64, now: Option<u64>) -> Vec<Finding> {
             }
         }
     }
-    let from = state.last_checkpoint().map_or(0, |c| c + 1);
+    // Genesis alone needs no checkpoint: nothing has been enrolled to sign one yet.
+    let from = state.last_checkpoint().map_or(1, |c| c + 1);
     if from < len {
         let detail = format!(
             "entries {from}..{} are not covered by any checkpoint",

@@ -250,7 +250,7 @@ pub enum ReplayError {
     },
     /// An act is not cosigned by the custodians its kind requires (FORMAT.md, "Quorum
     /// per act"). Found when the checkpoint after it is applied; `seq` is the act's.
-    #[error("entry {seq} ({kind}) lacks its quorum: {need}; the checkpoint at entry {checkpoint} is signed by {}", signers_text(.signers))]
+    #[error("entry {seq} ({kind}) lacks its quorum: it needs {need}; the checkpoint at entry {checkpoint} is signed by {}", signers_text(.signers))]
     Quorum {
         /// The act.
         seq: u64,

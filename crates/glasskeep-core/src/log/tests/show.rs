@@ -26,7 +26,8 @@ fn transcript_in_three_formats() {
     assert_eq!(md.lines().count(), 72);
 
     let json: serde_json::Value = serde_json::from_str(&render(&entries, Format::Json)).unwrap();
-    let rows = json.as_array().unwrap();
+    assert_eq!(json["custody"], "production");
+    let rows = json["entries"].as_array().unwrap();
     assert_eq!(rows.len(), 70);
     assert_eq!(rows[6]["kind"], "checkpoint");
     assert_eq!(rows[6]["who"].as_array().unwrap().len(), 5);
@@ -105,6 +106,24 @@ fn report_as_text_and_json() {
         tail.to_string()
             .contains("warning: entry 51: policy/uncheckpointed-tail"),
         "{tail}"
+    );
+}
+
+#[test]
+fn a_training_transcript_says_so_first_in_every_format() {
+    let mut b = Builder::new(CUSTODY);
+    if let crate::log::Body::Genesis { training, .. } = &mut b.entries[0].body {
+        *training = true;
+    }
+    let text = render(&b.entries, Format::Text);
+    assert!(text.starts_with("TRAINING"), "{text}");
+    let md = render(&b.entries, Format::Markdown);
+    assert!(md.starts_with("**TRAINING"), "{md}");
+    let json = render(&b.entries, Format::Json);
+    assert!(
+        json.trim_start()
+            .starts_with("{\n  \"custody\": \"TRAINING\""),
+        "{json}"
     );
 }
 

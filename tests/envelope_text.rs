@@ -19,7 +19,7 @@ fn symbol_positions(line: &str) -> Vec<usize> {
 
 fn expect_line(text: &str, line: usize) {
     match decode_bytes(text) {
-        Err(TextError::ChecksumMismatch { lines }) => assert_eq!(lines, vec![line]),
+        Err(TextError::ChecksumMismatch { lines, more: 0 }) => assert_eq!(lines, vec![line]),
         other => panic!("line {line}: expected a checksum mismatch, got {other:?}"),
     }
 }
@@ -129,7 +129,10 @@ fn structural_faults_are_named() {
     };
     assert_eq!(
         decode_bytes(&without(3)),
-        Err(TextError::MissingLines { lines: vec![4] })
+        Err(TextError::MissingLines {
+            lines: vec![4],
+            more: 0
+        })
     );
     assert_eq!(
         decode_bytes(&without(lines.len() - 1)),

@@ -457,7 +457,7 @@ pub fn generate() -> Vec<Vector> {
     txt(
         "text_checksum_line_3",
         bad,
-        "ChecksumMismatch { lines: [3] }",
+        "ChecksumMismatch { lines: [3], more: 0 }",
     );
     let mut bad = t.clone();
     bad[0] = swap_char(&bad[0], 8);
@@ -465,11 +465,15 @@ pub fn generate() -> Vec<Vector> {
     txt(
         "text_checksum_lines_1_5",
         bad,
-        "ChecksumMismatch { lines: [1, 5] }",
+        "ChecksumMismatch { lines: [1, 5], more: 0 }",
     );
     let mut bad = t.clone();
     bad.remove(1);
-    txt("text_missing_line_2", bad, "MissingLines { lines: [2] }");
+    txt(
+        "text_missing_line_2",
+        bad,
+        "MissingLines { lines: [2], more: 0 }",
+    );
     let mut bad = t.clone();
     bad.insert(3, t[3].clone());
     txt("text_duplicate_line_4", bad, "DuplicateLine { line: 4 }");

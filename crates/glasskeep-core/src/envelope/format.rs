@@ -26,6 +26,36 @@ pub const MAX_SEALED_SHARE_LEN: usize = 4096;
 /// Largest payload ciphertext record: a 64 KiB secret plus nonce, tag and header.
 pub const MAX_PAYLOAD_LEN: usize = 64 * 1024 + 1024;
 
+/// Bytes of a shortest-form CBOR head whose argument is `n`.
+const fn cbor_head_len(n: u64) -> usize {
+    match n {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// Longest encoded envelope record: every field at its largest (map head, thirteen
+/// one-byte keys, then each value with its head). The QR and text decoders derive
+/// their part and line limits from it, so a count claimed by a header or an END line
+/// can be refused before any work proportional to it.
+pub const MAX_ENCODED_LEN: usize = cbor_head_len(KEY_COUNT_TOTAL)
+    + KEY_COUNT_TOTAL as usize
+    + cbor_head_len(FORMAT_VERSION)
+    + cbor_head_len(16)
+    + 16
+    + 3 * (cbor_head_len(MAX_TEXT_LEN as u64) + MAX_TEXT_LEN)
+    + cbor_head_len(u32::MAX as u64)
+    + 3 * cbor_head_len(u8::MAX as u64)
+    + cbor_head_len(u64::MAX)
+    + 1
+    + cbor_head_len(MAX_SEALED_SHARE_LEN as u64)
+    + MAX_SEALED_SHARE_LEN
+    + cbor_head_len(MAX_PAYLOAD_LEN as u64)
+    + MAX_PAYLOAD_LEN;
+
 // Map keys, ascending from 0 as in every glasskeep record (key 0 is the version).
 // docs/FORMAT.md names each one.
 const KEY_VERSION: u64 = 0;
@@ -421,6 +451,30 @@ mod tests {
             sealed_share: vec![0xa5; 300],
             payload: vec![0x5a; 120],
         }
+    }
+
+    #[test]
+    fn the_largest_envelope_is_exactly_max_encoded_len() {
+        // The decoders' line and part limits rest on this number (docs/FORMAT.md
+        // states 71 107): it must be what the largest valid envelope really encodes to.
+        let largest = Envelope {
+            label: "l".repeat(MAX_TEXT_LEN),
+            organisation: "o".repeat(MAX_TEXT_LEN),
+            custodian: "c".repeat(MAX_TEXT_LEN),
+            serial: u32::MAX,
+            index: u8::MAX,
+            threshold: u8::MAX,
+            count: u8::MAX,
+            created: u64::MAX,
+            training: true,
+            sealed_share: vec![0xa5; MAX_SEALED_SHARE_LEN],
+            payload: vec![0x5a; MAX_PAYLOAD_LEN],
+            ..sample()
+        };
+        let bytes = largest.encode().unwrap();
+        assert_eq!(bytes.len(), MAX_ENCODED_LEN);
+        assert_eq!(MAX_ENCODED_LEN, 71_107);
+        assert_eq!(Envelope::decode(&bytes).unwrap(), largest);
     }
 
     #[test]

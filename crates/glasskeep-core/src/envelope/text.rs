@@ -22,7 +22,7 @@
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::format::{Envelope, EnvelopeError, Fingerprint};
+use super::format::{Envelope, EnvelopeError, Fingerprint, MAX_ENCODED_LEN};
 
 /// Crockford's base32 alphabet: digits and letters without I, L, O, U.
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -30,6 +30,16 @@ pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub const SYMBOLS_PER_LINE: usize = 30;
 /// Symbols per group as printed.
 pub const GROUP: usize = 5;
+/// Most data symbols any envelope's text holds: the longest record's bits, five per
+/// symbol.
+pub const MAX_SYMBOLS: usize = (MAX_ENCODED_LEN * 8).div_ceil(5);
+/// Most numbered lines any envelope's text has (3 793). An END line claiming more is
+/// refused before anything else is done with the count, so a typed number can never
+/// make the decoder loop or allocate beyond what a real envelope needs.
+pub const MAX_LINES: usize = MAX_SYMBOLS.div_ceil(SYMBOLS_PER_LINE);
+/// Line numbers an error names at most; the rest are counted, so no message grows
+/// with a claimed count.
+pub const NAMED_LINES: usize = 10;
 
 const LINE_KEY_LABEL: &[u8] = b"glasskeep/v1/envelope-text-line\0";
 
@@ -49,10 +59,12 @@ pub enum TextError {
         character: char,
     },
     /// A line's check symbols do not match its content.
-    #[error("{}: checksum mismatch — check the characters on {}", lines_list(lines), if lines.len() == 1 { "that line" } else { "those lines" })]
+    #[error("{}: checksum mismatch — check the characters on {}", lines_list(lines, *more), if lines.len() + more == 1 { "that line" } else { "those lines" })]
     ChecksumMismatch {
-        /// Every line whose check failed, ascending.
+        /// The first lines whose check failed (at most [`NAMED_LINES`]), ascending.
         lines: Vec<usize>,
+        /// How many more lines failed beyond those named.
+        more: usize,
     },
     /// A line has the wrong number of symbols (all but the last hold 30).
     #[error("line {line}: {found} characters where {expected} belong — a character was dropped or added on that line")]
@@ -65,10 +77,20 @@ pub enum TextError {
         expected: usize,
     },
     /// Lines are missing.
-    #[error("{} missing — type {}", lines_list(lines), if lines.len() == 1 { "it" } else { "them" })]
+    #[error("{} missing — type {}", lines_list(lines, *more), if lines.len() + more == 1 { "it" } else if *more == 0 { "them" } else { "them, or correct the count on the END line" })]
     MissingLines {
-        /// The missing line numbers.
+        /// The first missing line numbers (at most [`NAMED_LINES`]), ascending.
         lines: Vec<usize>,
+        /// How many more lines are missing beyond those named.
+        more: usize,
+    },
+    /// The END line claims more lines than any envelope has.
+    #[error("the END line claims {count} lines, but no envelope has more than {max} — correct the count on the END line")]
+    TooManyLines {
+        /// The count on the END line (saturated at `u64::MAX` if longer still).
+        count: u64,
+        /// [`MAX_LINES`].
+        max: usize,
     },
     /// A line number was typed twice.
     #[error("line {line} appears twice — keep one copy")]
@@ -109,13 +131,69 @@ pub enum TextError {
     Envelope(#[from] EnvelopeError),
 }
 
-fn lines_list(lines: &[usize]) -> String {
+fn lines_list(lines: &[usize], more: usize) -> String {
     let nums: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     format!(
-        "line{} {}",
-        if lines.len() == 1 { "" } else { "s" },
-        nums.join(", ")
+        "line{} {}{}",
+        if lines.len() + more == 1 { "" } else { "s" },
+        nums.join(", "),
+        if more == 0 {
+            String::new()
+        } else {
+            format!(" and {more} more")
+        }
     )
+}
+
+/// Keeps the first [`NAMED_LINES`] of an ascending stream of line numbers and counts
+/// the rest, so an error's size does not follow the number of lines at fault.
+#[derive(Default)]
+struct Named {
+    lines: Vec<usize>,
+    more: usize,
+}
+
+impl Named {
+    fn push(&mut self, line: usize) {
+        if self.lines.len() < NAMED_LINES {
+            self.lines.push(line);
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+/// The first missing numbers of `1..=count` and how many more are missing, given the
+/// `present` numbers (ascending, distinct, all within `1..=count`). It walks the
+/// present numbers and stops once enough gaps are named: the work follows the input,
+/// not the claimed count, whatever that count is.
+fn missing_lines(present: &[usize], count: usize) -> Named {
+    let mut named = Named {
+        lines: Vec::new(),
+        more: count.saturating_sub(present.len()),
+    };
+    let mut rest = present;
+    let mut candidate = 1usize;
+    while named.lines.len() < NAMED_LINES && candidate <= count {
+        match rest.split_first() {
+            Some((&p, tail)) if p <= candidate => {
+                rest = tail;
+                if p < candidate {
+                    // Not possible for checked input; skip it rather than stall.
+                    continue;
+                }
+            }
+            _ => {
+                named.lines.push(candidate);
+                named.more = named.more.saturating_sub(1);
+            }
+        }
+        let Some(next) = candidate.checked_add(1) else {
+            break;
+        };
+        candidate = next;
+    }
+    named
 }
 
 // GF(32) with the primitive polynomial x^5 + x^2 + 1; alpha = 2.
@@ -242,6 +320,7 @@ pub fn envelope_to_lines(envelope: &Envelope) -> Result<Vec<String>, EnvelopeErr
 }
 
 struct End {
+    /// At most [`MAX_LINES`]: `parse_end` refuses larger claims.
     count: usize,
     fingerprint: String,
 }
@@ -249,7 +328,12 @@ struct End {
 fn parse_end(compact: &str) -> Result<End, TextError> {
     let rest = compact.strip_prefix("END").ok_or(TextError::BadEndLine)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let count = rest[..digits].parse().map_err(|_| TextError::BadEndLine)?;
+    if digits == 0 {
+        return Err(TextError::BadEndLine);
+    }
+    // Only digits were taken, so parsing fails only on overflow: a count that large
+    // is refused as too many lines, like any other count above the maximum.
+    let claimed: u64 = rest[..digits].parse().unwrap_or(u64::MAX);
     let rest = rest[digits..]
         .strip_prefix("LINES")
         .and_then(|r| r.strip_prefix("FINGERPRINT"))
@@ -266,6 +350,15 @@ fn parse_end(compact: &str) -> Result<End, TextError> {
     if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(TextError::BadEndLine);
     }
+    // The claim is checked here, before any line is compared, counted or listed
+    // against it; every later step then works on at most MAX_LINES.
+    let count = usize::try_from(claimed)
+        .ok()
+        .filter(|&c| c <= MAX_LINES)
+        .ok_or(TextError::TooManyLines {
+            count: claimed,
+            max: MAX_LINES,
+        })?;
     Ok(End { count, fingerprint })
 }
 
@@ -394,15 +487,15 @@ fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError>
             count: end.count,
         });
     }
-    let present: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
-    let missing: Vec<usize> = (1..=end.count)
-        .filter(|n| present.binary_search(n).is_err())
-        .collect();
-    if !missing.is_empty() {
-        return Err(TextError::MissingLines { lines: missing });
+    // Every line is now distinct and within 1..=count, so the lines given are at most
+    // the count; fewer means lines are missing.
+    if lines.len() < end.count {
+        let present: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+        let Named { lines, more } = missing_lines(&present, end.count);
+        return Err(TextError::MissingLines { lines, more });
     }
 
-    let mut bad = Vec::new();
+    let mut bad = Named::default();
     let mut stream = Vec::with_capacity(lines.len() * SYMBOLS_PER_LINE);
     for (n, syms) in &lines {
         if syms.len() < 3 {
@@ -427,8 +520,11 @@ fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError>
         }
         stream.extend_from_slice(data);
     }
-    if !bad.is_empty() {
-        return Err(TextError::ChecksumMismatch { lines: bad });
+    if !bad.lines.is_empty() {
+        return Err(TextError::ChecksumMismatch {
+            lines: bad.lines,
+            more: bad.more,
+        });
     }
     let bytes = bytes_of(&stream).ok_or(TextError::BadSymbolCount {
         symbols: stream.len(),
@@ -488,6 +584,141 @@ mod tests {
         ] {
             assert!(decode_bytes(bad).is_err());
         }
+    }
+
+    /// Text whose END line claims `count` lines, with the lines of a small envelope.
+    fn claiming(count: &str) -> String {
+        let mut lines = encode_lines(&[7u8; 40]);
+        let end = lines.pop().unwrap();
+        let fingerprint = end.split_once("FINGERPRINT").unwrap().1;
+        lines.push(format!("END {count} LINES FINGERPRINT{fingerprint}"));
+        lines.join("\n")
+    }
+
+    fn assert_short(e: &TextError) {
+        let message = e.to_string();
+        assert!(message.len() < 300, "{} bytes: {message}", message.len());
+    }
+
+    #[test]
+    fn limits_follow_the_largest_envelope() {
+        // docs/FORMAT.md ("Text fallback") states these numbers.
+        assert_eq!(MAX_SYMBOLS, 113_772);
+        assert_eq!(MAX_LINES, 3_793);
+        let lines = encode_lines(&vec![0xa5; MAX_ENCODED_LEN]);
+        assert_eq!(lines.len(), MAX_LINES + 1);
+        assert_eq!(
+            decode_bytes(&lines.join("\n")).unwrap().len(),
+            MAX_ENCODED_LEN
+        );
+    }
+
+    #[test]
+    fn end_claiming_4294967295_lines_is_refused_before_any_work() {
+        // The bug: this kept check-share busy for over a minute at full memory,
+        // building a list of some four billion missing line numbers.
+        let e = decode_bytes(&claiming("4294967295")).unwrap_err();
+        assert_eq!(
+            e,
+            TextError::TooManyLines {
+                count: 4_294_967_295,
+                max: MAX_LINES
+            }
+        );
+        assert_short(&e);
+    }
+
+    #[test]
+    fn end_claiming_9999_lines_is_refused_not_listed() {
+        // The bug: this printed an error naming 9 974 missing line numbers.
+        let e = decode_bytes(&claiming("9999")).unwrap_err();
+        assert_eq!(
+            e,
+            TextError::TooManyLines {
+                count: 9999,
+                max: MAX_LINES
+            }
+        );
+        assert_short(&e);
+    }
+
+    #[test]
+    fn end_claiming_one_line_above_the_maximum_is_refused() {
+        let e = decode_bytes(&claiming(&(MAX_LINES + 1).to_string())).unwrap_err();
+        assert!(
+            matches!(e, TextError::TooManyLines { count, max: MAX_LINES } if count == MAX_LINES as u64 + 1),
+            "{e:?}"
+        );
+        assert_short(&e);
+        // Beyond u64 too: a count is a claim, never parsed into a panic or a wrap.
+        let e = decode_bytes(&claiming(&"9".repeat(40))).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TextError::TooManyLines {
+                    count: u64::MAX,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_short(&e);
+    }
+
+    #[test]
+    fn end_claiming_the_maximum_names_ten_missing_lines_and_counts_the_rest() {
+        // Three lines given (40 bytes are 64 symbols), 3 793 claimed: the error
+        // names ten of the 3 790 missing and counts the rest.
+        let e = decode_bytes(&claiming(&MAX_LINES.to_string())).unwrap_err();
+        let TextError::MissingLines { lines, more } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(lines, &(4..4 + NAMED_LINES).collect::<Vec<_>>());
+        assert_eq!(*more, MAX_LINES - 3 - NAMED_LINES);
+        assert_short(&e);
+        assert!(e.to_string().contains("and 3780 more missing"), "{e}");
+    }
+
+    #[test]
+    fn missing_lines_work_follows_the_input_not_the_claim() {
+        // Called with a claim no checked input reaches: were the walk proportional to
+        // the claim, this would not finish; it visits the three present numbers and
+        // names ten gaps.
+        let named = missing_lines(&[1, 2, 5], usize::MAX);
+        assert_eq!(named.lines, vec![3, 4, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(named.more, usize::MAX - 3 - NAMED_LINES);
+        let named = missing_lines(&[1, 3], 3);
+        assert_eq!((named.lines, named.more), (vec![2], 0));
+        let named = missing_lines(&[1, 2, 3], 3);
+        assert_eq!((named.lines, named.more), (vec![], 0));
+    }
+
+    #[test]
+    fn many_checksum_failures_are_named_ten_and_counted() {
+        let data = vec![3u8; 1000];
+        let lines: Vec<String> = encode_lines(&data)
+            .into_iter()
+            .map(|l| {
+                if l.starts_with("END") {
+                    l
+                } else {
+                    // Change the last check symbol of every line.
+                    let last = l.chars().last().unwrap();
+                    let other = if last == '0' { '1' } else { '0' };
+                    format!("{}{other}", &l[..l.len() - 1])
+                }
+            })
+            .collect();
+        let total = lines.len() - 1;
+        let e = decode_bytes(&lines.join("\n")).unwrap_err();
+        assert_eq!(
+            e,
+            TextError::ChecksumMismatch {
+                lines: (1..=NAMED_LINES).collect(),
+                more: total - NAMED_LINES
+            }
+        );
+        assert_short(&e);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use super::base45::{self, Base45Error};
-use super::format::{Envelope, EnvelopeError, Fingerprint};
+use super::format::{Envelope, EnvelopeError, Fingerprint, MAX_ENCODED_LEN};
 
 /// The QR version every glasskeep code uses (97x97 modules).
 pub const QR_VERSION: i16 = 20;
@@ -28,8 +28,13 @@ pub const MAX_CHARS_PER_CODE: usize = 970;
 pub const HEADER_LEN: usize = 29;
 /// Envelope bytes per part: whole Base45 triplets that fit after the header.
 pub const BYTES_PER_PART: usize = (MAX_CHARS_PER_CODE - HEADER_LEN) / 3 * 2;
-/// Most parts one envelope may be split into (three decimal digits).
-pub const MAX_PARTS: usize = 999;
+/// Most parts one envelope is split into (114): the largest envelope record in
+/// [`BYTES_PER_PART`] slices. The header has room for 999, but a part claiming more
+/// than this is refused before anything is allocated or listed for the claim.
+pub const MAX_PARTS: usize = MAX_ENCODED_LEN.div_ceil(BYTES_PER_PART);
+/// Part numbers an error names at most; the rest are counted, so no message grows
+/// with a claimed count.
+pub const NAMED_PARTS: usize = 10;
 
 const MAGIC: &str = "GK";
 const VERSION_CHAR: char = '1';
@@ -62,6 +67,16 @@ pub enum QrError {
     BadHeader {
         /// Which payload (1-based).
         position: usize,
+    },
+    /// A part claims more parts than any envelope has.
+    #[error("QR code {position} claims {of} parts, but no envelope has more than {max} — it was misread or altered; rescan it")]
+    TooManyParts {
+        /// Which payload (1-based).
+        position: usize,
+        /// The part count it claims.
+        of: usize,
+        /// [`MAX_PARTS`].
+        max: usize,
     },
     /// Part number is 0 or larger than the part count, or the count is 0.
     #[error("QR code says part {part} of {of}, which is impossible — rescan it")]
@@ -106,10 +121,12 @@ pub enum QrError {
         fingerprints: Vec<String>,
     },
     /// Parts are missing.
-    #[error("missing part(s) {} of {of} — scan those QR codes", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("missing part(s) {}{} of {of} — scan those QR codes", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "), if *more == 0 { String::new() } else { format!(" and {more} more") })]
     MissingParts {
-        /// The missing part numbers.
+        /// The first missing part numbers (at most [`NAMED_PARTS`]), ascending.
         missing: Vec<usize>,
+        /// How many more parts are missing beyond those named.
+        more: usize,
         /// The part count.
         of: usize,
     },
@@ -248,6 +265,15 @@ pub fn parse_part(payload: &str, position: usize) -> Result<Part, QrError> {
     {
         return Err(bad());
     }
+    // The count is a claim: check it against the format's limit before the data is
+    // decoded or anything is sized by it.
+    if of > MAX_PARTS {
+        return Err(QrError::TooManyParts {
+            position,
+            of,
+            max: MAX_PARTS,
+        });
+    }
     if number == 0 || of == 0 || number > of {
         return Err(QrError::PartNumberOutOfRange { part: number, of });
     }
@@ -304,6 +330,7 @@ pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
     }
 
     // Counts: the first part sets the expectation, like the first page of a stack.
+    // `parse_part` bounded it by MAX_PARTS, so the slots below are small.
     let of = parts[0].of;
     let mut slots: Vec<Option<&Part>> = vec![None; of];
     for p in &parts {
@@ -323,14 +350,17 @@ pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
         }
         *slot = Some(p);
     }
-    let missing: Vec<usize> = slots
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| i + 1)
-        .collect();
-    if !missing.is_empty() {
-        return Err(QrError::MissingParts { missing, of });
+    let absent = slots.iter().filter(|s| s.is_none()).count();
+    if absent > 0 {
+        let missing: Vec<usize> = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_none())
+            .map(|(i, _)| i + 1)
+            .take(NAMED_PARTS)
+            .collect();
+        let more = absent - missing.len();
+        return Err(QrError::MissingParts { missing, more, of });
     }
     let bytes: Vec<u8> = slots
         .iter()
@@ -404,6 +434,65 @@ mod tests {
         ));
     }
 
+    /// A well-formed part `number` of `of` whose slice is two bytes.
+    fn part(number: usize, of: usize) -> String {
+        format!(
+            "GK1:{number:03}/{of:03}:0123456789ABCDEF:{}",
+            base45::encode(b"gk")
+        )
+    }
+
+    #[test]
+    fn limits_follow_the_largest_envelope() {
+        // docs/FORMAT.md ("QR payload") states this number.
+        assert_eq!(MAX_PARTS, 114);
+        let parts = encode_parts(&vec![0xa5; MAX_ENCODED_LEN]).unwrap();
+        assert_eq!(parts.len(), MAX_PARTS);
+        assert!(encode_parts(&vec![0xa5; MAX_PARTS * BYTES_PER_PART + 1]).is_err());
+    }
+
+    #[test]
+    fn a_part_claiming_999_parts_is_refused_before_its_data_is_read() {
+        // Invalid Base45 after the header: the count is refused first, so nothing
+        // about the part was decoded or sized by the claim.
+        let payload = "GK1:001/999:0123456789ABCDEF:bad";
+        let e = assemble(&[payload]).unwrap_err();
+        assert_eq!(
+            e,
+            QrError::TooManyParts {
+                position: 1,
+                of: 999,
+                max: MAX_PARTS
+            }
+        );
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    #[test]
+    fn a_part_claiming_one_above_the_maximum_is_refused() {
+        let e = assemble(&[part(1, MAX_PARTS + 1)]).unwrap_err();
+        assert!(
+            matches!(e, QrError::TooManyParts { position: 1, of, .. } if of == MAX_PARTS + 1),
+            "{e:?}"
+        );
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    #[test]
+    fn a_part_claiming_the_maximum_names_ten_missing_parts_and_counts_the_rest() {
+        let e = assemble(&[part(1, MAX_PARTS)]).unwrap_err();
+        assert_eq!(
+            e,
+            QrError::MissingParts {
+                missing: (2..2 + NAMED_PARTS).collect(),
+                more: MAX_PARTS - 1 - NAMED_PARTS,
+                of: MAX_PARTS
+            }
+        );
+        assert!(e.to_string().len() < 300, "{e}");
+        assert!(e.to_string().contains("and 103 more of 114"), "{e}");
+    }
+
     #[test]
     fn missing_and_foreign_parts_are_named() {
         let a: Vec<u8> = vec![1; 2000];
@@ -414,6 +503,7 @@ mod tests {
             assemble(&[&pa[0], &pa[3]]),
             Err(QrError::MissingParts {
                 missing: vec![2, 3],
+                more: 0,
                 of: 4
             })
         );

@@ -269,7 +269,21 @@ mod tests {
             .join("\n");
         smoke::run(qr_parts, &[parts.into_bytes()], 1_000);
         let lines = crate::envelope::text::encode_lines(&bytes).join("\n");
-        smoke::run(text_fallback, &[lines.into_bytes()], 1_000);
+        // Mutations of an END line claiming more lines than the input holds, and more
+        // than any envelope has: counts must be refused, never looped over.
+        let (body, end) = lines.rsplit_once('\n').unwrap();
+        let fingerprint = end.split_once("FINGERPRINT").unwrap().1;
+        let overclaim = format!("{body}\nEND 4294967295 LINES FINGERPRINT{fingerprint}");
+        let at_limit = format!("{body}\nEND 3793 LINES FINGERPRINT{fingerprint}");
+        smoke::run(
+            text_fallback,
+            &[
+                lines.into_bytes(),
+                overclaim.into_bytes(),
+                at_limit.into_bytes(),
+            ],
+            1_000,
+        );
         smoke::run(
             base45,
             &[crate::envelope::base45::encode(b"glasskeep").into_bytes()],
@@ -290,6 +304,15 @@ mod tests {
             &[rcp.as_bytes().to_vec(), stub.as_bytes().to_vec()],
             3_000,
         );
+    }
+
+    #[test]
+    fn text_fallback_with_end_claiming_4294967295_lines_returns() {
+        // Found by hand: check-share spent over a minute and all memory on this text
+        // (an END line claiming 4294967295 lines) before any card was asked for.
+        text_fallback(b"0001: 00000  00\nEND 4294967295 LINES FINGERPRINT 0000 0000 0000 0000");
+        text_fallback(b"0001: 00000  00\nEND 9999 LINES FINGERPRINT 0000 0000 0000 0000");
+        qr_parts(b"GK1:001/999:0123456789ABCDEF:00");
     }
 
     #[test]

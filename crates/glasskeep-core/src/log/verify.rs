@@ -340,14 +340,16 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                 }
                 // The quorum is judged after the checkpoint's signatures (FORMAT.md,
                 // "Verification order"): a forged signature is reported as such first.
-                (ReplayError::Quorum { seq: act, .. }, _) => match check_signatures(&state, entry) {
-                    Err(bad) if !bad.unknown => {
-                        let detail = format!("{}'s signature does not verify", bad.custodian);
-                        report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
-                        return report;
+                (ReplayError::Quorum { seq: act, .. }, _) => {
+                    match check_signatures(&state, entry) {
+                        Err(bad) if !bad.unknown => {
+                            let detail = format!("{}'s signature does not verify", bad.custodian);
+                            report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
+                            return report;
+                        }
+                        _ => (FailureClass::Quorum, Some(*act)),
                     }
-                    _ => (FailureClass::Quorum, Some(*act)),
-                },
+                }
                 _ => (FailureClass::Replay, seq),
             };
             report.failure = Some(fail(at, None, class, e.to_string()));

@@ -489,7 +489,7 @@ fn a_clock_behind_the_log_is_said_up_front_and_never_fails_a_ceremony_after_card
     let _lab = lab();
     let c = Custody::new();
     // Every ceremony so far ran on a machine whose clock was two days ahead...
-    c.clock.set(Some("+2d"));
+    c.clock.set(Some("+2 days"));
     demo_custody(&c);
     // ...and tonight's laptop has the right time, which is behind the log.
     c.clock.set(None);

@@ -773,3 +773,79 @@ fn sha256_hex(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect()
 }
+
+#[test]
+fn a_retired_custodian_signs_nothing_more_and_their_sets_must_rotate() {
+    let mut lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    c.ok(
+        &[
+            "seal",
+            "--label",
+            "k",
+            "--threshold",
+            "2",
+            "--custodians",
+            "alice,bob,carol",
+        ],
+        b"s\n",
+    );
+    // Carol leaves: alice and bob retire her (carol's own card is not needed, and does
+    // not count).
+    let carol_card = lab.state_dir(1003).unwrap();
+    lab.stop_card(1003).unwrap();
+    c.ok(
+        &[
+            "custodian",
+            "retire",
+            "carol",
+            "--reason",
+            "left the company",
+        ],
+        b"",
+    );
+    let s = c.status();
+    assert_eq!(s["must_rotate"][0], "k", "{s}");
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["failure"]["class"], "policy/must-rotate", "{r}");
+    // She can no longer cosign anything, even with her card back.
+    lab.start_card(CardSpec {
+        state_dir: Some(carol_card),
+        ..CardSpec::new(1003)
+    })
+    .unwrap();
+    let before = c.log();
+    let out = c.run(&["log", "checkpoint", "--custodians", "alice,carol"], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(c.log(), before);
+    // Rotating the set to the custodians who remain clears the finding.
+    c.ok(
+        &[
+            "rotate",
+            "--label",
+            "k",
+            "--custodians",
+            "alice,bob",
+            "--cosigners",
+            "alice,bob",
+        ],
+        b"t\n",
+    );
+    assert!(c.status()["must_rotate"].as_array().unwrap().is_empty());
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let classes: Vec<&str> = r["policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["class"].as_str().unwrap())
+        .collect();
+    assert!(!classes.contains(&"policy/must-rotate"), "{r}");
+}

@@ -472,7 +472,7 @@ pub fn retire(
     };
     let others: Vec<String> = cosigners.iter().filter(|c| *c != name).cloned().collect();
     let title = format!("RETIRE {name}: {reason}");
-    act(dir, cards, op, opts, &title, body, &others, now)
+    act_excluding(dir, cards, op, opts, &title, body, &others, Some(name), now)
 }
 
 /// Covers the entries after the last checkpoint (shown first) with a checkpoint signed
@@ -544,9 +544,28 @@ fn act(
     cosigners: &[String],
     now: u64,
 ) -> Result<CeremonyReport, CeremonyError> {
+    act_excluding(dir, cards, op, opts, title, body, cosigners, None, now)
+}
+
+/// [`act`], where the custodians detected as present leave out `exclude` (the one being
+/// retired, who signs nothing more).
+#[allow(clippy::too_many_arguments)] // the ceremony's whole context, passed through once
+fn act_excluding(
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    opts: &StartOptions,
+    title: &str,
+    body: Body,
+    cosigners: &[String],
+    exclude: Option<&str>,
+    now: u64,
+) -> Result<CeremonyReport, CeremonyError> {
     let mut engine = Engine::start(dir, cards, op, opts, now)?;
     let signers = if cosigners.is_empty() {
-        engine.present(None)?
+        let mut present = engine.present(None)?;
+        present.retain(|n| Some(n.as_str()) != exclude);
+        present
     } else {
         cosigners.to_vec()
     };

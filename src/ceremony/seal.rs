@@ -453,6 +453,7 @@ pub fn destroyed(
     act(dir, cards, op, opts, &title, body, &witnesses, now)
 }
 
+#[allow(clippy::too_many_arguments)] // the ceremony's whole context, passed through once
 /// Retires a custodian: their key signs nothing more; every live set that includes
 /// them must then be rotated. Needs the custody quorum of other custodians.
 pub fn retire(
@@ -509,9 +510,7 @@ pub fn checkpoint(
             class: f.class.to_string(),
             detail: f.detail,
         })?;
-        title.push_str(&format!(
-            ": these entries were appended without a checkpoint; sign only if every one of them happened as shown:\n"
-        ));
+        title.push_str(": these entries were appended without a checkpoint; sign only if every one of them happened as shown:\n");
         for e in entries.iter().filter(|e| e.seq >= from) {
             let l = crate::log::show::line(e);
             title.push_str(&format!(

@@ -3,14 +3,12 @@
 //! card is used, leaves `ceremony.log` byte for byte as it was, and exits with its
 //! documented code (`glasskeep --help`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
 use glasskeep_core::log::frame::write_frame;
 use glasskeep_core::log::{read_log_entries, Body, Entry};
-use glasskeep_piv_sim::harness::{CardSpec, PcscLab};
 
-const BIN: &str = env!("CARGO_BIN_EXE_glasskeep");
+mod common;
+
+use common::custody::{lab, p, Custody};
 
 /// Exit codes, as documented.
 const REFUSED: i32 = 1;
@@ -18,109 +16,20 @@ const UNVERIFIED: i32 = 6;
 const QUORUM: i32 = 7;
 const ANCHOR: i32 = 8;
 
-struct Custody {
-    dir: tempfile::TempDir,
-    pins: PathBuf,
-    /// Runs glasskeep under libfaketime with this offset (a machine clock that is wrong).
-    clock: std::cell::Cell<Option<&'static str>>,
-}
-
-impl Custody {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let pins = dir.path().join("pins");
-        std::fs::write(&pins, "123456\n".repeat(64)).unwrap();
-        Custody {
-            dir,
-            pins,
-            clock: std::cell::Cell::new(None),
-        }
+/// Runs an attack and checks the refusal: its exit code, a phrase of its message,
+/// the log unchanged, no secret read and no card used.
+#[track_caller]
+fn refused(c: &Custody, args: &[&str], stdin: &[u8], code: i32, says: &str) {
+    let before = c.log();
+    let out = c.run(args, stdin);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: expected {says:?} in: {err}");
+    for card_use in ["touch YubiKey", "insert YubiKey", "PIN for"] {
+        assert!(!err.contains(card_use), "{args:?} used a card: {err}");
     }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        use std::io::Write;
-        let mut cmd = match self.clock.get() {
-            Some(offset) => {
-                let mut c = Command::new("faketime");
-                c.arg(offset).arg(BIN);
-                c
-            }
-            None => Command::new(BIN),
-        };
-        let mut child = cmd
-            .arg("--dir")
-            .arg(self.path())
-            .arg("--pin-file")
-            .arg(&self.pins)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // A refused ceremony may exit before reading its input: that is the point.
-        let _ = child.stdin.take().unwrap().write_all(stdin);
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str], stdin: &[u8]) -> String {
-        let out = self.run(args, stdin);
-        assert!(
-            out.status.success(),
-            "glasskeep {args:?} failed ({:?}):\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn log(&self) -> Vec<u8> {
-        std::fs::read(self.path().join("ceremony.log")).unwrap()
-    }
-
-    fn status(&self) -> serde_json::Value {
-        let out = self.run(&["status", "--json"], b"");
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn head(&self) -> String {
-        self.status()["head"].as_str().unwrap().to_owned()
-    }
-
-    fn envelopes(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path().join("envelopes"))
-            .unwrap()
-            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "gkenv"))
-            .collect();
-        v.sort();
-        v
-    }
-
-    /// Runs an attack and checks the refusal: its exit code, a phrase of its message,
-    /// the log unchanged, no secret read and no card used.
-    #[track_caller]
-    fn refused(&self, args: &[&str], stdin: &[u8], code: i32, says: &str) {
-        let before = self.log();
-        let out = self.run(args, stdin);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
-        assert!(err.contains(says), "{args:?}: expected {says:?} in: {err}");
-        for card_use in ["touch YubiKey", "insert YubiKey", "PIN for"] {
-            assert!(!err.contains(card_use), "{args:?} used a card: {err}");
-        }
-        assert!(out.stdout.is_empty(), "{args:?} printed: {:?}", out.stdout);
-        assert_eq!(self.log(), before, "{args:?} changed the log");
-    }
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+    assert!(out.stdout.is_empty(), "{args:?} printed: {:?}", out.stdout);
+    assert_eq!(c.log(), before, "{args:?} changed the log");
 }
 
 /// The demo's custody: alice and bob enrolled together, carol with both cosigning,
@@ -139,7 +48,6 @@ fn demo_custody(c: &Custody) -> u64 {
             "bob",
             "--serial",
             "1002",
-            "--yes",
         ],
         b"",
     );
@@ -153,7 +61,6 @@ fn demo_custody(c: &Custody) -> u64 {
             "1003",
             "--cosigners",
             "alice,bob",
-            "--yes",
         ],
         b"",
     );
@@ -168,11 +75,10 @@ fn demo_custody(c: &Custody) -> u64 {
             "alice,bob,carol",
             "--cosigners",
             "alice,bob,carol",
-            "--yes",
         ],
         b"the real root password\n",
     );
-    let envs = c.envelopes();
+    let envs = c.all_envelopes();
     c.ok(
         &[
             "open",
@@ -184,20 +90,10 @@ fn demo_custody(c: &Custody) -> u64 {
             p(&envs[0]),
             "--envelope",
             p(&envs[1]),
-            "--yes",
         ],
         b"",
     );
     c.status()["unreviewed"][0].as_u64().unwrap()
-}
-
-fn lab() -> PcscLab {
-    PcscLab::start(&[
-        CardSpec::new(1001),
-        CardSpec::new(1002),
-        CardSpec::new(1003),
-    ])
-    .expect("pcscd lab starts")
 }
 
 /// Rewrites the log file from entries, every link and checkpoint head recomputed as
@@ -230,12 +126,12 @@ fn one_custodian_alone_can_neither_rotate_destroy_enroll_nor_review_her_own_open
     let anchor = c.head();
     let a = |args: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        v.extend(["--anchor".into(), anchor.clone(), "--yes".into()]);
+        v.extend(["--anchor".into(), anchor.clone()]);
         v
     };
     let run = |args: Vec<String>, stdin: &[u8], code, says| {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        c.refused(&refs, stdin, code, says);
+        refused(&c, &refs, stdin, code, says);
     };
     // A value of her choosing as the new root credential: refused before it is read.
     run(
@@ -253,7 +149,8 @@ fn one_custodian_alone_can_neither_rotate_destroy_enroll_nor_review_her_own_open
     );
     let fp = glasskeep_core::hex::encode(&{
         use sha2::Digest;
-        let d: [u8; 32] = sha2::Sha256::digest(std::fs::read(&c.envelopes()[2]).unwrap()).into();
+        let d: [u8; 32] =
+            sha2::Sha256::digest(std::fs::read(&c.all_envelopes()[2]).unwrap()).into();
         d
     });
     run(
@@ -326,18 +223,18 @@ fn an_entry_appended_without_cards_stops_every_ceremony_until_shown_and_covered(
     });
     rewrite(&c, entries);
     let anchor = c.head();
-    c.refused(
+    refused(
+        &c,
         &[
             "drill",
             "--label",
             "aws-root",
             "--envelope",
-            p(&c.envelopes()[0]),
+            p(&c.all_envelopes()[0]),
             "--envelope",
-            p(&c.envelopes()[2]),
+            p(&c.all_envelopes()[2]),
             "--anchor",
             &anchor,
-            "--yes",
         ],
         b"",
         REFUSED,
@@ -346,7 +243,7 @@ fn an_entry_appended_without_cards_stops_every_ceremony_until_shown_and_covered(
     // `log checkpoint` shows the people present exactly what they would cover; with a
     // refusal to confirm nothing is signed.
     let before = c.log();
-    let out = c.run(
+    let out = c.run_unconfirmed(
         &[
             "log",
             "checkpoint",
@@ -388,10 +285,9 @@ fn a_swapped_seal_key_rechained_is_refused_before_the_next_rotation() {
     }
     rewrite(&c, entries);
     let anchor = c.head();
-    c.refused(
-        &[
-            "rotate", "--label", "aws-root", "--anchor", &anchor, "--yes",
-        ],
+    refused(
+        &c,
+        &["rotate", "--label", "aws-root", "--anchor", &anchor],
         b"new secret\n",
         UNVERIFIED,
         "the ceremony log does not verify",
@@ -413,35 +309,35 @@ fn a_rollback_to_an_earlier_checkpoint_is_caught_by_the_anchor() {
         .unwrap();
     entries.truncate(open);
     rewrite(&c, entries);
-    c.refused(
+    refused(
+        &c,
         &[
             "drill",
             "--label",
             "aws-root",
             "--envelope",
-            p(&c.envelopes()[0]),
+            p(&c.all_envelopes()[0]),
             "--envelope",
-            p(&c.envelopes()[1]),
+            p(&c.all_envelopes()[1]),
             "--anchor",
             &paper[..20],
-            "--yes",
         ],
         b"",
         ANCHOR,
         "not the log the last ceremony left",
     );
-    c.refused(
+    refused(
+        &c,
         &[
             "drill",
             "--label",
             "aws-root",
             "--envelope",
-            p(&c.envelopes()[0]),
+            p(&c.all_envelopes()[0]),
             "--envelope",
-            p(&c.envelopes()[1]),
+            p(&c.all_envelopes()[1]),
             "--anchor",
             "0123",
-            "--yes",
         ],
         b"",
         ANCHOR,
@@ -493,7 +389,7 @@ fn a_clock_behind_the_log_is_said_up_front_and_never_fails_a_ceremony_after_card
     demo_custody(&c);
     // ...and tonight's laptop has the right time, which is behind the log.
     c.clock.set(None);
-    let envs = c.envelopes();
+    let envs = c.all_envelopes();
     let out = c.run(
         &[
             "drill",
@@ -503,7 +399,6 @@ fn a_clock_behind_the_log_is_said_up_front_and_never_fails_a_ceremony_after_card
             p(&envs[1]),
             "--envelope",
             p(&envs[2]),
-            "--yes",
         ],
         b"",
     );

@@ -2,6 +2,8 @@
 //! `age` with `age-plugin-yubikey`, and the recovery script from docs/RECOVERY.md.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod custody;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

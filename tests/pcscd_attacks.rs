@@ -8,7 +8,7 @@ use glasskeep_core::log::{read_log_entries, Body, Entry};
 
 mod common;
 
-use common::custody::{lab, p, Custody};
+use common::custody::{enrolled, lab, p, Custody};
 
 /// Exit codes, as documented.
 const REFUSED: i32 = 1;
@@ -35,35 +35,7 @@ fn refused(c: &Custody, args: &[&str], stdin: &[u8], code: i32, says: &str) {
 /// The demo's custody: alice and bob enrolled together, carol with both cosigning,
 /// `aws-root` sealed 2-of-3, opened by alice and bob (not yet reviewed).
 fn demo_custody(c: &Custody) -> u64 {
-    c.ok(&["init", "--org", "Example Corp", "--training"], b"");
-    c.ok(
-        &[
-            "custodian",
-            "enroll",
-            "--name",
-            "alice",
-            "--serial",
-            "1001",
-            "--name",
-            "bob",
-            "--serial",
-            "1002",
-        ],
-        b"",
-    );
-    c.ok(
-        &[
-            "custodian",
-            "enroll",
-            "--name",
-            "carol",
-            "--serial",
-            "1003",
-            "--cosigners",
-            "alice,bob",
-        ],
-        b"",
-    );
+    enrolled(c);
     c.ok(
         &[
             "seal",

@@ -282,7 +282,9 @@ pub(super) fn enroll(cli: &Cli, dir: &Path, a: EnrollArgs<'_>) -> Result<(), Cli
                 &format!("{name}: the YubiKey's management key, hex (not shown): "),
                 false,
             )?;
-            let text = String::from_utf8_lossy(typed.expose()).into_owned();
+            // The typed key is a secret: its text form is wiped too.
+            let text =
+                zeroize::Zeroizing::new(String::from_utf8_lossy(typed.expose()).into_owned());
             let key = glasskeep_card::enroll::management_key_from_hex(&text)
                 .map_err(|e| CliError::new(exit::INPUT, e.to_string()))?;
             Some(key)

@@ -71,11 +71,11 @@ done
 
 PINS="$DEMO/pins"
 for _ in $(seq 100); do echo 123456; done > "$PINS"
-gk() { "$GK" --dir "$CUSTODY" --pin-file "$PINS" "$@"; }
+gk() { "$GK" --dir "$CUSTODY" "$@"; }
 # The head hash the last ceremony printed, as the next ceremony's anchor; --yes stands
 # for the custodians' typed confirmation (the entries to sign are still printed).
 head_now() { (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"])'; }
-ceremony() { gk "$@" --anchor "$(head_now)" --yes; }
+ceremony() { gk "$@" --pin-file "$PINS" --anchor "$(head_now)" --yes; }
 
 for _ in $(seq 100); do
   [ "$("$GK" token list 2>/dev/null | grep -c 'serial')" -ge 3 ] && break

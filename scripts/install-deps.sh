@@ -13,6 +13,7 @@ APT_PACKAGES=(
   librsvg2-bin                 # interop: rsvg-convert rasterises our SVG envelopes for zbarimg
   python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
   faketime                     # tests: a ceremony on a machine whose clock is behind the log
+  tmux                         # tests: custodians at a real terminal (typed PINs, Ctrl-C, scrollback)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

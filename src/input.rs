@@ -47,6 +47,15 @@ fn read_no_echo(prompt: &str) -> Result<String, SecretInputError> {
     })
 }
 
+/// Whether this process has a controlling terminal to ask the people present on.
+pub fn has_terminal() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
 /// Asks a question on the controlling terminal (not stdin, which may carry a secret)
 /// and reads one line, with echo; `None` when there is no terminal. For confirmations and
 /// the head hash from paper, never for secrets.

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod abort;
 pub mod ceremony;
 pub mod input;
 

@@ -174,8 +174,73 @@ fn secrets_and_pins_have_no_command_line_flag() {
         assert!(!stderr(&o).contains("123456") || stderr(&o).contains("unexpected argument"));
     }
     // --pin-file and --pin-fd name where PINs are, and exclude each other.
-    let o = run(d.path(), &["--pin-file", "p", "--pin-fd", "3", "status"]);
-    assert_eq!(o.status.code(), Some(2));
+    let o = run(
+        d.path(),
+        &[
+            "drill",
+            "--label",
+            "x",
+            "--envelopes",
+            "e",
+            "--pin-file",
+            "p",
+            "--pin-fd",
+            "3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
+#[test]
+fn pin_options_only_on_commands_that_use_a_card() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        &["status", "--pin-file", "p"][..],
+        &["log", "verify", "--pin-fd", "3"],
+        &["--pin-file", "p", "status"],
+        &["custodian", "list", "--pin-file", "p"],
+    ] {
+        let o = run(d.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    for cmd in [
+        &["status"][..],
+        &["log", "verify"],
+        &["envelope", "render"],
+        &["init"],
+    ] {
+        let mut a = cmd.to_vec();
+        a.push("--help");
+        let o = run(d.path(), &a);
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "{a:?}");
+        assert!(
+            !help.contains("--pin-file"),
+            "{a:?} offers --pin-file:\n{help}"
+        );
+    }
+    for cmd in [
+        &["open"][..],
+        &["drill"],
+        &["check-share"],
+        &["seal"],
+        &["rotate"],
+        &["review"],
+        &["custodian", "enroll"],
+        &["custodian", "retire"],
+        &["envelope", "destroyed"],
+        &["log", "checkpoint"],
+    ] {
+        let mut a = cmd.to_vec();
+        a.push("--help");
+        let o = run(d.path(), &a);
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            help.contains("--pin-file") && help.contains("--pin-fd"),
+            "{a:?} lacks --pin-file:\n{help}"
+        );
+    }
 }
 
 #[test]

@@ -1,15 +1,120 @@
-//! The custodians present in a ceremony: their cards, opened once, their PINs, asked
-//! once, and the checkpoint they cosign at the end.
+//! The custodians present in a ceremony, one at a time: each custodian's card is waited
+//! for (any reader), opened once, their PIN asked until it is right (never spending the
+//! last try unasked), and every card operation of their turn retried after a missed
+//! touch or a pulled key, so that nobody redoes what they, or anyone before them,
+//! already did.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::custodian::CustodianRecord;
-use crate::log::State;
 use crate::piv::Slot;
 use crate::secret::Pin;
 use glasskeep_card::{Token, TokenError};
 
 use super::{Cards, CeremonyError, Operator};
+
+/// How often the readers are looked at while waiting for a YubiKey.
+const POLL: Duration = Duration::from_millis(250);
+
+/// How many times one card operation is tried again (touch missed, key pulled) before
+/// the ceremony gives up.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// What a ceremony's card work needs besides the card: the way to the people and to
+/// the readers, how long to wait for a key, and whose key each enrolled serial is.
+pub struct Turns<'a> {
+    pub(crate) cards: &'a mut dyn Cards,
+    pub(crate) op: &'a mut dyn Operator,
+    pub(crate) wait: Duration,
+    pub(crate) owners: BTreeMap<u32, String>,
+}
+
+impl Turns<'_> {
+    /// The people at the safe.
+    pub fn op(&mut self) -> &mut dyn Operator {
+        &mut *self.op
+    }
+
+    /// Says who owns the serials in `found`, for "in the reader now: 1002 (bob)".
+    fn describe(&self, found: &[u32]) -> String {
+        if found.is_empty() {
+            return "no YubiKey".into();
+        }
+        found
+            .iter()
+            .map(|s| match self.owners.get(s) {
+                Some(n) => format!("YubiKey {s} ({n}'s)"),
+                None => format!("YubiKey {s} (not enrolled here)"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Waits until `name`'s YubiKey (this serial) is in some reader, then opens it.
+    /// Says which key is wanted and, whenever it changes, which keys are in. Gives up
+    /// after the wait limit with the last thing seen.
+    pub(crate) fn wait_for(
+        &mut self,
+        name: &str,
+        serial: u32,
+    ) -> Result<Box<dyn Token>, CeremonyError> {
+        let deadline = Instant::now() + self.wait;
+        let mut seen: Option<Option<super::Readers>> = None;
+        let mut said: Option<String> = None;
+        loop {
+            // Only (re)try opening when the readers changed: no APDUs to other
+            // custodians' keys while waiting.
+            let now_seen = self
+                .cards
+                .presence()
+                .map_err(|source| CeremonyError::Card {
+                    custodian: name.to_owned(),
+                    serial,
+                    source,
+                })?;
+            let changed = match (&seen, &now_seen) {
+                (Some(Some(a)), Some(b)) => a != b,
+                _ => true,
+            };
+            if changed {
+                seen = Some(now_seen);
+                let err = match self.cards.open_for(serial, name) {
+                    Ok(t) => return Ok(t),
+                    Err(e) => e,
+                };
+                let status = match &err {
+                    TokenError::NoCard | TokenError::NoReader => format!(
+                        "{name}: insert YubiKey {serial} into any reader (waiting; no YubiKey is in now)"
+                    ),
+                    TokenError::WrongCard { found, .. } => format!(
+                        "{name}: insert YubiKey {serial} (waiting; in now: {})",
+                        self.describe(found)
+                    ),
+                    _ => {
+                        return Err(CeremonyError::Card {
+                            custodian: name.to_owned(),
+                            serial,
+                            source: err,
+                        })
+                    }
+                };
+                if said.as_deref() != Some(status.as_str()) {
+                    self.op.notice(&status);
+                    said = Some(status);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(CeremonyError::NoKey {
+                    custodian: name.to_owned(),
+                    serial,
+                    waited: self.wait.as_secs(),
+                });
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
 
 /// One present custodian: their card, opened, and their PIN, held in locked memory for
 /// the ceremony so it is typed once even when the card is used twice (unseal + sign).
@@ -19,6 +124,37 @@ pub struct Present {
     pub(crate) record: CustodianRecord,
     pub(crate) token: Box<dyn Token>,
     pin: Pin,
+}
+
+/// Why a card operation failed, as far as retrying goes.
+enum Failure {
+    /// Nobody touched the key in time.
+    Touch,
+    /// The key was pulled, or the reader or card reset.
+    Gone,
+    /// Anything else: no retry.
+    Other,
+}
+
+fn failure(e: &CeremonyError) -> Failure {
+    let token = match e {
+        CeremonyError::Card { source, .. } => Some(source),
+        CeremonyError::Unseal {
+            source: crate::seal::UnsealError::Card(c),
+            ..
+        } => glasskeep_card::token_error(c),
+        _ => None,
+    };
+    match token {
+        Some(TokenError::TouchTimeout) => Failure::Touch,
+        Some(
+            TokenError::NoCard
+            | TokenError::NoReader
+            | TokenError::Pcsc(_)
+            | TokenError::Failed { .. },
+        ) => Failure::Gone,
+        _ => Failure::Other,
+    }
 }
 
 impl Present {
@@ -37,20 +173,73 @@ impl Present {
         }
     }
 
+    /// Runs one key operation that may need a touch: the PIN verified right before it,
+    /// "touch now" said, and on a missed touch ("touch again?") or a pulled key
+    /// ("insert it again") tried again with the PIN already typed.
+    pub(crate) fn key_operation<T>(
+        &mut self,
+        turns: &mut Turns<'_>,
+        touch: &str,
+        mut f: impl FnMut(&mut Present) -> Result<T, CeremonyError>,
+    ) -> Result<T, CeremonyError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let r = self.unlock().and_then(|()| {
+                turns.op.notice(touch);
+                f(self)
+            });
+            let e = match r {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if attempts >= MAX_ATTEMPTS {
+                return Err(e);
+            }
+            match failure(&e) {
+                Failure::Touch if turns.op.interactive() => {
+                    let again = turns.op.ask(
+                        &format!(
+                            "{}: YubiKey {} was not touched in time. Touch again? [Y/n] ",
+                            self.name, self.serial
+                        ),
+                        true,
+                    )?;
+                    if !again {
+                        return Err(e);
+                    }
+                }
+                Failure::Gone => {
+                    turns.op.notice(&format!(
+                        "{}: YubiKey {} stopped answering (pulled out?): insert it again; your PIN is kept",
+                        self.name, self.serial
+                    ));
+                    self.token = turns.wait_for(&self.name, self.serial)?;
+                }
+                _ => return Err(e),
+            }
+        }
+    }
+
     /// Signs a checkpoint digest with the sign key (slot 9c: PIN always, touch always),
     /// returning the card's DER signature.
     pub(crate) fn sign(
         &mut self,
+        turns: &mut Turns<'_>,
         digest: &[u8; 32],
-        op: &dyn Operator,
     ) -> Result<Vec<u8>, CeremonyError> {
-        self.unlock()?;
-        op.notice(&format!(
-            "{}: touch YubiKey {} now to sign the log checkpoint",
-            self.name, self.serial
-        ));
-        let r = self.token.sign(Slot::SIGNATURE, digest);
-        r.map_err(|source| self.card_err(source))
+        let touch = if self.record.sign_touch_policy == crate::piv::TouchPolicy::Never {
+            format!("{}: signing the log checkpoint", self.name)
+        } else {
+            format!(
+                "{}: touch YubiKey {} now to sign the log checkpoint",
+                self.name, self.serial
+            )
+        };
+        self.key_operation(turns, &touch, |p| {
+            let r = p.token.sign(Slot::SIGNATURE, digest);
+            r.map_err(|source| p.card_err(source))
+        })
     }
 }
 
@@ -61,39 +250,26 @@ pub(crate) struct Room {
 }
 
 impl Room {
-    /// Brings `name` into the room: opens their enrolled card and asks their PIN once,
-    /// checking it straight away so a wrong PIN is caught before any work is done.
+    /// Brings `name` into the room: waits for their enrolled card and asks their PIN
+    /// until the card takes it, so a wrong PIN is caught before any work is done.
     pub(crate) fn join(
         &mut self,
-        state: &State,
-        cards: &mut dyn Cards,
-        op: &mut dyn Operator,
-        name: &str,
+        record: &CustodianRecord,
+        turns: &mut Turns<'_>,
     ) -> Result<&mut Present, CeremonyError> {
+        let name = record.name.as_str();
         if !self.present.contains_key(name) {
-            let c = state
-                .custodian(name)
-                .filter(|c| c.is_live())
-                .ok_or_else(|| CeremonyError::NotEnrolled { name: name.into() })?;
-            let serial = c.record.serial;
-            let record = c.record.clone();
-            op.notice(&format!("{name}: insert YubiKey {serial}"));
-            let token = cards
-                .open_for(serial, name)
-                .map_err(|source| CeremonyError::Card {
-                    custodian: name.to_owned(),
-                    serial,
-                    source,
-                })?;
-            let pin = op.pin(name, serial)?;
-            let mut p = Present {
+            let serial = record.serial;
+            let mut token = turns.wait_for(name, serial)?;
+            turns.op.notice(&format!("{name}: YubiKey {serial} is in"));
+            let pin = ask_pin(turns, &mut token, name, serial)?;
+            let p = Present {
                 name: name.to_owned(),
                 serial,
-                record,
+                record: record.clone(),
                 token,
                 pin,
             };
-            p.unlock()?;
             self.present.insert(name.to_owned(), p);
         }
         // The entry exists: it was found or inserted just above.
@@ -108,7 +284,7 @@ impl Room {
 
     /// Every enrolled custodian whose card is inserted now, by name.
     pub(crate) fn detect(
-        state: &State,
+        state: &crate::log::State,
         cards: &mut dyn Cards,
     ) -> Result<Vec<String>, CeremonyError> {
         let present = cards.present().map_err(CeremonyError::Cards)?;
@@ -124,6 +300,83 @@ impl Room {
         names.sort();
         names.dedup();
         Ok(names)
+    }
+}
+
+/// Asks `name`'s PIN until the card takes it: each wrong PIN says how many tries are
+/// left; the last try is only spent after an explicit yes; a blocked PIN ends the
+/// ceremony with what to do. When nobody can answer (PINs from a file), the first
+/// wrong PIN ends it. A key pulled meanwhile is waited for again.
+pub(crate) fn ask_pin(
+    turns: &mut Turns<'_>,
+    token: &mut Box<dyn Token>,
+    name: &str,
+    serial: u32,
+) -> Result<Pin, CeremonyError> {
+    let card_err = |source| CeremonyError::Card {
+        custodian: name.to_owned(),
+        serial,
+        source,
+    };
+    let mut left = match token.pin_retries() {
+        Ok(n) => n,
+        Err(TokenError::PinBlocked) => return Err(card_err(TokenError::PinBlocked)),
+        // Not every card reports it without a PIN; the first VERIFY will tell.
+        Err(_) => 3,
+    };
+    let mut pending: Option<Pin> = None;
+    let mut attempts = 0;
+    loop {
+        if left == 0 {
+            return Err(card_err(TokenError::PinBlocked));
+        }
+        let pin = match pending.take() {
+            Some(p) => p,
+            None => {
+                if left == 1 {
+                    turns.op.notice(&format!(
+                        "{name}: YubiKey {serial} has 1 PIN try left: a wrong PIN now blocks it (the PUK unblocks it)"
+                    ));
+                    let sure = turns.op.interactive()
+                        && turns.op.ask(
+                            &format!("{name}: type yes to use the last PIN try: "),
+                            false,
+                        )?;
+                    if !sure {
+                        return Err(CeremonyError::LastPinTry {
+                            custodian: name.to_owned(),
+                            serial,
+                        });
+                    }
+                }
+                turns.op.pin(name, serial, left)?
+            }
+        };
+        match token.verify_pin(&pin) {
+            Ok(()) => return Ok(pin),
+            Err(TokenError::WrongPin { retries_left }) => {
+                turns.op.notice(&format!(
+                    "{name}: wrong PIN for YubiKey {serial}: {retries_left} tr{} left",
+                    if retries_left == 1 { "y" } else { "ies" }
+                ));
+                if !turns.op.interactive() {
+                    return Err(card_err(TokenError::WrongPin { retries_left }));
+                }
+                left = retries_left;
+            }
+            Err(e @ (TokenError::NoCard | TokenError::NoReader | TokenError::Pcsc(_)))
+                if attempts < MAX_ATTEMPTS =>
+            {
+                attempts += 1;
+                let _ = e;
+                turns.op.notice(&format!(
+                    "{name}: YubiKey {serial} stopped answering (pulled out?): insert it again"
+                ));
+                *token = turns.wait_for(name, serial)?;
+                pending = Some(pin);
+            }
+            Err(e) => return Err(card_err(e)),
+        }
     }
 }
 

@@ -21,13 +21,15 @@
 
 use std::path::Path;
 
+use crate::piv::Slot;
+
 use crate::log::show;
 use crate::log::{
     finish_checkpoint, prepare_checkpoint, verify, Body, Entry, Hash, State, Store, StoreError,
     VerifyOptions,
 };
 
-use super::cosign::{Present, Room};
+use super::cosign::{Present, Room, Turns};
 use super::{AttestationChecker, Cards, CeremonyError, Operator};
 
 /// How a ceremony starts.
@@ -38,13 +40,33 @@ pub struct StartOptions {
     /// `log checkpoint` covers entries after the last checkpoint; every other ceremony
     /// refuses to start while there are any.
     pub covering: bool,
+    /// How long to wait for each custodian's YubiKey to be inserted.
+    pub wait: std::time::Duration,
+}
+
+/// One card operation of a custodian's turn, for the plan said at the start.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// What it does, in words ("open your share").
+    pub what: &'static str,
+    /// The slot it uses (its touch policy says whether a touch is needed).
+    pub slot: Slot,
 }
 
 /// Card work done during each custodian's visit, besides signing the checkpoint.
 pub trait Visit {
-    /// Called with each present custodian's unlocked card, before it signs.
-    fn visit(&mut self, _present: &mut Present, _op: &dyn Operator) -> Result<(), CeremonyError> {
-        Ok(())
+    /// The card operations `custodian`'s turn holds before the signature.
+    fn steps(&self, _custodian: &str) -> Vec<Step> {
+        Vec::new()
+    }
+    /// Called with each present custodian's unlocked card, before it signs; returns
+    /// what went well, for "alice: share OK, signature OK".
+    fn visit(
+        &mut self,
+        _present: &mut Present,
+        _turns: &mut Turns<'_>,
+    ) -> Result<Vec<String>, CeremonyError> {
+        Ok(Vec::new())
     }
     /// Called once every card was visited, before anything is written.
     fn done(&mut self) -> Result<(), CeremonyError> {
@@ -77,6 +99,7 @@ pub struct Engine<'a> {
     op: &'a mut dyn Operator,
     time: u64,
     clock: u64,
+    wait: std::time::Duration,
     room: Room,
 }
 
@@ -132,6 +155,7 @@ impl<'a> Engine<'a> {
             op,
             time,
             clock: now,
+            wait: opts.wait,
             room: Room::default(),
         })
     }
@@ -156,9 +180,22 @@ impl<'a> Engine<'a> {
         &mut *self.op
     }
 
-    /// Both at once (enrollment uses a card and asks a PIN in one step).
-    pub(crate) fn cards_and_op(&mut self) -> (&mut dyn Cards, &mut dyn Operator) {
-        (&mut *self.cards, &mut *self.op)
+    /// The cards and the people, for card work outside the signing turns (enrollment
+    /// opens each new custodian's key and asks their PIN before anything is staged).
+    pub(crate) fn turns(&mut self) -> Turns<'_> {
+        let owners = self
+            .store
+            .state()
+            .custodians()
+            .iter()
+            .map(|c| (c.record.serial, c.record.name.clone()))
+            .collect();
+        Turns {
+            cards: &mut *self.cards,
+            op: &mut *self.op,
+            wait: self.wait,
+            owners,
+        }
     }
 
     /// A custodian whose card is already open and unlocked (one being enrolled).
@@ -204,8 +241,15 @@ impl<'a> Engine<'a> {
             op,
             time,
             clock,
+            wait,
             mut room,
         } = self;
+        let owners = store
+            .state()
+            .custodians()
+            .iter()
+            .map(|c| (c.record.serial, c.record.name.clone()))
+            .collect();
         let mut tx = store.begin();
         let mut staged = Vec::with_capacity(bodies.len());
         for body in bodies {
@@ -220,6 +264,21 @@ impl<'a> Engine<'a> {
         check_signers(tx.state(), &signers)?;
         let pending = prepare_checkpoint(tx.state(), &signers, time, clock)
             .map_err(StoreError::Checkpoint)?;
+        // Every custodian's record, fixed now: the one the log vouches for, or the one
+        // being enrolled.
+        let mut records = Vec::with_capacity(signers.len());
+        for name in &signers {
+            let record = match room.present.get(name) {
+                Some(p) => p.record.clone(),
+                None => tx
+                    .state()
+                    .custodian(name)
+                    .filter(|c| c.is_live())
+                    .map(|c| c.record.clone())
+                    .ok_or_else(|| CeremonyError::NotEnrolled { name: name.clone() })?,
+            };
+            records.push(record);
+        }
         let mut summary = format!("{title}\nThe log will record:\n");
         for e in &staged {
             let l = show::line(e);
@@ -237,26 +296,52 @@ impl<'a> Engine<'a> {
             pending.signers.join(", "),
             crate::hex::encode(&pending.head)
         ));
-        summary.push_str(&format!(
-            "Cards, in turn: {}. Each custodian: insert your YubiKey, type your PIN once, touch it when asked.",
-            signers.join(", then ")
-        ));
+        summary.push_str(&plan(&records, &room, work));
         if !op.confirm(&summary)? {
             return Err(CeremonyError::Declined);
         }
+        let mut turns = Turns {
+            cards,
+            op,
+            wait,
+            owners,
+        };
         let mut signatures = Vec::with_capacity(signers.len());
-        for name in &signers {
-            let p = room.join(tx.state(), &mut *cards, &mut *op, name)?;
-            work.visit(p, &*op)?;
-            let der = p.sign(&pending.digest, &*op)?;
-            op.notice(&format!("{name}: done; the YubiKey may be removed"));
+        for (i, record) in records.iter().enumerate() {
+            let name = &record.name;
+            let p = room.join(record, &mut turns)?;
+            let mut done = work.visit(p, &mut turns)?;
+            let der = p.sign(&mut turns, &pending.digest)?;
+            done.push("signature OK".into());
+            let next = match records.get(i + 1) {
+                Some(n) => format!(
+                    "; remove YubiKey {} and hand over to {}",
+                    record.serial, n.name
+                ),
+                None => format!("; YubiKey {} may be removed", record.serial),
+            };
+            turns
+                .op
+                .notice(&format!("{name}: {}{next}", done.join(", ")));
             signatures.push((name.clone(), der));
         }
         work.done()?;
         let entry =
             finish_checkpoint(tx.state(), &pending, &signatures).map_err(StoreError::Checkpoint)?;
         tx.append_entry(entry)?;
+        // An interrupt from here waits for the write, then says what it recorded.
+        let guard = crate::abort::committing();
         let head = tx.commit()?;
+        let first = staged.first().map_or(pending.seq, |e| e.seq);
+        guard.recorded(if first == pending.seq {
+            format!("checkpoint {first}")
+        } else {
+            format!(
+                "{} (entries {first} to {})",
+                title.lines().next().unwrap_or(title),
+                pending.seq
+            )
+        });
         Ok(Committed {
             seqs: staged.iter().map(|e| e.seq).collect(),
             checkpoint: pending.seq,
@@ -264,6 +349,56 @@ impl<'a> Engine<'a> {
             cosigners: pending.signers,
         })
     }
+}
+
+/// The plan said before anything is confirmed: who comes in which order, and what each
+/// does with their key (PIN once, touches by the keys' policies, then hand over).
+fn plan(records: &[crate::custodian::CustodianRecord], room: &Room, work: &dyn Visit) -> String {
+    use crate::piv::TouchPolicy;
+    let mut s = String::from("Plan, one custodian at a time, at any reader:\n");
+    for (i, r) in records.iter().enumerate() {
+        let mut steps: Vec<Step> = work.steps(&r.name);
+        steps.push(Step {
+            what: "sign the checkpoint",
+            slot: Slot::SIGNATURE,
+        });
+        let touches = steps
+            .iter()
+            .filter(|st| {
+                let policy = if st.slot == Slot::SIGNATURE {
+                    r.sign_touch_policy
+                } else {
+                    r.seal_touch_policy
+                };
+                policy != TouchPolicy::Never
+            })
+            .count();
+        let pin = if room.present.contains_key(&r.name) {
+            "PIN already given"
+        } else {
+            "PIN once"
+        };
+        let touch = match touches {
+            0 => "no touch".to_string(),
+            1 => "touch once".to_string(),
+            2 => "touch twice".to_string(),
+            n => format!("touch {n} times"),
+        };
+        let what: Vec<&str> = steps.iter().map(|st| st.what).collect();
+        let after = if i + 1 < records.len() {
+            "then hand over"
+        } else {
+            "done"
+        };
+        s.push_str(&format!(
+            "  {}. {} with YubiKey {}: {pin}, {touch} ({}), {after}\n",
+            i + 1,
+            r.name,
+            r.serial,
+            what.join("; ")
+        ));
+    }
+    s
 }
 
 /// The whole log, verified as `log verify` does (policy findings such as an overdue

@@ -141,16 +141,10 @@ pub fn enroll(
     let mut bodies = Vec::with_capacity(req.custodians.len());
     let mut records: Vec<CustodianRecord> = Vec::new();
     for (c, serial) in req.custodians.iter().zip(serials) {
-        let (cards, op) = engine.cards_and_op();
-        op.notice(&format!("{}: insert YubiKey {serial}", c.name));
-        let mut token = cards
-            .open_for(serial, &c.name)
-            .map_err(|source| CeremonyError::Card {
-                custodian: c.name.clone(),
-                serial,
-                source,
-            })?;
-        let pin = op.pin(&c.name, serial)?;
+        let mut turns = engine.turns();
+        let mut token = turns.wait_for(&c.name, serial)?;
+        let pin = super::cosign::ask_pin(&mut turns, &mut token, &c.name, serial)?;
+        let op = turns.op();
         op.notice(&format!(
             "{}: checking the card, then generating the seal key (slot {}) and the sign key (slot 9c) on YubiKey {serial}",
             c.name, c.seal_slot

@@ -64,8 +64,20 @@ pub trait Operator {
     /// A line for the people present: progress, and "touch your YubiKey now" right
     /// before every operation that waits for a touch.
     fn notice(&self, message: &str);
-    /// The PIN of `custodian`'s YubiKey with this serial.
-    fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError>;
+    /// The PIN of `custodian`'s YubiKey with this serial, which has `retries_left`
+    /// tries left.
+    fn pin(
+        &mut self,
+        custodian: &str,
+        serial: u32,
+        retries_left: u8,
+    ) -> Result<Pin, SecretInputError>;
+    /// Whether someone can answer questions (a terminal, PINs typed): only then is a
+    /// wrong PIN or a missed touch tried again rather than ending the ceremony.
+    fn interactive(&self) -> bool;
+    /// Asks a yes/no question of the people present; `default` is what an empty answer
+    /// means. Only asked when [`Operator::interactive`].
+    fn ask(&mut self, question: &str, default: bool) -> Result<bool, SecretInputError>;
     /// Shows the people present what they are about to sign (`summary`, several lines)
     /// and asks them to confirm; `false` ends the ceremony with nothing recorded.
     fn confirm(&mut self, summary: &str) -> Result<bool, SecretInputError>;
@@ -75,12 +87,22 @@ pub trait Operator {
 }
 
 #[cfg(feature = "card")]
+/// Each reader's name and the ATR of the card in it (empty when it is empty).
+pub type Readers = Vec<(String, Vec<u8>)>;
+
+#[cfg(feature = "card")]
 /// How a ceremony reaches YubiKeys.
 pub trait Cards {
     /// Opens `who`'s card, which has this serial (a wrong card is named in the error).
     fn open_for(&mut self, serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError>;
     /// The cards present now.
     fn present(&mut self) -> Result<Vec<CardInfo>, TokenError>;
+    /// The readers and what each holds (its ATR; empty when none), read without talking
+    /// to any card: waiting for a key polls this and opens cards only when it changes.
+    /// `None` when it cannot be known (then every poll tries to open the card).
+    fn presence(&mut self) -> Result<Option<Readers>, TokenError> {
+        Ok(None)
+    }
 }
 
 #[cfg(feature = "card")]
@@ -97,6 +119,10 @@ impl Cards for PcscCards {
     fn present(&mut self) -> Result<Vec<CardInfo>, TokenError> {
         glasskeep_card::list_cards()
     }
+
+    fn presence(&mut self) -> Result<Option<Readers>, TokenError> {
+        glasskeep_card::reader_presence().map(Some)
+    }
 }
 
 /// Why a ceremony did not complete. In every case nothing was appended to the log, and
@@ -109,7 +135,7 @@ pub enum CeremonyError {
     Log(StoreError),
     /// The folder holds no custody: the one way "no custody here" is said, whichever
     /// command looked.
-    #[error("no custody in {}: it holds no ceremony.log. Pass --dir with the custody folder (or set GLASSKEEP_DIR); `glasskeep init` starts a new custody", .dir.display())]
+    #[error("no custody in {}: it holds no ceremony.log. Pass --dir with the custody folder (or set GLASSKEEP_DIR)", .dir.display())]
     NoCustody {
         /// The folder looked in.
         dir: PathBuf,
@@ -177,6 +203,26 @@ pub enum CeremonyError {
         serial: u32,
         /// What went wrong.
         source: TokenError,
+    },
+    /// A custodian's YubiKey did not come in time.
+    #[cfg(feature = "card")]
+    #[error("gave up after waiting {waited} s for {custodian}'s YubiKey {serial}: nothing was recorded; run the ceremony again with that key at hand")]
+    NoKey {
+        /// Whose key.
+        custodian: String,
+        /// Its serial.
+        serial: u32,
+        /// How long was waited, in seconds.
+        waited: u64,
+    },
+    /// One PIN try is left and nobody confirmed spending it.
+    #[cfg(feature = "card")]
+    #[error("{custodian}'s YubiKey {serial} has one PIN try left and spending it was not confirmed: nothing was recorded. Make sure of the PIN (a blocked PIN is unblocked with the PUK: `ykman piv access unblock-pin`) and run the ceremony again")]
+    LastPinTry {
+        /// Whose key.
+        custodian: String,
+        /// Its serial.
+        serial: u32,
     },
     /// The cards could not be listed or opened.
     #[cfg(feature = "card")]

@@ -12,8 +12,8 @@ use crate::seal::PivP256Identity;
 use crate::secret::SecretBytes;
 use crate::shamir::{self, Payload, Share};
 
-use super::cosign::Present;
-use super::engine::{Engine, StartOptions, Visit};
+use super::cosign::{Present, Turns};
+use super::engine::{Engine, StartOptions, Step, Visit};
 use super::envelopes::EnvelopeFile;
 use super::{Cards, CeremonyError, EnvelopeIncident, Operator};
 
@@ -56,17 +56,35 @@ struct Unseal<'e> {
     combine: bool,
 }
 
-impl Visit for Unseal<'_> {
-    fn visit(&mut self, p: &mut Present, op: &dyn Operator) -> Result<(), CeremonyError> {
-        let pos = self.set.custodians.iter().position(|c| *c == p.name);
-        let Some(e) = self
-            .envelopes
+impl Unseal<'_> {
+    fn envelope_of(&self, custodian: &str) -> Option<&EnvelopeFile> {
+        let pos = self.set.custodians.iter().position(|c| c == custodian);
+        self.envelopes
             .iter()
             .find(|e| Some(usize::from(e.envelope.index) - 1) == pos)
-        else {
-            return Ok(());
+    }
+}
+
+impl Visit for Unseal<'_> {
+    fn steps(&self, custodian: &str) -> Vec<Step> {
+        match self.envelope_of(custodian) {
+            Some(_) => vec![Step {
+                what: "open your share",
+                slot: crate::piv::Slot::KEY_MANAGEMENT,
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    fn visit(
+        &mut self,
+        p: &mut Present,
+        turns: &mut Turns<'_>,
+    ) -> Result<Vec<String>, CeremonyError> {
+        let Some(e) = self.envelope_of(&p.name) else {
+            return Ok(Vec::new());
         };
-        let share = unseal_share(p, op, &e.envelope)?;
+        let share = unseal_share(p, turns, &e.envelope)?;
         if share.set_id != self.set.id
             || share.index != e.envelope.index
             || share.payload_digest != self.payload.digest()
@@ -76,9 +94,8 @@ impl Visit for Unseal<'_> {
                 what: format!("the share inside does not belong to set {}", self.set.id),
             }));
         }
-        op.notice(&format!("{}: share OK", p.name));
         self.shares.push(share);
-        Ok(())
+        Ok(vec!["share OK".into()])
     }
 
     fn done(&mut self) -> Result<(), CeremonyError> {
@@ -364,25 +381,31 @@ fn payload_of(set: &SealedSet, e: &EnvelopeFile) -> Result<Payload, CeremonyErro
 
 fn unseal_share(
     p: &mut Present,
-    op: &dyn Operator,
+    turns: &mut Turns<'_>,
     envelope: &Envelope,
 ) -> Result<Share, CeremonyError> {
-    p.unlock()?;
-    let identity = PivP256Identity::for_custodian(&mut p.token, &p.record).map_err(|e| {
-        CeremonyError::Enrollment {
-            name: p.name.clone(),
-            reason: format!("the YubiKey has no usable seal key: {e}"),
-        }
-    })?;
-    op.notice(&format!(
-        "{}: touch YubiKey {} now to open your share",
-        p.name, p.serial
-    ));
-    let plain = crate::seal::unseal(&envelope.sealed_share, &identity).map_err(|source| {
-        CeremonyError::Unseal {
-            custodian: p.name.clone(),
-            source,
-        }
+    let touch = if p.record.seal_touch_policy == crate::piv::TouchPolicy::Never {
+        format!("{}: opening your share", p.name)
+    } else {
+        format!(
+            "{}: touch YubiKey {} now to open your share",
+            p.name, p.serial
+        )
+    };
+    let plain = p.key_operation(turns, &touch, |p| {
+        let name = p.name.clone();
+        let identity = PivP256Identity::for_custodian(&mut p.token, &p.record).map_err(|e| {
+            CeremonyError::Enrollment {
+                name: name.clone(),
+                reason: format!("the YubiKey has no usable seal key: {e}"),
+            }
+        })?;
+        crate::seal::unseal(&envelope.sealed_share, &identity).map_err(|source| {
+            CeremonyError::Unseal {
+                custodian: name,
+                source,
+            }
+        })
     })?;
     let share = Share::decode(&plain).map_err(|source| CeremonyError::Record {
         custodian: p.name.clone(),

@@ -13,17 +13,6 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    #[cfg(feature = "card")]
-    /// Read YubiKey PINs from this file, one per line in the order the cards are used
-    /// (for scripted drills and tests; people are prompted without echo).
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "pin_fd")]
-    pub pin_file: Option<PathBuf>,
-
-    #[cfg(feature = "card")]
-    /// Read YubiKey PINs from this inherited file descriptor, one per line.
-    #[arg(long, global = true, value_name = "N")]
-    pub pin_fd: Option<u32>,
-
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -43,7 +32,9 @@ Exit codes:
   7  the custodians present are not the quorum the act needs
   8  the log is not the one the last ceremony sheet records (--anchor)
   9  not confirmed by the people present: nothing was recorded
- 10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)";
+ 10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)
+130  aborted (Ctrl-C, or the terminal closed): nothing was recorded unless the message
+     says what was";
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
@@ -59,6 +50,7 @@ pub enum Command {
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
     /// What is sealed, open, overdue or unreviewed.
+    #[command(after_help = "Example:\n  glasskeep --dir /safe/custody status")]
     Status {
         /// Machine-readable output.
         #[arg(long)]
@@ -68,11 +60,15 @@ pub enum Command {
     #[command(subcommand)]
     Log(LogCommand),
     /// Print shell completions.
+    #[command(
+        after_help = "Example:\n  glasskeep completions bash > /etc/bash_completion.d/glasskeep"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_help = "Example:\n  glasskeep man > glasskeep.1")]
     Man,
 }
 
@@ -88,6 +84,16 @@ pub struct Common {
     /// the entries are still printed.
     #[arg(long)]
     pub yes: bool,
+    /// Read YubiKey PINs from this file, one per line in the order the cards are used
+    /// (scripted drills and tests; people are asked without echo, and may retry).
+    #[arg(long, value_name = "FILE", conflicts_with = "pin_fd")]
+    pub pin_file: Option<PathBuf>,
+    /// Read YubiKey PINs from this inherited file descriptor, one per line.
+    #[arg(long, value_name = "N")]
+    pub pin_fd: Option<u32>,
+    /// How long to wait for each custodian's YubiKey to be inserted (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub wait: std::time::Duration,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).
@@ -95,6 +101,9 @@ pub struct Common {
 #[derive(Debug, Subcommand)]
 pub enum CeremonyCommand {
     /// Start a new custody: writes the genesis entry of ceremony.log.
+    #[command(
+        after_help = "Example:\n  glasskeep --dir /safe/custody init --org \"Example Corp\" --quorum 2"
+    )]
     Init {
         /// The organisation's name, printed on every envelope.
         #[arg(long)]
@@ -113,6 +122,9 @@ pub enum CeremonyCommand {
     Token(TokenCommand),
     /// Split a secret t-of-n and seal one share to each custodian's YubiKey.
     /// The secret comes from stdin or a no-echo prompt, never argv or the environment.
+    #[command(
+        after_help = "Example:\n  glasskeep seal --label aws-root --threshold 2 --custodians alice,bob,carol --kind password --rotate-within 24h --cosigners alice,bob,carol\n  (the secret is typed twice without echo, or read from stdin)"
+    )]
     Seal {
         /// The credential's label ("aws-root").
         #[arg(long)]
@@ -137,6 +149,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Open a sealed credential with envelopes of at least `threshold` custodians.
+    #[command(
+        after_help = "Example:\n  glasskeep open --label aws-root --reason \"SSO down, need console\" --incident INC-4711 --envelopes alice.gkenv bob.gkenv\n  (alice, then bob: each inserts their YubiKey, types their PIN once and touches it when asked)"
+    )]
     Open {
         /// The credential's label.
         #[arg(long)]
@@ -154,6 +169,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Prove a set still reconstructs, revealing nothing.
+    #[command(
+        after_help = "Example:\n  glasskeep drill --label aws-root --envelopes alice.gkenv carol.gkenv"
+    )]
     Drill {
         /// The credential's label.
         #[arg(long)]
@@ -165,6 +183,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// One custodian proves their share still opens, revealing nothing.
+    #[command(
+        after_help = "Example:\n  glasskeep check-share --envelope envelopes/aws-root-.../2-bob.gkenv"
+    )]
     CheckShare {
         /// The custodian's envelope.
         #[arg(long)]
@@ -173,6 +194,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Replace a credential's share set with a new secret (from stdin).
+    #[command(
+        after_help = "Example:\n  glasskeep rotate --label aws-root --cosigners alice,bob,carol\n  (keeps the credential's kind unless --kind is given)"
+    )]
     Rotate {
         /// The credential's label.
         #[arg(long)]
@@ -194,6 +218,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Close an opening with a verdict.
+    #[command(
+        after_help = "Example:\n  glasskeep review --open 12 --verdict justified --notes \"INC-4711 confirmed\" --cosigners carol,dave"
+    )]
     Review {
         /// Sequence number of the open entry.
         #[arg(long = "open")]
@@ -218,6 +245,7 @@ pub enum CeremonyCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Readers, serials, firmware and slots in use.
+    #[command(after_help = "Example:\n  glasskeep token list")]
     List,
 }
 
@@ -228,6 +256,9 @@ pub enum CustodianCommand {
     /// Enroll custodians: generate and attest their seal and sign keys on their
     /// YubiKeys. The first custodians of a custody (at least its quorum) enroll together;
     /// later ones with the quorum of earlier custodians cosigning.
+    #[command(
+        after_help = "Example:\n  glasskeep custodian enroll --name dave --serial 1004 --cosigners alice,bob"
+    )]
     Enroll {
         /// The custodian's name (repeat for several, enrolled together).
         #[arg(long = "name", required = true)]
@@ -259,6 +290,9 @@ pub enum CustodianCommand {
     #[cfg(feature = "card")]
     /// Retire a custodian: their key signs nothing more, and every live set that
     /// includes them must be rotated. Needs the custody quorum of other custodians.
+    #[command(
+        after_help = "Example:\n  glasskeep custodian retire --name bob --reason \"left the company\" --cosigners alice,carol"
+    )]
     Retire {
         /// The custodian.
         name: String,
@@ -272,8 +306,10 @@ pub enum CustodianCommand {
         common: Common,
     },
     /// Enrolled custodians.
+    #[command(after_help = "Example:\n  glasskeep custodian list")]
     List,
     /// One custodian's keys: the age1yubikey1… recipient and the identity stub.
+    #[command(after_help = "Example:\n  glasskeep custodian show alice")]
     Show {
         /// The custodian's name.
         name: String,
@@ -284,6 +320,9 @@ pub enum CustodianCommand {
 #[derive(Debug, Subcommand)]
 pub enum EnvelopeCommand {
     /// Render an envelope for printing.
+    #[command(
+        after_help = "Example:\n  glasskeep envelope render envelopes/aws-root-.../1-alice.gkenv --format pdf --paper a4"
+    )]
     Render {
         /// The envelope file.
         file: PathBuf,
@@ -298,6 +337,9 @@ pub enum EnvelopeCommand {
         output: Option<PathBuf>,
     },
     /// Write the sealed share as a standard age file (for age + age-plugin-yubikey).
+    #[command(
+        after_help = "Example:\n  glasskeep envelope export-age envelopes/aws-root-.../1-alice.gkenv > share1.age"
+    )]
     ExportAge {
         /// The envelope file.
         file: PathBuf,
@@ -307,6 +349,9 @@ pub enum EnvelopeCommand {
     },
     #[cfg(feature = "card")]
     /// Record that an envelope was destroyed.
+    #[command(
+        after_help = "Example:\n  glasskeep envelope destroyed --fingerprint 3f9a1c0e5b7d2a44 --witnesses alice,bob"
+    )]
     Destroyed {
         /// The envelope's fingerprint (hex, full or the printed short form).
         #[arg(long)]
@@ -323,6 +368,7 @@ pub enum EnvelopeCommand {
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
     /// Verify the whole log (for auditors); non-zero exit on any failure.
+    #[command(after_help = "Example:\n  glasskeep log verify --anchor 5e1f0c9a2b3d4e6f")]
     Verify {
         /// The head hash written on paper after the last ceremony.
         #[arg(long)]
@@ -342,6 +388,7 @@ pub enum LogCommand {
         now: Option<std::time::SystemTime>,
     },
     /// The transcript for the postmortem.
+    #[command(after_help = "Example:\n  glasskeep log show --format text")]
     Show {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
@@ -350,6 +397,7 @@ pub enum LogCommand {
     #[cfg(feature = "card")]
     /// Show the entries after the last checkpoint to the custodians present and cover
     /// them with a checkpoint signed by the custody quorum.
+    #[command(after_help = "Example:\n  glasskeep log checkpoint --custodians alice,bob")]
     Checkpoint {
         /// Custodians who cosign; default: those whose YubiKeys are inserted.
         #[arg(long, value_delimiter = ',')]
@@ -429,4 +477,40 @@ pub enum ShowFormat {
 fn parse_hex_u8(s: &str) -> Result<u8, String> {
     u8::from_str_radix(s.trim_start_matches("0x"), 16)
         .map_err(|_| format!("{s:?} is not a hex byte"))
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command a person can run says, in its `--help`, how it is typed.
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            let subs: Vec<_> = cmd
+                .get_subcommands()
+                .filter(|c| c.get_name() != "help")
+                .collect();
+            if subs.is_empty() {
+                let help = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !help.contains("Example:\n  glasskeep ") {
+                    missing.push(path.clone());
+                }
+            }
+            for s in subs {
+                walk(s, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "commands without an example: {missing:?}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use glasskeep_core::log::{SecretKind, Verdict};
 use glasskeep_core::piv::Slot;
 use glasskeep_core::secret::{Pin, SecretBytes, SecretInputError};
 
-use super::args::{self, CeremonyCommand, Cli, Common, TokenCommand};
+use super::args::{self, CeremonyCommand, Common, TokenCommand};
 use super::{exit, print, CliError};
 
 /// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file;
@@ -19,6 +19,8 @@ use super::{exit, print, CliError};
 struct Console {
     pins: PinReader,
     yes: bool,
+    /// PINs are typed by people at a terminal: mistakes may be retried.
+    people: bool,
 }
 
 impl Operator for Console {
@@ -26,9 +28,40 @@ impl Operator for Console {
         eprintln!("  > {message}");
     }
 
-    fn pin(&mut self, custodian: &str, serial: u32) -> Result<Pin, SecretInputError> {
+    fn pin(
+        &mut self,
+        custodian: &str,
+        serial: u32,
+        retries_left: u8,
+    ) -> Result<Pin, SecretInputError> {
+        let tries = if retries_left < 3 {
+            format!(
+                ", {retries_left} tr{} left",
+                if retries_left == 1 { "y" } else { "ies" }
+            )
+        } else {
+            String::new()
+        };
         self.pins
-            .next_pin(&format!("{custodian} (YubiKey {serial})"))
+            .next_pin(&format!("{custodian} (YubiKey {serial}{tries})"))
+    }
+
+    fn interactive(&self) -> bool {
+        self.people
+    }
+
+    fn ask(&mut self, question: &str, default: bool) -> Result<bool, SecretInputError> {
+        match input::ask_line(question)? {
+            Some(a) => {
+                let a = a.trim();
+                Ok(if a.is_empty() {
+                    default
+                } else {
+                    a.eq_ignore_ascii_case("yes") || a.eq_ignore_ascii_case("y")
+                })
+            }
+            None => Ok(false),
+        }
     }
 
     fn confirm(&mut self, summary: &str) -> Result<bool, SecretInputError> {
@@ -61,15 +94,24 @@ impl Operator for Console {
     }
 }
 
-fn console(cli: &Cli, common: &Common) -> Console {
-    let source = match (&cli.pin_file, cli.pin_fd) {
+fn console(common: &Common) -> Console {
+    let source = match (&common.pin_file, common.pin_fd) {
         (Some(f), _) => PinSource::File(f.clone()),
         (None, Some(fd)) => PinSource::Fd(fd),
         (None, None) => PinSource::Prompt,
     };
+    let people = source == PinSource::Prompt && input::has_terminal();
+    // From here on an interrupt ends the ceremony with what was (not) recorded.
+    static INTERRUPTS: std::sync::Once = std::sync::Once::new();
+    INTERRUPTS.call_once(|| {
+        if let Err(e) = glasskeep::abort::install() {
+            eprintln!("warning: Ctrl-C handling could not be set up ({e}); an interrupt still records nothing");
+        }
+    });
     Console {
         pins: PinReader::new(source),
         yes: common.yes,
+        people,
     }
 }
 
@@ -77,11 +119,12 @@ fn start(common: &Common) -> StartOptions {
     StartOptions {
         anchor: common.anchor.clone(),
         covering: false,
+        wait: common.wait,
     }
 }
 
 /// Runs one ceremony command.
-pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
+pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
     match cmd {
@@ -117,7 +160,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 rotate_within: rotate_within.as_secs(),
                 cosigners: cosigners.clone(),
             };
-            let mut op = console(cli, common);
+            let mut op = console(common);
             // Every check, quorum included, before the secret is typed.
             let ceremony =
                 ceremony::begin_seal(dir, &mut cards, &mut op, &start(common), &req, now)?;
@@ -134,7 +177,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             common,
         } => {
             let files = load_all(envelopes)?;
-            let mut op = console(cli, common);
+            let mut op = console(common);
             let (secret, r) = ceremony::open(
                 dir,
                 &mut cards,
@@ -172,7 +215,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             common,
         } => {
             let files = load_all(envelopes)?;
-            let mut op = console(cli, common);
+            let mut op = console(common);
             let r = ceremony::drill(dir, &mut cards, &mut op, &start(common), label, &files, now)?;
             println!(
                 "drill passed: {label} reconstructs with {} (entry {}); nothing was revealed",
@@ -183,7 +226,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
         }
         CeremonyCommand::CheckShare { envelope, common } => {
             let f = ceremony::load_envelope(envelope)?;
-            let mut op = console(cli, common);
+            let mut op = console(common);
             let r = ceremony::check_share(dir, &mut cards, &mut op, &start(common), &f, now)?;
             println!(
                 "share check passed for {} (entry {}); nothing was revealed",
@@ -200,7 +243,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             cosigners,
             common,
         } => {
-            let mut op = console(cli, common);
+            let mut op = console(common);
             let rot = ceremony::RotateRequest {
                 label: label.clone(),
                 custodians: custodians.clone(),
@@ -228,7 +271,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 args::Verdict::Justified => Verdict::Justified,
                 args::Verdict::Unjustified => Verdict::Unjustified,
             };
-            let mut op = console(cli, common);
+            let mut op = console(common);
             let review = ceremony::Review {
                 open_seq: *open_seq,
                 verdict: v,
@@ -263,7 +306,7 @@ pub(super) struct EnrollArgs<'a> {
 }
 
 /// `custodian enroll`.
-pub(super) fn enroll(cli: &Cli, dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
+pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
@@ -299,7 +342,7 @@ pub(super) fn enroll(cli: &Cli, dir: &Path, a: EnrollArgs<'_>) -> Result<(), Cli
             management_key,
         });
     }
-    let mut op = console(cli, a.common);
+    let mut op = console(a.common);
     let records = ceremony::enroll(
         dir,
         &mut cards,
@@ -321,7 +364,6 @@ pub(super) fn enroll(cli: &Cli, dir: &Path, a: EnrollArgs<'_>) -> Result<(), Cli
 
 /// `custodian retire`.
 pub(super) fn retire(
-    cli: &Cli,
     dir: &Path,
     name: &str,
     reason: &str,
@@ -330,7 +372,7 @@ pub(super) fn retire(
 ) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-    let mut op = console(cli, common);
+    let mut op = console(common);
     let r = ceremony::retire(
         dir,
         &mut cards,
@@ -351,7 +393,6 @@ pub(super) fn retire(
 
 /// `envelope destroyed`.
 pub(super) fn destroyed(
-    cli: &Cli,
     dir: &Path,
     fingerprint: &str,
     witnesses: &[String],
@@ -359,7 +400,7 @@ pub(super) fn destroyed(
 ) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-    let mut op = console(cli, common);
+    let mut op = console(common);
     let r = ceremony::destroyed(
         dir,
         &mut cards,
@@ -376,14 +417,13 @@ pub(super) fn destroyed(
 
 /// `log checkpoint`.
 pub(super) fn checkpoint(
-    cli: &Cli,
     dir: &Path,
     custodians: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
     let mut cards = PcscCards;
     let now = ceremony::now();
-    let mut op = console(cli, common);
+    let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;
     println!("checkpoint {} signed by {}", r.seq, r.cosigners.join(", "));
     print::anchor(&r.head);

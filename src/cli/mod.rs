@@ -75,7 +75,10 @@ impl From<CeremonyError> for CliError {
         let code = match &e {
             CeremonyError::Log(_) | CeremonyError::NoCustody { .. } => exit::LOG,
             #[cfg(feature = "card")]
-            CeremonyError::Card { .. } | CeremonyError::Cards(_) => exit::CARD,
+            CeremonyError::Card { .. }
+            | CeremonyError::Cards(_)
+            | CeremonyError::NoKey { .. }
+            | CeremonyError::LastPinTry { .. } => exit::CARD,
             CeremonyError::Envelope { .. } | CeremonyError::Io { .. } | CeremonyError::Input(_) => {
                 exit::INPUT
             }
@@ -135,7 +138,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
     }
     match &cli.command {
         #[cfg(feature = "card")]
-        Command::Ceremony(cmd) => return ceremonies::run(cli, dir, cmd),
+        Command::Ceremony(cmd) => return ceremonies::run(dir, cmd),
 
         #[cfg(feature = "card")]
         Command::Custodian(CustodianCommand::Enroll {
@@ -148,7 +151,6 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             cosigners,
             common,
         }) => ceremonies::enroll(
-            cli,
             dir,
             ceremonies::EnrollArgs {
                 names,
@@ -167,16 +169,16 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             reason,
             cosigners,
             common,
-        }) => ceremonies::retire(cli, dir, name, reason, cosigners, common)?,
+        }) => ceremonies::retire(dir, name, reason, cosigners, common)?,
         #[cfg(feature = "card")]
         Command::Envelope(EnvelopeCommand::Destroyed {
             fingerprint,
             witnesses,
             common,
-        }) => ceremonies::destroyed(cli, dir, fingerprint, witnesses, common)?,
+        }) => ceremonies::destroyed(dir, fingerprint, witnesses, common)?,
         #[cfg(feature = "card")]
         Command::Log(LogCommand::Checkpoint { custodians, common }) => {
-            ceremonies::checkpoint(cli, dir, custodians, common)?
+            ceremonies::checkpoint(dir, custodians, common)?
         }
         Command::Custodian(CustodianCommand::List) => {
             let s = ceremony::status(dir, now)?;

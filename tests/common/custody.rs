@@ -58,6 +58,18 @@ impl Custody {
         } else {
             &[]
         };
+        // PINs are a ceremony's option: only the commands that use a card take them.
+        let pin_file: Vec<&std::ffi::OsStr> = if is_ceremony(args) {
+            // A key that is not in the lab is not coming: wait a little, not ten minutes.
+            vec![
+                "--pin-file".as_ref(),
+                pins.as_os_str(),
+                "--wait".as_ref(),
+                "20s".as_ref(),
+            ]
+        } else {
+            Vec::new()
+        };
         let mut cmd = match self.clock.get() {
             Some(offset) => {
                 let mut c = Command::new("faketime");
@@ -69,9 +81,8 @@ impl Custody {
         let mut child = cmd
             .arg("--dir")
             .arg(self.path())
-            .arg("--pin-file")
-            .arg(pins)
             .args(args)
+            .args(pin_file)
             .args(yes)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -17,7 +17,7 @@ mod yubikey;
 
 pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorithm, Retries};
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
-pub use self::yubikey::{list_cards, list_readers, open, open_custodian};
+pub use self::yubikey::{list_cards, list_readers, open, open_custodian, reader_presence};
 
 use thiserror::Error;
 use zeroize::Zeroizing;

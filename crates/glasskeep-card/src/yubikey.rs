@@ -70,6 +70,43 @@ pub fn list_cards() -> Result<Vec<CardInfo>, TokenError> {
     Ok(cards)
 }
 
+/// Every reader pcscd lists, with the ATR of the card in it (empty when it is empty),
+/// read from pcscd's reader states without connecting to any card: cheap enough to poll
+/// while waiting for a custodian's key, and silent towards the cards.
+pub fn reader_presence() -> Result<Vec<(String, Vec<u8>)>, TokenError> {
+    let pcsc_err = |e: pcsc::Error| match e {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TokenError::PcscUnavailable,
+        pcsc::Error::NoReadersAvailable => TokenError::NoReader,
+        other => TokenError::Pcsc(other.to_string()),
+    };
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(pcsc_err)?;
+    let names = match ctx.list_readers_owned() {
+        Ok(n) => n,
+        Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
+        Err(e) => return Err(pcsc_err(e)),
+    };
+    let mut states: Vec<pcsc::ReaderState> = names
+        .iter()
+        .map(|n| pcsc::ReaderState::new(n.as_c_str(), pcsc::State::UNAWARE))
+        .collect();
+    ctx.get_status_change(std::time::Duration::ZERO, &mut states)
+        .map_err(pcsc_err)?;
+    Ok(states
+        .iter()
+        .map(|s| {
+            let present = s.event_state().contains(pcsc::State::PRESENT);
+            (
+                s.name().to_string_lossy().into_owned(),
+                if present {
+                    s.atr().to_vec()
+                } else {
+                    Vec::new()
+                },
+            )
+        })
+        .collect())
+}
+
 /// Opens the card with `serial`, or the only card present when `serial` is `None`.
 pub fn open(serial: Option<u32>) -> Result<Box<dyn Token>, TokenError> {
     let cards = list_cards()?;

@@ -346,6 +346,43 @@ impl PcscLab {
         Ok(())
     }
 
+    /// Inserts a card into the reader numbered `reader` (0 is "Virtual PCD 00 00"), the
+    /// way custodians taking turns at one USB port do: the card keeps its state, the
+    /// reader must be empty.
+    pub fn start_card_in_reader(&mut self, spec: CardSpec, reader: usize) -> Result<(), LabError> {
+        if reader >= MAX_CARDS {
+            return Err(LabError::BadSpec(format!(
+                "no reader {reader}: at most {MAX_CARDS}"
+            )));
+        }
+        if let Some(busy) = self
+            .cards
+            .iter()
+            .find(|c| c.slot == reader && c.child.is_some() && c.spec.serial != spec.serial)
+        {
+            return Err(LabError::BadSpec(format!(
+                "reader {reader} holds card {} already",
+                busy.spec.serial
+            )));
+        }
+        match self.cards.iter().position(|c| c.spec.serial == spec.serial) {
+            Some(i) => self.cards[i].slot = reader,
+            None => {
+                let state_dir = spec
+                    .state_dir
+                    .clone()
+                    .unwrap_or_else(|| self.dir.join(format!("card-{}", spec.serial)));
+                self.cards.push(LabCard {
+                    spec: spec.clone(),
+                    slot: reader,
+                    state_dir,
+                    child: None,
+                });
+            }
+        }
+        self.start_card(spec)
+    }
+
     /// Removes a card: stops its simulator and waits until PC/SC shows the slot empty.
     pub fn stop_card(&mut self, serial: u32) -> Result<(), LabError> {
         let index = self.index(serial)?;

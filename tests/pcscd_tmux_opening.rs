@@ -183,8 +183,9 @@ fn two_custodians_open_at_one_reader_through_a_wrong_pin_and_a_missed_touch() {
         "INC-1",
         "--anchor",
         &c.head(),
-        "--envelopes",
+        "--envelope",
         custody::p(&env[0]),
+        "--envelope",
         custody::p(&env[1]),
     ]
     .iter()
@@ -275,8 +276,9 @@ fn a_pulled_key_is_asked_back_and_ctrl_c_records_nothing() {
         "aws-root",
         "--anchor",
         &c.head(),
-        "--envelopes",
+        "--envelope",
         custody::p(&env[0]),
+        "--envelope",
         custody::p(&env[2]),
     ]
     .iter()

@@ -122,7 +122,9 @@ pub struct Present {
     pub(crate) name: String,
     pub(crate) serial: u32,
     pub(crate) record: CustodianRecord,
-    pub(crate) token: Box<dyn Token>,
+    /// `None` only while a pulled key is waited for: the old handle is closed first,
+    /// since closing it resets the card, which would spoil a new handle.
+    token: Option<Box<dyn Token>>,
     pin: Pin,
 }
 
@@ -161,8 +163,23 @@ impl Present {
     /// Verifies the PIN right before a key operation: the sign key's PIN policy is
     /// "always", so the card wants a VERIFY immediately before each signature.
     pub(crate) fn unlock(&mut self) -> Result<(), CeremonyError> {
-        let r = self.token.verify_pin(&self.pin);
+        let r = match self.token.as_mut() {
+            Some(t) => t.verify_pin(&self.pin),
+            None => Err(TokenError::NoCard),
+        };
         r.map_err(|source| self.card_err(source))
+    }
+
+    /// The custodian's open card.
+    pub(crate) fn token(&mut self) -> Result<&mut Box<dyn Token>, CeremonyError> {
+        match self.token.as_mut() {
+            Some(t) => Ok(t),
+            None => Err(CeremonyError::Card {
+                custodian: self.name.clone(),
+                serial: self.serial,
+                source: TokenError::NoCard,
+            }),
+        }
     }
 
     pub(crate) fn card_err(&self, source: TokenError) -> CeremonyError {
@@ -214,7 +231,8 @@ impl Present {
                         "{}: YubiKey {} stopped answering (pulled out?): insert it again; your PIN is kept",
                         self.name, self.serial
                     ));
-                    self.token = turns.wait_for(&self.name, self.serial)?;
+                    self.token = None;
+                    self.token = Some(turns.wait_for(&self.name, self.serial)?);
                 }
                 _ => return Err(e),
             }
@@ -237,7 +255,7 @@ impl Present {
             )
         };
         self.key_operation(turns, &touch, |p| {
-            let r = p.token.sign(Slot::SIGNATURE, digest);
+            let r = p.token()?.sign(Slot::SIGNATURE, digest);
             r.map_err(|source| p.card_err(source))
         })
     }
@@ -260,7 +278,7 @@ impl Room {
         let name = record.name.as_str();
         if !self.present.contains_key(name) {
             let serial = record.serial;
-            let mut token = turns.wait_for(name, serial)?;
+            let mut token = Some(turns.wait_for(name, serial)?);
             turns.op.notice(&format!("{name}: YubiKey {serial} is in"));
             let pin = ask_pin(turns, &mut token, name, serial)?;
             let p = Present {
@@ -309,7 +327,7 @@ impl Room {
 /// wrong PIN ends it. A key pulled meanwhile is waited for again.
 pub(crate) fn ask_pin(
     turns: &mut Turns<'_>,
-    token: &mut Box<dyn Token>,
+    token: &mut Option<Box<dyn Token>>,
     name: &str,
     serial: u32,
 ) -> Result<Pin, CeremonyError> {
@@ -318,11 +336,17 @@ pub(crate) fn ask_pin(
         serial,
         source,
     };
-    let mut left = match token.pin_retries() {
-        Ok(n) => n,
-        Err(TokenError::PinBlocked) => return Err(card_err(TokenError::PinBlocked)),
-        // Not every card reports it without a PIN; the first VERIFY will tell.
-        Err(_) => 3,
+    if token.is_none() {
+        *token = Some(turns.wait_for(name, serial)?);
+    }
+    let mut left = match token.as_mut().map(|t| t.pin_retries()) {
+        None => 3,
+        Some(r) => match r {
+            Ok(n) => n,
+            Err(TokenError::PinBlocked) => return Err(card_err(TokenError::PinBlocked)),
+            // Not every card reports it without a PIN; the first VERIFY will tell.
+            Err(_) => 3,
+        },
     };
     let mut pending: Option<Pin> = None;
     let mut attempts = 0;
@@ -352,7 +376,11 @@ pub(crate) fn ask_pin(
                 turns.op.pin(name, serial, left)?
             }
         };
-        match token.verify_pin(&pin) {
+        let verified = match token.as_mut() {
+            Some(t) => t.verify_pin(&pin),
+            None => Err(TokenError::NoCard),
+        };
+        match verified {
             Ok(()) => return Ok(pin),
             Err(TokenError::WrongPin { retries_left }) => {
                 turns.op.notice(&format!(
@@ -364,15 +392,15 @@ pub(crate) fn ask_pin(
                 }
                 left = retries_left;
             }
-            Err(e @ (TokenError::NoCard | TokenError::NoReader | TokenError::Pcsc(_)))
+            Err(TokenError::NoCard | TokenError::NoReader | TokenError::Pcsc(_))
                 if attempts < MAX_ATTEMPTS =>
             {
                 attempts += 1;
-                let _ = e;
                 turns.op.notice(&format!(
                     "{name}: YubiKey {serial} stopped answering (pulled out?): insert it again"
                 ));
-                *token = turns.wait_for(name, serial)?;
+                *token = None;
+                *token = Some(turns.wait_for(name, serial)?);
                 pending = Some(pin);
             }
             Err(e) => return Err(card_err(e)),
@@ -387,7 +415,7 @@ impl Present {
             name: record.name.clone(),
             serial: record.serial,
             record,
-            token,
+            token: Some(token),
             pin,
         }
     }

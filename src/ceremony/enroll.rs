@@ -142,8 +142,15 @@ pub fn enroll(
     let mut records: Vec<CustodianRecord> = Vec::new();
     for (c, serial) in req.custodians.iter().zip(serials) {
         let mut turns = engine.turns();
-        let mut token = turns.wait_for(&c.name, serial)?;
-        let pin = super::cosign::ask_pin(&mut turns, &mut token, &c.name, serial)?;
+        let mut slot = Some(turns.wait_for(&c.name, serial)?);
+        let pin = super::cosign::ask_pin(&mut turns, &mut slot, &c.name, serial)?;
+        let Some(mut token) = slot else {
+            return Err(CeremonyError::NoKey {
+                custodian: c.name.clone(),
+                serial,
+                waited: 0,
+            });
+        };
         let op = turns.op();
         op.notice(&format!(
             "{}: checking the card, then generating the seal key (slot {}) and the sign key (slot 9c) on YubiKey {serial}",

@@ -394,7 +394,8 @@ fn unseal_share(
     };
     let plain = p.key_operation(turns, &touch, |p| {
         let name = p.name.clone();
-        let identity = PivP256Identity::for_custodian(&mut p.token, &p.record).map_err(|e| {
+        let record = p.record.clone();
+        let identity = PivP256Identity::for_custodian(p.token()?, &record).map_err(|e| {
             CeremonyError::Enrollment {
                 name: name.clone(),
                 reason: format!("the YubiKey has no usable seal key: {e}"),

@@ -45,6 +45,20 @@ Exit codes:
   9  not confirmed by the people present: nothing was recorded
  10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)";
 
+/// Where `open` puts the secret (`open --help`).
+#[cfg(feature = "card")]
+pub const OPEN_HELP: &str = "\
+Where the secret goes:
+  terminal   by default, on the terminal's alternate screen, after the alarm notice was
+             confirmed sent; Enter clears it, so it never reaches the scrollback. --qr
+             adds a QR code of it. A TOTP seed also shows its current code; recovery
+             codes are listed one per line, numbered.
+  --output   a new file, mode 0600, the exact bytes as sealed.
+  --stdout   the exact bytes as sealed, no newline added, to standard output.
+When standard output is not a terminal (a pipe or a redirect), `open` refuses with
+exit code 2 before anything else unless --output or --stdout is given: a secret never
+goes into a pipe by accident. The alarm notice always goes to standard error.";
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -137,6 +151,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Open a sealed credential with envelopes of at least `threshold` custodians.
+    /// The alarm notice comes first (stderr); the secret is shown on the terminal's
+    /// alternate screen and cleared, or goes to --output FILE or --stdout.
+    #[command(after_help = OPEN_HELP)]
     Open {
         /// The credential's label.
         #[arg(long)]
@@ -150,6 +167,21 @@ pub enum CeremonyCommand {
         /// Envelope files (.gkenv, scanned PNG/JPEG, or typed text).
         #[arg(long = "envelope", required = true)]
         envelopes: Vec<PathBuf>,
+        /// Write the secret, exactly as sealed, to this new file (mode 0600); an
+        /// existing file is refused before the ceremony.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["stdout", "qr"])]
+        output: Option<PathBuf>,
+        /// Write the secret, exactly as sealed (no newline added), to standard output
+        /// even when it is a pipe or a file.
+        #[arg(long, conflicts_with = "qr")]
+        stdout: bool,
+        /// Also show the secret as a QR code on the terminal's alternate screen.
+        #[arg(long)]
+        qr: bool,
+        /// Also write the alarm notice to F: text when F ends in .txt, a QR image when it
+        /// ends in .png, else both as F.txt and F.png (new files).
+        #[arg(long, value_name = "F")]
+        alarm_file: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },

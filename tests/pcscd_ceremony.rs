@@ -31,7 +31,8 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     let envs = c.envelopes("aws-root");
     assert_eq!(envs.len(), 3);
 
-    // Open with carol and alice, in that order: the secret comes back on stdout.
+    // Open with carol and alice, in that order: the secret comes back on stdout exactly
+    // as sealed (seal took one trailing newline off the typed line).
     let out = c.ok(
         &[
             "open",
@@ -48,7 +49,7 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         ],
         b"",
     );
-    assert_eq!(out, "correct horse battery staple\n");
+    assert_eq!(out, "correct horse battery staple");
 
     let s = c.status();
     assert_eq!(s["open"].as_array().unwrap().len(), 1);

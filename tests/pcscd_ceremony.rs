@@ -391,6 +391,12 @@ fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("INCIDENT"), "{err}");
     assert!(err.contains("not recorded in this custody's log"), "{err}");
+    // The incident notice comes first, saying what the log says of the envelope.
+    let notice = err
+        .find("INCIDENT - report this now")
+        .expect("an incident notice");
+    assert!(notice < err.find("glasskeep: INCIDENT").unwrap(), "{err}");
+    assert!(err.contains("NEVER RECORDED"), "{err}");
     assert!(!err.contains("touch"), "no card may be used: {err}");
     assert_eq!(a.log(), before);
 }

@@ -108,9 +108,13 @@ for e in "${ENVS[@]}"; do
   gk envelope render "$e" --format png
 done
 
-step "open with alice and bob (the secret is printed last, on stdout)"
+step "open with alice and bob (the alarm notice first, then the secret)"
+# At the safe the secret is shown on the terminal's alternate screen and cleared; a
+# script asks for it on stdout explicitly (--stdout). The alarm notice is also kept as
+# text and as a QR image.
 ceremony open --label aws-root --reason "identity plane down (demo)" --incident DEMO-1 \
-  --envelope "${ENVS[0]}" --envelope "${ENVS[1]}"
+  --envelope "${ENVS[0]}" --envelope "${ENVS[1]}" --alarm-file "$DEMO/alarm" --stdout
+echo
 
 step "status: the credential is OPEN and unreviewed"
 gk status || true

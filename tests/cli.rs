@@ -257,3 +257,86 @@ fn man_page_documents_exit_status_and_completions_print() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("glasskeep"));
 }
+
+#[test]
+fn open_into_a_pipe_without_stdout_is_refused_before_anything_else() {
+    // No custody and no envelope file: the refusal must come first, before either is
+    // looked at (exit 2, documented in `open --help`).
+    let d = tempfile::tempdir().unwrap();
+    let o = run(
+        d.path(),
+        &[
+            "open",
+            "--label",
+            "k",
+            "--reason",
+            "r",
+            "--envelope",
+            "missing.gkenv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("glasskeep: standard output is not a terminal"),
+        "{e}"
+    );
+    assert!(e.contains("--stdout") && e.contains("--output"), "{e}");
+    assert!(o.stdout.is_empty());
+
+    // With --stdout the request goes on, and fails where it should: the envelope.
+    let o = run(
+        d.path(),
+        &[
+            "open",
+            "--label",
+            "k",
+            "--reason",
+            "r",
+            "--envelope",
+            "missing.gkenv",
+            "--stdout",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing.gkenv"), "{}", stderr(&o));
+
+    // An existing --output file is refused before anything else too, and left alone.
+    let taken = d.path().join("secret.txt");
+    std::fs::write(&taken, b"keep me").unwrap();
+    let o = run(
+        d.path(),
+        &[
+            "open",
+            "--label",
+            "k",
+            "--reason",
+            "r",
+            "--envelope",
+            "missing.gkenv",
+            "--output",
+            taken.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&taken).unwrap(), b"keep me");
+}
+
+#[test]
+fn open_help_says_where_the_secret_goes() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(d.path(), &["open", "--help"]);
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    for word in [
+        "alternate screen",
+        "--output",
+        "--stdout",
+        "--qr",
+        "0600",
+        "--alarm-file",
+    ] {
+        assert!(help.contains(word), "{word}: {help}");
+    }
+}

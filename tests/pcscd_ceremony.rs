@@ -31,7 +31,8 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     let envs = c.envelopes("aws-root");
     assert_eq!(envs.len(), 3);
 
-    // Open with carol and alice, in that order: the secret comes back on stdout.
+    // Open with carol and alice, in that order: the secret comes back on stdout exactly
+    // as sealed (seal took one trailing newline off the typed line).
     let out = c.ok(
         &[
             "open",
@@ -48,7 +49,7 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         ],
         b"",
     );
-    assert_eq!(out, "correct horse battery staple\n");
+    assert_eq!(out, "correct horse battery staple");
 
     let s = c.status();
     assert_eq!(s["open"].as_array().unwrap().len(), 1);
@@ -390,6 +391,12 @@ fn an_envelope_the_log_does_not_record_is_refused_before_any_card_is_used() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("INCIDENT"), "{err}");
     assert!(err.contains("not recorded in this custody's log"), "{err}");
+    // The incident notice comes first, saying what the log says of the envelope.
+    let notice = err
+        .find("INCIDENT - report this now")
+        .expect("an incident notice");
+    assert!(notice < err.find("glasskeep: INCIDENT").unwrap(), "{err}");
+    assert!(err.contains("NEVER RECORDED"), "{err}");
     assert!(!err.contains("touch"), "no card may be used: {err}");
     assert_eq!(a.log(), before);
 }

@@ -84,6 +84,9 @@ impl Visit for SignOnly {}
 pub struct Committed {
     /// The seqs of the act entries, in order.
     pub seqs: Vec<u64>,
+    /// The hashes of the act entries, same order (what an alarm notice quotes, so the
+    /// entry can be found and checked in any copy of the log).
+    pub entry_hashes: Vec<Hash>,
     /// The checkpoint's seq.
     pub checkpoint: u64,
     /// The new head (for the paper record).
@@ -252,8 +255,11 @@ impl<'a> Engine<'a> {
             .collect();
         let mut tx = store.begin();
         let mut staged = Vec::with_capacity(bodies.len());
+        let mut entry_hashes = Vec::with_capacity(bodies.len());
         for body in bodies {
             let seq = tx.append(time, body.clone())?;
+            // Right after an append, the staged head is that entry's hash.
+            entry_hashes.push(tx.state().head());
             staged.push(Entry {
                 seq,
                 prev: [0; 32],
@@ -344,6 +350,7 @@ impl<'a> Engine<'a> {
         });
         Ok(Committed {
             seqs: staged.iter().map(|e| e.seq).collect(),
+            entry_hashes,
             checkpoint: pending.seq,
             head,
             cosigners: pending.signers,

@@ -341,12 +341,16 @@ pub enum EnvelopeIncident {
     NotLogged {
         /// Its short fingerprint.
         short: String,
+        /// Its full fingerprint, hex (for the incident report).
+        fingerprint: String,
     },
     /// The envelope's set was rotated away.
     #[error("envelope {short} belongs to set {set} of {label:?}, which was rotated away: it must not open anything; it should have been destroyed. Report it, then destroy it (`glasskeep envelope destroyed`)")]
     Superseded {
         /// Its short fingerprint.
         short: String,
+        /// Its full fingerprint, hex.
+        fingerprint: String,
         /// The superseded set.
         set: String,
         /// Its label.
@@ -357,6 +361,8 @@ pub enum EnvelopeIncident {
     Destroyed {
         /// Its short fingerprint.
         short: String,
+        /// Its full fingerprint, hex.
+        fingerprint: String,
         /// The destruction entry.
         seq: u64,
     },
@@ -365,6 +371,8 @@ pub enum EnvelopeIncident {
     OtherCredential {
         /// Its short fingerprint.
         short: String,
+        /// Its full fingerprint, hex.
+        fingerprint: String,
         /// Its label.
         label: String,
         /// The label being opened.

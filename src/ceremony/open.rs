@@ -43,6 +43,20 @@ pub struct OpenReport {
     pub custodians: Vec<String>,
     /// The log's new head.
     pub head: Hash,
+    /// The custody's organisation.
+    pub org: String,
+    /// The custody's id.
+    pub custody_id: [u8; 16],
+    /// Whether the custody is a training one.
+    pub training: bool,
+    /// The claimed time of the open entry (unix seconds).
+    pub time: u64,
+    /// The open entry's hash.
+    pub entry_hash: Hash,
+    /// Why the credential was opened (as recorded).
+    pub reason: String,
+    /// The incident or ticket id (as recorded; empty if none).
+    pub incident: String,
 }
 
 /// Unseals each custodian's share during their card's visit, and combines the shares
@@ -154,6 +168,13 @@ pub fn open(
         envelopes: fps,
     };
     let time = engine.time();
+    let custody = engine
+        .state()
+        .custody()
+        .cloned()
+        .ok_or_else(|| CeremonyError::NoCustody {
+            dir: dir.to_path_buf(),
+        })?;
     let mut work = Unseal {
         set: &set,
         envelopes,
@@ -188,6 +209,13 @@ pub fn open(
             deadline: time.saturating_add(set.rotate_within),
             custodians,
             head: done.head,
+            org: custody.org,
+            custody_id: custody.custody_id,
+            training: custody.training,
+            time,
+            entry_hash: done.entry_hashes.first().copied().unwrap_or_default(),
+            reason: req.reason.clone(),
+            incident: req.incident.clone(),
         },
     ))
 }
@@ -290,7 +318,10 @@ fn set_of<'s>(state: &'s State, fp: &Fingerprint) -> Result<&'s SealedSet, Cerem
 }
 
 fn not_logged(fp: &Fingerprint) -> CeremonyError {
-    CeremonyError::Incident(EnvelopeIncident::NotLogged { short: fp.short() })
+    CeremonyError::Incident(EnvelopeIncident::NotLogged {
+        short: fp.short(),
+        fingerprint: crate::hex::encode(&fp.0),
+    })
 }
 
 /// Why an envelope is not one of `set`'s: from a set rotated away (to be destroyed), from
@@ -303,12 +334,14 @@ fn not_in_set(state: &State, set: &SealedSet, fp: &Fingerprint) -> CeremonyError
         Some(other) if other.superseded_by.is_some() => {
             CeremonyError::Incident(EnvelopeIncident::Superseded {
                 short: fp.short(),
+                fingerprint: crate::hex::encode(&fp.0),
                 set: other.id.to_string(),
                 label: other.label.clone(),
             })
         }
         Some(other) => CeremonyError::Incident(EnvelopeIncident::OtherCredential {
             short: fp.short(),
+            fingerprint: crate::hex::encode(&fp.0),
             label: other.label.clone(),
             wanted: set.label.clone(),
         }),
@@ -329,6 +362,7 @@ fn authentic_set(
         if let Some(seq) = state.envelope(&e.fingerprint.0).and_then(|st| st.destroyed) {
             return Err(CeremonyError::Incident(EnvelopeIncident::Destroyed {
                 short: e.fingerprint.short(),
+                fingerprint: crate::hex::encode(&e.fingerprint.0),
                 seq,
             }));
         }

@@ -36,6 +36,25 @@ Exit codes:
 130  aborted (Ctrl-C, or the terminal closed): nothing was recorded unless the message
      says what was";
 
+/// Where `open` puts the secret (`open --help`).
+#[cfg(feature = "card")]
+pub const OPEN_HELP: &str = "\
+Where the secret goes:
+  terminal   by default, on the terminal's alternate screen, after the alarm notice was
+             confirmed sent; Enter clears it, so it never reaches the scrollback. --qr
+             adds a QR code of it. A TOTP seed also shows its current code; recovery
+             codes are listed one per line, numbered.
+  --output   a new file, mode 0600, the exact bytes as sealed.
+  --stdout   the exact bytes as sealed, no newline added, to standard output.
+When standard output is not a terminal (a pipe or a redirect), `open` refuses with
+exit code 2 before anything else unless --output or --stdout is given: a secret never
+goes into a pipe by accident. The alarm notice always goes to standard error.
+
+Example:
+  glasskeep open --label aws-root --reason \"SSO down, need console\" --incident INC-4711 \\
+      --envelope alice.gkenv --envelope bob.gkenv
+  (alice, then bob: each inserts their YubiKey, types their PIN once and touches it when asked)";
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -149,9 +168,9 @@ pub enum CeremonyCommand {
         common: Common,
     },
     /// Open a sealed credential with envelopes of at least `threshold` custodians.
-    #[command(
-        after_help = "Example:\n  glasskeep open --label aws-root --reason \"SSO down, need console\" --incident INC-4711 --envelopes alice.gkenv bob.gkenv\n  (alice, then bob: each inserts their YubiKey, types their PIN once and touches it when asked)"
-    )]
+    /// The alarm notice comes first (stderr); the secret is shown on the terminal's
+    /// alternate screen and cleared, or goes to --output FILE or --stdout.
+    #[command(after_help = OPEN_HELP)]
     Open {
         /// The credential's label.
         #[arg(long)]
@@ -165,12 +184,27 @@ pub enum CeremonyCommand {
         /// Envelope files (.gkenv, scanned PNG/JPEG, or typed text).
         #[arg(long = "envelope", required = true)]
         envelopes: Vec<PathBuf>,
+        /// Write the secret, exactly as sealed, to this new file (mode 0600); an
+        /// existing file is refused before the ceremony.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["stdout", "qr"])]
+        output: Option<PathBuf>,
+        /// Write the secret, exactly as sealed (no newline added), to standard output
+        /// even when it is a pipe or a file.
+        #[arg(long, conflicts_with = "qr")]
+        stdout: bool,
+        /// Also show the secret as a QR code on the terminal's alternate screen.
+        #[arg(long)]
+        qr: bool,
+        /// Also write the alarm notice to F: text when F ends in .txt, a QR image when it
+        /// ends in .png, else both as F.txt and F.png (new files).
+        #[arg(long, value_name = "F")]
+        alarm_file: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
     /// Prove a set still reconstructs, revealing nothing.
     #[command(
-        after_help = "Example:\n  glasskeep drill --label aws-root --envelopes alice.gkenv carol.gkenv"
+        after_help = "Example:\n  glasskeep drill --label aws-root --envelope alice.gkenv --envelope carol.gkenv"
     )]
     Drill {
         /// The credential's label.

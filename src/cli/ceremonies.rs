@@ -1,7 +1,7 @@
 //! The ceremonies' glue: the commands that use custodians' YubiKeys. Left out of the
 //! auditor's build (`--no-default-features`), which has no card layer at all.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use glasskeep_core::piv::Slot;
 use glasskeep_core::secret::{Pin, SecretBytes, SecretInputError};
 
 use super::args::{self, CeremonyCommand, Common, TokenCommand};
-use super::{exit, print, CliError};
+use super::{exit, print, reveal, CliError};
 
 /// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file;
 /// confirmations and the paper anchor from the terminal.
@@ -174,8 +174,23 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             reason,
             incident,
             envelopes,
+            output,
+            stdout,
+            qr,
+            alarm_file,
             common,
         } => {
+            // Where the secret goes is settled first: a wrong flag costs no opening.
+            let plan = reveal::plan(
+                reveal::Wanted {
+                    output: output.as_deref(),
+                    stdout: *stdout,
+                    qr: *qr,
+                    alarm_file: alarm_file.as_deref(),
+                    yes: common.yes,
+                },
+                std::io::stdout().is_terminal(),
+            )?;
             let files = load_all(envelopes)?;
             let mut op = console(common);
             let (secret, r) = ceremony::open(
@@ -191,23 +206,8 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 &files,
                 now,
             )?;
-            print::alarm(&r, reason, incident.as_deref());
-            let mut out = std::io::stdout().lock();
-            // A file comes back byte for byte; text secrets end their line.
-            let newline: &[u8] = if r.kind == SecretKind::File {
-                b""
-            } else {
-                b"\n"
-            };
-            out.write_all(secret.expose())
-                .and_then(|_| out.write_all(newline))
-                .and_then(|_| out.flush())
-                .map_err(|e| {
-                    CliError::new(
-                        exit::INPUT,
-                        format!("cannot write the secret to stdout: {e}"),
-                    )
-                })?;
+            reveal::alarm(&plan, &r)?;
+            reveal::secret(&plan, &r, &secret)?;
         }
         CeremonyCommand::Drill {
             label,

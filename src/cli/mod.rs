@@ -5,12 +5,13 @@ pub mod args;
 #[cfg(feature = "card")]
 mod ceremonies;
 mod print;
+mod reveal;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use glasskeep::ceremony::{self, CeremonyError};
+use glasskeep::ceremony::{self, CeremonyError, EnvelopeIncident};
 use glasskeep::input;
 use glasskeep_core::secret::{self, SecretInputError};
 
@@ -47,6 +48,8 @@ pub mod exit {
 pub struct CliError {
     message: String,
     code: u8,
+    /// An envelope incident, reported as a notice of its own before the message.
+    incident: Option<Box<EnvelopeIncident>>,
 }
 
 impl CliError {
@@ -55,6 +58,7 @@ impl CliError {
         Self {
             message: message.into(),
             code,
+            incident: None,
         }
     }
 
@@ -91,7 +95,11 @@ impl From<CeremonyError> for CliError {
             CeremonyError::Incident(_) => exit::INCIDENT,
             _ => exit::REFUSED,
         };
-        CliError::new(code, e.to_string())
+        let mut err = CliError::new(code, e.to_string());
+        if let CeremonyError::Incident(i) = e {
+            err.incident = Some(Box::new(i));
+        }
+        err
     }
 }
 
@@ -118,6 +126,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
     let dir = custody_dir(&cli);
     let result = dispatch(&cli, &dir);
+    if let Err(CliError {
+        incident: Some(i), ..
+    }) = &result
+    {
+        reveal::incident(&dir, i);
+    }
     if secret::memory_lock_failed() {
         eprintln!("warning: secret memory could not be locked (raise `ulimit -l`); it may have reached swap");
     }

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use glasskeep::ceremony::{self, StatusReport};
 #[cfg(feature = "card")]
-use glasskeep::ceremony::{OpenReport, SealReport};
+use glasskeep::ceremony::SealReport;
+use glasskeep::ceremony::{self, StatusReport};
 use glasskeep_core::custodian::CustodianRecord;
 use glasskeep_core::envelope::render::{self as env_render, Format, Paper};
 use glasskeep_core::log;
@@ -139,37 +139,6 @@ pub fn render(
         .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
     println!("{}", out.display());
     Ok(())
-}
-
-#[cfg(feature = "card")]
-/// The alarm notice an opening prints, to carry to the out-of-band channel.
-pub fn alarm(r: &OpenReport, reason: &str, incident: Option<&str>) {
-    let deadline = humantime::format_rfc3339(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(r.deadline),
-    );
-    let text = format!(
-        "GLASSKEEP BREAK-GLASS OPENING: {} opened by {} (log entry {}); reason: {reason}; incident: {}; rotate by {deadline}; log head {}",
-        r.set_label,
-        r.custodians.join(" + "),
-        r.seq,
-        incident.unwrap_or("none"),
-        glasskeep_core::hex::encode(&r.head)
-    );
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "\n================ ALARM ================");
-    let _ = writeln!(err, "{text}");
-    let _ = writeln!(err, "Send this notice to the out-of-band channel now. The credential must be rotated before {deadline} and the opening reviewed (`glasskeep review --open {}`).", r.seq);
-    if let Ok(code) = qrcode::QrCode::new(text.as_bytes()) {
-        let art = code
-            .render::<qrcode::render::unicode::Dense1x2>()
-            .quiet_zone(true)
-            .build();
-        let _ = writeln!(err, "{art}");
-    }
-    let _ = writeln!(
-        err,
-        "=======================================\nthe secret follows on stdout:"
-    );
 }
 
 /// `status` as text.

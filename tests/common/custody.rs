@@ -70,6 +70,13 @@ impl Custody {
         } else {
             Vec::new()
         };
+        // `open` refuses to put a secret into a pipe unless told to: these tests read it
+        // from the pipe.
+        let to_pipe: &[&str] = if args.first() == Some(&"open") {
+            &["--stdout"]
+        } else {
+            &[]
+        };
         let mut cmd = match self.clock.get() {
             Some(offset) => {
                 let mut c = Command::new("faketime");
@@ -84,6 +91,7 @@ impl Custody {
             .args(args)
             .args(pin_file)
             .args(yes)
+            .args(to_pipe)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

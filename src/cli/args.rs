@@ -45,6 +45,16 @@ Exit codes:
   9  not confirmed by the people present: nothing was recorded
  10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)";
 
+/// `doctor --help`'s example.
+#[cfg(feature = "card")]
+const DOCTOR_EXAMPLE: &str = "\
+Example, with the custody's folder so that each YubiKey is named by its custodian:
+  glasskeep --dir /media/custody doctor
+  [ok]   pcscd answers
+  [FAIL] reader Yubico YubiKey OTP+FIDO+CCID 00 00 is held by another process
+         -> if gpg is running, `gpgconf --kill scdaemon`; close ykman, ...
+  [warn] YubiKey 1002 (bob): 2 PIN tries left";
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -88,6 +98,10 @@ pub struct Common {
     /// the entries are still printed.
     #[arg(long)]
     pub yes: bool,
+    /// Run a ceremony of a production custody although a network interface is up or a
+    /// default route exists (the machine is expected to be air-gapped).
+    #[arg(long)]
+    pub allow_network: bool,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).
@@ -111,6 +125,17 @@ pub enum CeremonyCommand {
     /// YubiKeys and readers.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check this machine before a ceremony: pcscd, readers held by other processes,
+    /// the YubiKeys present (serial, firmware, PIN and PUK tries left, whose they are),
+    /// the clock against the log, and that no network is up. Changes nothing and spends
+    /// no PIN try. Exit 0 when nothing fails, 3 for a card, reader or pcscd failure, 1
+    /// for any other.
+    #[command(after_help = DOCTOR_EXAMPLE)]
+    Doctor {
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Split a secret t-of-n and seal one share to each custodian's YubiKey.
     /// The secret comes from stdin or a no-echo prompt, never argv or the environment.
     Seal {

@@ -34,7 +34,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done
   1  refused: the request breaks a rule (unknown label, threshold, text, entries after
-     the last checkpoint), or `log verify` / `status` found a failure or something to do
+     the last checkpoint, a production custody on a network), or `log verify` /
+     `status` / `doctor` found a failure or something to do
   2  usage error
   3  a YubiKey, reader or pcscd problem (wrong PIN, no touch, wrong card)
   4  an input file or secret could not be read or decoded

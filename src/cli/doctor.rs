@@ -142,7 +142,10 @@ pub(super) fn ceremony_common(cmd: &CeremonyCommand) -> Option<&Common> {
         | CeremonyCommand::CheckShare { common, .. }
         | CeremonyCommand::Rotate { common, .. }
         | CeremonyCommand::Review { common, .. } => Some(common),
-        _ => None,
+        // Listed one by one so that a new ceremony cannot be added without deciding.
+        CeremonyCommand::Init { .. }
+        | CeremonyCommand::Token(_)
+        | CeremonyCommand::Doctor { .. } => None,
     }
 }
 

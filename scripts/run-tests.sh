@@ -42,7 +42,7 @@ PKG_CONFIG_LIBDIR="$no_pcsc" PKG_CONFIG_PATH="" \
   cargo build --locked --no-default-features --bin glasskeep --target-dir target/auditor
 auditor=target/auditor/debug/glasskeep
 help=$("$auditor" --help)
-for cmd in init token seal open drill check-share rotate review; do
+for cmd in init token doctor seal open drill check-share rotate review; do
   if grep -qE "^  $cmd( |$)" <<<"$help"; then echo "the auditor's build offers the card command $cmd"; exit 1; fi
 done
 for cmd in status log envelope custodian; do

@@ -72,6 +72,8 @@ fn init_twice_is_refused_and_the_log_is_untouched() {
 
 #[test]
 fn sealing_to_someone_not_enrolled_is_refused_before_reading_any_secret() {
+    // A ceremony first checks that pcscd answers (no cards are needed to get past it).
+    let _lab = glasskeep_piv_sim::harness::PcscLab::start(&[]).expect("pcscd lab starts");
     let d = tempfile::tempdir().unwrap();
     assert!(run(d.path(), &["init", "--org", "Example"])
         .status
@@ -95,6 +97,8 @@ fn sealing_to_someone_not_enrolled_is_refused_before_reading_any_secret() {
             "alice,bob",
             "--anchor",
             &head[..16],
+            // This machine may be on a network, which a production custody refuses first.
+            "--allow-network",
         ])
         .stdin(Stdio::piped())
         .output()

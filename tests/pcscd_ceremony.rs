@@ -422,6 +422,9 @@ fn a_production_custody_refuses_a_simulated_yubikey() {
             "1002",
             "--anchor",
             &head[..16],
+            // The test machine may be on a network; a production custody refuses that
+            // first unless the people present allow it.
+            "--allow-network",
         ],
         b"",
     );

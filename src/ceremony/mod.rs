@@ -10,6 +10,8 @@
 #[cfg(feature = "card")]
 mod cosign;
 #[cfg(feature = "card")]
+pub mod doctor;
+#[cfg(feature = "card")]
 mod engine;
 #[cfg(feature = "card")]
 mod enroll;

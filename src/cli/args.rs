@@ -23,7 +23,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done
   1  refused: the request breaks a rule (unknown label, threshold, text, entries after
-     the last checkpoint), or `log verify` / `status` found a failure or something to do
+     the last checkpoint, a production custody on a network), or `log verify` /
+     `status` / `doctor` found a failure or something to do
   2  usage error
   3  a YubiKey, reader or pcscd problem (wrong PIN, no touch, wrong card)
   4  an input file or secret could not be read or decoded
@@ -54,6 +55,16 @@ Example:
   glasskeep open --label aws-root --reason \"SSO down, need console\" --incident INC-4711 \\
       --envelope alice.gkenv --envelope bob.gkenv
   (alice, then bob: each inserts their YubiKey, types their PIN once and touches it when asked)";
+
+/// `doctor --help`'s example.
+#[cfg(feature = "card")]
+const DOCTOR_EXAMPLE: &str = "\
+Example, with the custody's folder so that each YubiKey is named by its custodian:
+  glasskeep --dir /media/custody doctor
+  [ok]   pcscd answers
+  [FAIL] reader Yubico YubiKey OTP+FIDO+CCID 00 00 is held by another process
+         -> if gpg is running, `gpgconf --kill scdaemon`; close ykman, ...
+  [warn] YubiKey 1002 (bob): 2 PIN tries left";
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
@@ -113,6 +124,10 @@ pub struct Common {
     /// How long to wait for each custodian's YubiKey to be inserted (e.g. 90s, 10m).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
     pub wait: std::time::Duration,
+    /// Run a ceremony of a production custody although a network interface is up or a
+    /// default route exists (the machine is expected to be air-gapped).
+    #[arg(long)]
+    pub allow_network: bool,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).
@@ -139,6 +154,17 @@ pub enum CeremonyCommand {
     /// YubiKeys and readers.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check this machine before a ceremony: pcscd, readers held by other processes,
+    /// the YubiKeys present (serial, firmware, PIN and PUK tries left, whose they are),
+    /// the clock against the log, and that no network is up. Changes nothing and spends
+    /// no PIN try. Exit 0 when nothing fails, 3 for a card, reader or pcscd failure, 1
+    /// for any other.
+    #[command(after_help = DOCTOR_EXAMPLE)]
+    Doctor {
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Split a secret t-of-n and seal one share to each custodian's YubiKey.
     /// The secret comes from stdin or a no-echo prompt, never argv or the environment.
     #[command(

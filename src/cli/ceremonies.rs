@@ -12,7 +12,7 @@ use glasskeep_core::piv::Slot;
 use glasskeep_core::secret::{Pin, SecretBytes, SecretInputError};
 
 use super::args::{self, CeremonyCommand, Common, TokenCommand};
-use super::{exit, print, reveal, CliError};
+use super::{doctor, exit, print, reveal, CliError};
 
 /// Talks to the people at the safe on stderr; PINs from the prompt or the PIN file;
 /// confirmations and the paper anchor from the terminal.
@@ -125,6 +125,9 @@ fn start(common: &Common) -> StartOptions {
 
 /// Runs one ceremony command.
 pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
+    if let Some(common) = doctor::ceremony_common(cmd) {
+        doctor::preflight(dir, common)?;
+    }
     let mut cards = PcscCards;
     let now = ceremony::now();
     match cmd {
@@ -142,6 +145,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             print::anchor(&r.head);
         }
         CeremonyCommand::Token(TokenCommand::List) => print::token_list()?,
+        CeremonyCommand::Doctor { json } => return doctor::run(dir, *json),
         CeremonyCommand::Seal {
             label,
             threshold,
@@ -307,6 +311,7 @@ pub(super) struct EnrollArgs<'a> {
 
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
+    doctor::preflight(dir, a.common)?;
     let mut cards = PcscCards;
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
@@ -370,6 +375,7 @@ pub(super) fn retire(
     cosigners: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    doctor::preflight(dir, common)?;
     let mut cards = PcscCards;
     let now = ceremony::now();
     let mut op = console(common);
@@ -398,6 +404,7 @@ pub(super) fn destroyed(
     witnesses: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    doctor::preflight(dir, common)?;
     let mut cards = PcscCards;
     let now = ceremony::now();
     let mut op = console(common);
@@ -421,6 +428,7 @@ pub(super) fn checkpoint(
     custodians: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    doctor::preflight(dir, common)?;
     let mut cards = PcscCards;
     let now = ceremony::now();
     let mut op = console(common);

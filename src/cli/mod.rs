@@ -4,6 +4,8 @@
 pub mod args;
 #[cfg(feature = "card")]
 mod ceremonies;
+#[cfg(feature = "card")]
+mod doctor;
 mod print;
 mod reveal;
 

@@ -11,13 +11,17 @@
 mod credentials;
 pub mod enroll;
 pub mod list;
+pub mod probe;
 #[cfg(test)]
 pub(crate) mod sim_token;
 mod yubikey;
 
 pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorithm, Retries};
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
-pub use self::yubikey::{list_cards, list_readers, open, open_custodian, reader_presence};
+pub use self::probe::{card_facts, CardFacts, ProbeState, ReaderProbe, Tries};
+pub use self::yubikey::{
+    list_cards, list_readers, open, open_custodian, probe_readers, reader_presence,
+};
 
 use thiserror::Error;
 use zeroize::Zeroizing;

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::credentials::{self, OBJ_ADMIN_DATA, OBJ_PRINTED};
 use super::list::{card_report, ReaderReport, ReaderState};
+use super::probe::{card_facts, CardFacts, ProbeState, ReaderProbe};
 use super::{
     tlv, Algorithm, CardInfo, Credential, CredentialMetadata, KeyOrigin, ManagementKeyAlgorithm,
     PinPolicy, Retries, Slot, SlotMetadata, Token, TokenError, TouchPolicy, Version,
@@ -192,6 +193,66 @@ pub fn list_readers() -> Result<Vec<ReaderReport>, TokenError> {
             },
         };
         out.push(ReaderReport {
+            reader: name,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// Every reader pcscd knows and what it holds, for `doctor`. With `facts`, each
+/// YubiKey's serial, firmware and PIN/PUK counters are read (spending no try);
+/// without, a reader is only connected to and left, which is enough to tell empty,
+/// busy and present apart.
+pub fn probe_readers(facts: bool) -> Result<Vec<ReaderProbe>, TokenError> {
+    let mut ctx = context()?;
+    let readers = match ctx.iter() {
+        Ok(r) => r,
+        Err(e) => match map_err("list readers", e) {
+            TokenError::NoReader => return Ok(Vec::new()),
+            e => return Err(e),
+        },
+    };
+    let mut out = Vec::new();
+    for reader in readers {
+        let name = reader.name().to_string();
+        let state = match reader.open() {
+            Ok(key) if !facts => {
+                let state = ProbeState::Card(CardFacts {
+                    serial: key.serial().0,
+                    firmware: version_of(&key).to_string(),
+                    pin: None,
+                    puk: None,
+                    pin_default: None,
+                    puk_default: None,
+                });
+                leave(key);
+                state
+            }
+            Ok(key) => {
+                let mut token = YubiKeyToken::new(key);
+                let state = match card_facts(&mut token) {
+                    Ok(f) => ProbeState::Card(f),
+                    Err(e) => ProbeState::Unusable {
+                        reason: e.to_string(),
+                    },
+                };
+                leave(token.key);
+                state
+            }
+            // Another process connected exclusively (gpg's scdaemon does by default).
+            Err(yk::Error::PcscError {
+                inner: Some(pcsc::Error::SharingViolation),
+            }) => ProbeState::Busy,
+            Err(e) => match map_err("open", e) {
+                TokenError::NoCard => ProbeState::Empty,
+                TokenError::PcscUnavailable => return Err(TokenError::PcscUnavailable),
+                other => ProbeState::Unusable {
+                    reason: format!("not a usable YubiKey PIV card ({other})"),
+                },
+            },
+        };
+        out.push(ReaderProbe {
             reader: name,
             state,
         });

@@ -59,8 +59,9 @@ Example:
 /// `doctor --help`'s example.
 #[cfg(feature = "card")]
 const DOCTOR_EXAMPLE: &str = "\
-Example, with the custody's folder so that each YubiKey is named by its custodian:
+Example:
   glasskeep --dir /media/custody doctor
+(with the custody's folder, each YubiKey is named by its custodian)
   [ok]   pcscd answers
   [FAIL] reader Yubico YubiKey OTP+FIDO+CCID 00 00 is held by another process
          -> if gpg is running, `gpgconf --kill scdaemon`; close ykman, ...

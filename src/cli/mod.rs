@@ -274,3 +274,190 @@ fn write_out(output: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
             .map_err(|e| CliError::new(exit::INPUT, format!("cannot write to stdout: {e}"))),
     }
 }
+
+#[cfg(all(test, feature = "card"))]
+mod refusal_tests {
+    //! Every refusal a ceremony can end with, as the person at the safe reads it, with
+    //! its exit code: reviewed once, then held still by a snapshot.
+
+    use super::*;
+    use glasskeep::ceremony::{EnvelopeIncident, FingerprintError};
+    use glasskeep_card::TokenError;
+
+    fn fp() -> (String, String) {
+        ("3f9a1c0e5b7d2a44".into(), "3f9a1c0e5b7d2a44".repeat(4))
+    }
+
+    #[test]
+    fn every_refusal_says_what_happened_and_what_to_do() {
+        let (short, fingerprint) = fp();
+        let card = |source| CeremonyError::Card {
+            custodian: "alice".into(),
+            serial: 1001,
+            source,
+        };
+        let cases: Vec<(&str, CeremonyError)> = vec![
+            (
+                "no custody",
+                CeremonyError::NoCustody {
+                    dir: "/media/custody".into(),
+                },
+            ),
+            (
+                "unverified",
+                CeremonyError::Unverified {
+                    seq: Some(7),
+                    class: "signature".into(),
+                    detail: "checkpoint 7: bob's signature does not verify".into(),
+                },
+            ),
+            ("uncovered", CeremonyError::Uncovered { from: 8, to: 9 }),
+            ("anchor needed", CeremonyError::AnchorNeeded),
+            (
+                "anchor too short",
+                CeremonyError::AnchorTooShort { digits: 8 },
+            ),
+            (
+                "anchor mismatch",
+                CeremonyError::AnchorMismatch {
+                    given: "0123456789abcdef".into(),
+                    head: "fedcba9876543210".repeat(4),
+                },
+            ),
+            (
+                "quorum",
+                CeremonyError::Quorum {
+                    kind: "open",
+                    need: "2 of the set's custodians (alice, bob, carol)".into(),
+                    signers: vec!["alice".into()],
+                },
+            ),
+            ("declined", CeremonyError::Declined),
+            ("wrong PIN", card(TokenError::WrongPin { retries_left: 2 })),
+            ("PIN blocked", card(TokenError::PinBlocked)),
+            ("touch", card(TokenError::TouchTimeout)),
+            (
+                "wrong key",
+                card(TokenError::WrongCard {
+                    expected: 1001,
+                    who: Some("alice".into()),
+                    found: vec![1002],
+                }),
+            ),
+            ("pcscd", CeremonyError::Cards(TokenError::PcscUnavailable)),
+            (
+                "no key",
+                CeremonyError::NoKey {
+                    custodian: "bob".into(),
+                    serial: 1002,
+                    waited: 600,
+                },
+            ),
+            (
+                "last PIN try",
+                CeremonyError::LastPinTry {
+                    custodian: "bob".into(),
+                    serial: 1002,
+                },
+            ),
+            (
+                "unknown label",
+                CeremonyError::UnknownLabel {
+                    label: "aws-root".into(),
+                },
+            ),
+            (
+                "label taken",
+                CeremonyError::LabelTaken {
+                    label: "aws-root".into(),
+                },
+            ),
+            (
+                "not enrolled",
+                CeremonyError::NotEnrolled {
+                    name: "mallory".into(),
+                },
+            ),
+            (
+                "named twice",
+                CeremonyError::NamedTwice {
+                    name: "alice".into(),
+                },
+            ),
+            (
+                "threshold",
+                CeremonyError::Threshold {
+                    threshold: 1,
+                    custodians: 3,
+                },
+            ),
+            (
+                "incident: destroyed",
+                CeremonyError::Incident(EnvelopeIncident::Destroyed {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    seq: 14,
+                }),
+            ),
+            (
+                "incident: superseded",
+                CeremonyError::Incident(EnvelopeIncident::Superseded {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                    label: "aws-root".into(),
+                }),
+            ),
+            (
+                "incident: not logged",
+                CeremonyError::Incident(EnvelopeIncident::NotLogged {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                }),
+            ),
+            (
+                "incident: other credential",
+                CeremonyError::Incident(EnvelopeIncident::OtherCredential {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    label: "gcp-root".into(),
+                    wanted: "aws-root".into(),
+                }),
+            ),
+            (
+                "incident: twice",
+                CeremonyError::Incident(EnvelopeIncident::Twice {
+                    custodian: "alice".into(),
+                }),
+            ),
+            (
+                "incident: tampered",
+                CeremonyError::Incident(EnvelopeIncident::Tampered {
+                    custodian: "bob".into(),
+                    what: "its payload differs from the one the log records".into(),
+                }),
+            ),
+            (
+                "incident: seal not covered",
+                CeremonyError::Incident(EnvelopeIncident::SealNotCovered {
+                    label: "aws-root".into(),
+                }),
+            ),
+            (
+                "fingerprint too short",
+                CeremonyError::Fingerprint(FingerprintError::TooShort),
+            ),
+            (
+                "fingerprint ambiguous",
+                CeremonyError::Fingerprint(FingerprintError::Ambiguous("3f9a".into(), 2)),
+            ),
+            ("randomness", CeremonyError::Randomness),
+        ];
+        let mut out = String::new();
+        for (what, e) in cases {
+            let cli = CliError::from(e);
+            out.push_str(&format!("{what} [exit {}]\n  {cli}\n", cli.code));
+        }
+        insta::assert_snapshot!(out);
+    }
+}

@@ -119,6 +119,18 @@ fn custody_dir(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Whether `cmd` is a ceremony: one that may append to the log and use YubiKeys.
+#[cfg(feature = "card")]
+fn is_ceremony(cmd: &Command) -> bool {
+    match cmd {
+        Command::Ceremony(c) => doctor::ceremony_common(c).is_some(),
+        Command::Custodian(CustodianCommand::Enroll { .. } | CustodianCommand::Retire { .. })
+        | Command::Envelope(EnvelopeCommand::Destroyed { .. })
+        | Command::Log(LogCommand::Checkpoint { .. }) => true,
+        _ => false,
+    }
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     // Before anything could read a secret or a PIN: no core dumps.
@@ -127,7 +139,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         eprintln!("warning: could not disable core dumps; a crash could write memory to disk");
     }
     let dir = custody_dir(&cli);
-    let result = dispatch(&cli, &dir);
+    let mut result = dispatch(&cli, &dir);
+    // A ceremony that fails says, last, what it left behind.
+    #[cfg(feature = "card")]
+    if let Err(e) = &mut result {
+        if is_ceremony(&cli.command) && e.code != exit::USAGE {
+            e.message.push('\n');
+            e.message
+                .push_str(&glasskeep::abort::message(&glasskeep::abort::current()));
+        }
+    }
     if let Err(CliError {
         incident: Some(i), ..
     }) = &result

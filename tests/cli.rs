@@ -184,7 +184,7 @@ fn secrets_and_pins_have_no_command_line_flag() {
             "drill",
             "--label",
             "x",
-            "--envelopes",
+            "--envelope",
             "e",
             "--pin-file",
             "p",
@@ -351,19 +351,31 @@ fn open_help_says_where_the_secret_goes() {
 fn exit_codes_are_one_table_in_help_readme_and_man_page() {
     let d = tempfile::tempdir().unwrap();
     let help = String::from_utf8(run(d.path(), &["--help"]).stdout).unwrap();
-    let table = help.split("Exit codes:").nth(1).expect("--help lists exit codes");
+    let table = help
+        .split("Exit codes:")
+        .nth(1)
+        .expect("--help lists exit codes");
     let codes: Vec<u32> = table
         .lines()
         .filter_map(|l| l.split_whitespace().next()?.parse().ok())
         .collect();
     assert!(codes.len() >= 11, "{codes:?}");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let man = String::from_utf8(run(d.path(), &["man"]).stdout).unwrap();
     for c in &codes {
-        assert!(readme.contains(&format!("| {c} |")), "README.md lacks exit code {c}");
-        let man_table = man.split("Exit codes:").nth(1).expect("the man page lists exit codes");
         assert!(
-            man_table.lines().any(|l| l.split_whitespace().next() == Some(&c.to_string())),
+            readme.contains(&format!("| {c} |")),
+            "README.md lacks exit code {c}"
+        );
+        let man_table = man
+            .split("Exit codes:")
+            .nth(1)
+            .expect("the man page lists exit codes");
+        assert!(
+            man_table
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(&c.to_string())),
             "the man page lacks exit code {c}"
         );
     }

@@ -125,6 +125,36 @@ fn start(common: &Common) -> StartOptions {
 
 /// Runs one ceremony command.
 pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
+    // Where an opened secret goes is settled before anything else: a wrong flag costs
+    // neither an opening nor a look at the machine.
+    let open_plan = match cmd {
+        CeremonyCommand::Open {
+            output,
+            stdout,
+            qr,
+            alarm_file,
+            common,
+            ..
+        } => Some(reveal::plan(
+            reveal::Wanted {
+                output: output.as_deref(),
+                stdout: *stdout,
+                qr: *qr,
+                alarm_file: alarm_file.as_deref(),
+                yes: common.yes,
+            },
+            std::io::stdout().is_terminal(),
+        )?),
+        _ => None,
+    };
+    // Then the envelopes, so that an unreadable one is said before the machine is looked at.
+    let mut loaded = match cmd {
+        CeremonyCommand::Open { envelopes, .. } | CeremonyCommand::Drill { envelopes, .. } => {
+            load_all(envelopes)?
+        }
+        CeremonyCommand::CheckShare { envelope, .. } => vec![ceremony::load_envelope(envelope)?],
+        _ => Vec::new(),
+    };
     if let Some(common) = doctor::ceremony_common(cmd) {
         doctor::preflight(dir, common)?;
     }
@@ -177,25 +207,17 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             label,
             reason,
             incident,
-            envelopes,
-            output,
-            stdout,
-            qr,
-            alarm_file,
+            envelopes: _,
             common,
+            ..
         } => {
-            // Where the secret goes is settled first: a wrong flag costs no opening.
-            let plan = reveal::plan(
-                reveal::Wanted {
-                    output: output.as_deref(),
-                    stdout: *stdout,
-                    qr: *qr,
-                    alarm_file: alarm_file.as_deref(),
-                    yes: common.yes,
-                },
-                std::io::stdout().is_terminal(),
-            )?;
-            let files = load_all(envelopes)?;
+            let Some(plan) = open_plan else {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    "internal: no plan for the secret",
+                ));
+            };
+            let files = std::mem::take(&mut loaded);
             let mut op = console(common);
             let (secret, r) = ceremony::open(
                 dir,
@@ -215,10 +237,10 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         }
         CeremonyCommand::Drill {
             label,
-            envelopes,
+            envelopes: _,
             common,
         } => {
-            let files = load_all(envelopes)?;
+            let files = std::mem::take(&mut loaded);
             let mut op = console(common);
             let r = ceremony::drill(dir, &mut cards, &mut op, &start(common), label, &files, now)?;
             println!(
@@ -228,8 +250,10 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             );
             print::anchor(&r.head);
         }
-        CeremonyCommand::CheckShare { envelope, common } => {
-            let f = ceremony::load_envelope(envelope)?;
+        CeremonyCommand::CheckShare { common, .. } => {
+            let Some(f) = loaded.pop() else {
+                return Err(CliError::new(exit::INPUT, "no envelope was read"));
+            };
             let mut op = console(common);
             let r = ceremony::check_share(dir, &mut cards, &mut op, &start(common), &f, now)?;
             println!(

@@ -574,4 +574,29 @@ mod help_tests {
             "commands without an example: {missing:?}"
         );
     }
+    /// Every command's `--help`, as a person reads it: reviewed, then held still.
+    #[test]
+    fn help_texts_are_golden() {
+        fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_string();
+            out.push_str(&format!("===== {path} --help\n"));
+            out.push_str(&cmd.render_long_help().to_string());
+            out.push('\n');
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .filter(|n| n != "help")
+                .collect();
+            for n in names {
+                if let Some(sub) = cmd.find_subcommand_mut(&n) {
+                    walk(sub, &path, out);
+                }
+            }
+        }
+        let mut root = Cli::command();
+        root.build();
+        let mut out = String::new();
+        walk(&mut root, "", &mut out);
+        insta::assert_snapshot!(out);
+    }
 }

@@ -105,6 +105,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             custodians,
             kind,
             rotate_within,
+            review_within,
             cosigners,
             common,
         } => {
@@ -115,6 +116,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 custodians: custodians.clone(),
                 kind,
                 rotate_within: rotate_within.as_secs(),
+                review_within: review_within.as_secs(),
                 cosigners: cosigners.clone(),
             };
             let mut op = console(cli, common);
@@ -197,6 +199,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
             custodians,
             threshold,
             kind,
+            review_within,
             cosigners,
             common,
         } => {
@@ -206,6 +209,7 @@ pub(super) fn run(cli: &Cli, dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCo
                 custodians: custodians.clone(),
                 threshold: *threshold,
                 kind: kind.map(secret_kind),
+                review_within: review_within.map(|d| d.as_secs()),
                 cosigners: cosigners.clone(),
             };
             // Every check, quorum included, before the new secret is typed.

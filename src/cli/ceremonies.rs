@@ -182,6 +182,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             custodians,
             kind,
             rotate_within,
+            review_within,
             cosigners,
             common,
         } => {
@@ -192,6 +193,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 custodians: custodians.clone(),
                 kind,
                 rotate_within: rotate_within.as_secs(),
+                review_within: review_within.as_secs(),
                 cosigners: cosigners.clone(),
             };
             let mut op = console(common);
@@ -268,6 +270,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             custodians,
             threshold,
             kind,
+            review_within,
             cosigners,
             common,
         } => {
@@ -277,6 +280,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 custodians: custodians.clone(),
                 threshold: *threshold,
                 kind: kind.map(secret_kind),
+                review_within: review_within.map(|d| d.as_secs()),
                 cosigners: cosigners.clone(),
             };
             // Every check, quorum included, before the new secret is typed.

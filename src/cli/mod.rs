@@ -43,6 +43,8 @@ pub mod exit {
     pub const DECLINED: u8 = 9;
     /// An envelope the log does not vouch for was presented: report the incident.
     pub const INCIDENT: u8 = 10;
+    /// `--strict` `log verify` / `status`: verified, with work still within its window.
+    pub const PENDING: u8 = 11;
 }
 
 /// An error for the user: the message says what happened and what to do.
@@ -237,21 +239,14 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             let e = ceremony::load_envelope(file)?;
             write_out(output.as_deref(), &e.envelope.sealed_share)?;
         }
-        Command::Status { json } => {
-            let s = ceremony::status(dir, now)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
-            } else {
-                print::status(&s);
-            }
-            if s.needs_attention() {
-                return Ok(ExitCode::from(exit::REFUSED));
-            }
+        Command::Status { json, strict } => {
+            return print::status_command(dir, now, *json, *strict);
         }
         Command::Log(LogCommand::Verify {
             anchor,
             json,
             policy,
+            strict,
             training,
             now: given,
         }) => {
@@ -270,6 +265,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 *json,
                 print::VerifyFlags {
                     lenient: *policy == args::Policy::Lenient,
+                    strict: *strict,
                     training: *training,
                     now,
                     now_given,

@@ -303,7 +303,15 @@ fn a_pulled_key_is_asked_back_and_ctrl_c_records_nothing() {
     t.wait_for(
         "alice: YubiKey 1001 stopped answering (pulled out?): insert it again; your PIN is kept",
     );
-    lab.start_card_in_reader(signal_card(1001), 0).unwrap();
+    if let Err(e) = lab.start_card_in_reader(signal_card(1001), 0) {
+        let log = std::fs::read_to_string(lab.dir().join("pcscd.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        panic!(
+            "{e}\npcscd.log:\n{}\nscreen:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            t.history()
+        );
+    }
     t.wait_for_n("alice: touch YubiKey 1001 now to open your share", 2);
     lab.touch(1001).unwrap();
     t.wait_for("alice: touch YubiKey 1001 now to sign the log checkpoint");

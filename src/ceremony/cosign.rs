@@ -231,7 +231,9 @@ impl Present {
                         "{}: YubiKey {} stopped answering (pulled out?): insert it again; your PIN is kept",
                         self.name, self.serial
                     ));
-                    self.token = None;
+                    if let Some(t) = self.token.take() {
+                        t.abandon();
+                    }
                     self.token = Some(turns.wait_for(&self.name, self.serial)?);
                 }
                 _ => return Err(e),
@@ -399,7 +401,9 @@ pub(crate) fn ask_pin(
                 turns.op.notice(&format!(
                     "{name}: YubiKey {serial} stopped answering (pulled out?): insert it again"
                 ));
-                *token = None;
+                if let Some(t) = token.take() {
+                    t.abandon();
+                }
                 *token = Some(turns.wait_for(name, serial)?);
                 pending = Some(pin);
             }

@@ -220,6 +220,11 @@ pub(crate) fn security_status(
 /// One opened card. Methods that use a key with touch policy "always" block until the
 /// card is touched: callers print "touch your YubiKey now" before calling them.
 pub trait Token {
+    /// Lets go of a card that stopped answering (pulled out mid-operation) without
+    /// asking the reader to reset it: a reset sent to a card that is gone can leave the
+    /// reader unable to see the card when it comes back. Dropping a token resets the
+    /// card, which is right for a card that is still there (its PIN state is cleared).
+    fn abandon(self: Box<Self>) {}
     /// The reader the card sits in.
     fn reader(&self) -> &str;
     /// The card's serial number.

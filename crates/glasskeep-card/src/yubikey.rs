@@ -443,6 +443,10 @@ fn point_of(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> Result<Vec<u8>
 }
 
 impl Token for YubiKeyToken {
+    fn abandon(self: Box<Self>) {
+        leave(self.key);
+    }
+
     fn reader(&self) -> &str {
         &self.reader
     }

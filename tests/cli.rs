@@ -36,6 +36,8 @@ fn read_only_commands_without_a_log_exit_5_and_say_what_to_do() {
             e.contains(&format!("no custody in {}", d.path().display())) && e.contains("--dir"),
             "{e}"
         );
+        // Reading a custody that is not there is no reason to start a new one.
+        assert!(!e.contains("init"), "{e}");
     }
 }
 

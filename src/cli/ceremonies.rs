@@ -128,7 +128,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
     if let Some(common) = doctor::ceremony_common(cmd) {
         doctor::preflight(dir, common)?;
     }
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     match cmd {
         CeremonyCommand::Init {
@@ -312,7 +312,7 @@ pub(super) struct EnrollArgs<'a> {
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     doctor::preflight(dir, a.common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
@@ -376,7 +376,7 @@ pub(super) fn retire(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::retire(
@@ -405,7 +405,7 @@ pub(super) fn destroyed(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::destroyed(
@@ -429,7 +429,7 @@ pub(super) fn checkpoint(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;

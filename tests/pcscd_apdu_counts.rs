@@ -131,6 +131,8 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
 
     // check-share: alice alone, one PIN in the file, so a second PIN prompt would fail.
     let mut stderr = String::new();
+    // Wall times are printed for scripts/bench.sh, never asserted (a shared machine).
+    let started = std::time::Instant::now();
     let check = during(&lab, || {
         let out = c.run_with_pins(
             &["check-share", "--envelope", p(&envs[0])],
@@ -139,6 +141,7 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
         );
         stderr = ok(&out);
     });
+    let check_time = started.elapsed();
     assert_eq!(check[&1001], SESSION, "check-share on alice's card");
     assert!(
         unseal_part(&check[&1001]) <= 5,
@@ -191,9 +194,11 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
         b"",
     );
     let sealed = std::fs::read(&exported).unwrap();
+    let started = std::time::Instant::now();
     let plugin = during(&lab, || {
         common::age_decrypt_with_stub(w.path(), &stub, &sealed, b"123456");
     });
+    let plugin_time = started.elapsed();
     let ours = unseal_part(&opening[&1001]);
     assert!(
         ours < plugin[&1001].len(),
@@ -209,6 +214,11 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
         opening[&1002].len(),
         plugin[&1001].len(),
         plugin[&1001].join(",").replace(' ', "_")
+    );
+    println!(
+        "WALL check_share_ms={} age_plugin_decrypt_ms={}",
+        check_time.as_millis(),
+        plugin_time.as_millis()
     );
     println!(
         "ACTIONS check_share_pins=1 check_share_touches=2 open_pins_per_custodian=1 open_touches_per_custodian={}",

@@ -23,8 +23,13 @@ struct Tmux {
 impl Tmux {
     /// Starts `script` in a detached 80×24 session.
     fn start(dir: &Path, script: &str) -> Tmux {
-        let socket = dir.join("tmux.sock");
-        let run = dir.join("run.sh");
+        Tmux::start_named(dir, "gk", script)
+    }
+
+    /// Starts `script` in a session of its own (its own socket and script file).
+    fn start_named(dir: &Path, name: &str, script: &str) -> Tmux {
+        let socket = dir.join(format!("{name}.sock"));
+        let run = dir.join(format!("{name}.sh"));
         std::fs::write(&run, format!("{script}\necho \"EXIT=$?\"\nsleep 3600\n")).unwrap();
         let t = Tmux { socket };
         let st = t
@@ -335,4 +340,53 @@ fn a_pulled_key_is_asked_back_and_ctrl_c_records_nothing() {
     // The terminal echoes again after the interrupted no-echo prompt.
     t.type_line("echo-is-back");
     t.wait_for("echo-is-back");
+    drop(t);
+
+    // Carol proves her envelope alone, and mistypes twice: the last try is not spent
+    // unless she says so, and she does not.
+    let check: Vec<String> = [
+        "check-share",
+        "--anchor",
+        &c.head(),
+        "--envelope",
+        custody::p(&env[2]),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let t = Tmux::start_named(c.path(), "check1", &command(&c, &check));
+    t.wait_for("Type yes to record this and sign it");
+    t.type_line("yes");
+    t.wait_for("PIN for carol (YubiKey 1003)");
+    t.type_line("999999");
+    t.wait_for("PIN for carol (YubiKey 1003, 2 tries left)");
+    t.type_line("999998");
+    t.wait_for("carol: YubiKey 1003 has 1 PIN try left");
+    t.wait_for("carol: type yes to use the last PIN try:");
+    t.type_line("no");
+    let h = t.wait_for("EXIT=3");
+    assert!(
+        h.contains("has one PIN try left and spending it was not confirmed"),
+        "{h}"
+    );
+    assert!(h.contains("aborted: nothing was recorded"), "{h}");
+    assert_eq!(c.log(), before);
+    drop(t);
+
+    // Again, sure of it this time; then Ctrl-C while the key waits for her touch.
+    let t = Tmux::start_named(c.path(), "check2", &command(&c, &check));
+    t.wait_for("Type yes to record this and sign it");
+    t.type_line("yes");
+    t.wait_for("carol: type yes to use the last PIN try:");
+    t.type_line("yes");
+    t.wait_for("PIN for carol (YubiKey 1003, 1 try left)");
+    t.type_line("123456");
+    t.wait_for("carol: touch YubiKey 1003 now to open your share");
+    t.key("C-c");
+    let h = t.wait_for("EXIT=130");
+    assert!(
+        h.contains("aborted: nothing was recorded and the secret was not revealed"),
+        "{h}"
+    );
+    assert_eq!(c.log(), before, "the log is byte-identical");
 }

@@ -158,7 +158,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
     if let Some(common) = doctor::ceremony_common(cmd) {
         doctor::preflight(dir, common)?;
     }
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     match cmd {
         CeremonyCommand::Init {
@@ -340,7 +340,7 @@ pub(super) struct EnrollArgs<'a> {
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     doctor::preflight(dir, a.common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
@@ -404,7 +404,7 @@ pub(super) fn retire(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::retire(
@@ -433,7 +433,7 @@ pub(super) fn destroyed(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::destroyed(
@@ -457,7 +457,7 @@ pub(super) fn checkpoint(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;

@@ -20,7 +20,8 @@ pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorit
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
 pub use self::probe::{card_facts, CardFacts, ProbeState, ReaderProbe, Tries};
 pub use self::yubikey::{
-    list_cards, list_readers, open, open_custodian, probe_readers, reader_presence,
+    list_cards, list_readers, open, open_custodian, open_trying_last, probe_readers,
+    reader_presence,
 };
 
 use thiserror::Error;
@@ -283,6 +284,14 @@ pub trait Token {
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError>;
     /// GET METADATA for `slot`; `None` if the slot is empty.
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError>;
+    /// Takes `slot`'s PIN and touch policies as known (the custodian's attested
+    /// enrollment record holds them), so that using the key need not read them from
+    /// the card first. They only decide how a refusal is reported (PIN or touch); the
+    /// card enforces its own policies whatever is assumed here. A token that never
+    /// reads policies before using a key has nothing to save and ignores it.
+    fn assume_policy(&mut self, slot: Slot, pin: PinPolicy, touch: TouchPolicy) {
+        let _ = (slot, pin, touch);
+    }
 }
 
 /// Unsealing reaches a card through the core's [`KeyAgreement`]; the card's own error

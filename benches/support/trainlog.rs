@@ -149,6 +149,7 @@ fn seal(set: SetId) -> Body {
         envelopes: (0..3).map(|i| envelope(set, i)).collect(),
         payload_digest: Sha256::digest(set.0).into(),
         rotate_within: 86_400,
+        review_within: 7 * 86_400,
     }
 }
 

@@ -136,7 +136,8 @@ fn sealed_custody() -> (PcscLab, Custody, Vec<PathBuf>) {
             CardSpec::new(1003),
         ],
         LabOptions {
-            touch_timeout: Duration::from_secs(2),
+            // Long enough that a key is pulled before its wait ends on a busy machine.
+            touch_timeout: Duration::from_secs(10),
             ..Default::default()
         },
     )

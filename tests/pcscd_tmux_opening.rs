@@ -30,7 +30,14 @@ impl Tmux {
     fn start_named(dir: &Path, name: &str, script: &str) -> Tmux {
         let socket = dir.join(format!("{name}.sock"));
         let run = dir.join(format!("{name}.sh"));
-        std::fs::write(&run, format!("{script}\necho \"EXIT=$?\"\nsleep 3600\n")).unwrap();
+        std::fs::write(
+            &run,
+            format!(
+                // The shell outlives a Ctrl-C meant for glasskeep, to report its exit.
+                "trap : INT\n{script}\necho \"EXIT=$?\"\nsleep 3600\n"
+            ),
+        )
+        .unwrap();
         let t = Tmux { socket };
         let st = t
             .cmd()

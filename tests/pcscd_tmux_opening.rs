@@ -217,7 +217,10 @@ fn two_custodians_open_at_one_reader_through_a_wrong_pin_and_a_missed_touch() {
 
     // Nobody's key is in: the tool waits and says whose is wanted.
     t.wait_for("alice: insert YubiKey 1001 into any reader (waiting; no YubiKey is in now)");
-    std::thread::sleep(Duration::from_millis(700));
+    // Bob is first at the reader: the tool says whose key is in, and keeps waiting.
+    lab.start_card_in_reader(signal_card(1002), 0).unwrap();
+    t.wait_for("alice: insert YubiKey 1001 (waiting; in now: YubiKey 1002 (bob's))");
+    lab.stop_card(1002).unwrap();
     lab.start_card_in_reader(signal_card(1001), 0).unwrap();
 
     // A wrong PIN: asked again, with the tries left.

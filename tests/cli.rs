@@ -344,3 +344,19 @@ fn open_help_says_where_the_secret_goes() {
         assert!(help.contains(word), "{word}: {help}");
     }
 }
+
+#[test]
+fn version_prints_the_sha256_of_the_running_binary() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["--version"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = glasskeep_core::hex::encode(&sha2::Sha256::digest(std::fs::read(BIN).unwrap()));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        format!(
+            "glasskeep {}\nbinary sha256 {expected}\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}

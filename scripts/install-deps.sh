@@ -14,6 +14,7 @@ APT_PACKAGES=(
   python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
   faketime                     # tests: a ceremony on a machine whose clock is behind the log
   tmux                         # tests: custodians at a real terminal (typed PINs, Ctrl-C, scrollback)
+  iproute2                     # tests: the air-gap guard in network namespaces (ip link, veth pairs)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

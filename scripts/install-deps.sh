@@ -36,3 +36,10 @@ fi
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
+
+# Supply-chain policy (deny.toml): licenses, banned crates, sources, duplicate versions.
+# Pinned, so the policy is checked the same way everywhere; built from crates.io.
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+fi

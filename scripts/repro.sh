@@ -31,7 +31,9 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct HEAD)
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 
 work=$(mktemp -d /tmp/glasskeep-repro.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# Kept when the builds differ, to compare them (e.g. with diffoscope); removed otherwise.
+keep=0
+trap '[ "$keep" = 1 ] || rm -rf "$work"' EXIT
 # Two folders whose paths differ in name and length, as two machines' would.
 a="$work/a"
 b="$work/second-build-elsewhere"
@@ -81,8 +83,9 @@ second=$(sha256sum <"$(artifact "$b")" | cut -d' ' -f1)
 echo "first:  $first"
 echo "second: $second"
 if [ "$first" != "$second" ]; then
-  echo "the two builds differ: the build is not reproducible"
+  echo "the two builds differ: the build is not reproducible (both kept in $work)"
   cmp "$(artifact "$a")" "$(artifact "$b")" | head -5 || true
+  keep=1
   exit 1
 fi
 echo "bit-identical"

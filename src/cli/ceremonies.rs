@@ -147,7 +147,11 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         )?),
         _ => None,
     };
-    // Then the envelopes, so that an unreadable one is said before the machine is looked at.
+    // Then the machine (pcscd, network, scripted PINs on a production custody), then
+    // the envelopes.
+    if let Some(common) = doctor::ceremony_common(cmd) {
+        doctor::preflight(dir, common)?;
+    }
     let mut loaded = match cmd {
         CeremonyCommand::Open { envelopes, .. } | CeremonyCommand::Drill { envelopes, .. } => {
             load_all(envelopes)?
@@ -155,9 +159,6 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         CeremonyCommand::CheckShare { envelope, .. } => vec![ceremony::load_envelope(envelope)?],
         _ => Vec::new(),
     };
-    if let Some(common) = doctor::ceremony_common(cmd) {
-        doctor::preflight(dir, common)?;
-    }
     let mut cards = PcscCards::default();
     let now = ceremony::now();
     match cmd {

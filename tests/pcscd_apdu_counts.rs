@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use glasskeep_piv_sim::harness::{CardSpec, LabOptions, PcscLab};
+use glasskeep_piv_sim::touch::AUTO_TOUCH_DELAY;
 
 mod common;
 
@@ -154,10 +155,13 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
     assert!(check[&1003].is_empty(), "{check:?}");
     // Touches: one for the seal key and one for the sign key, both "always".
     assert_eq!(touches(&stderr), 2, "{stderr}");
+    let check_touch_wait = AUTO_TOUCH_DELAY * 2;
 
     // An opening with alice and bob, both keys in their readers from the start: each
     // card sees exactly its own session; two PINs in the file for two custodians.
+    let mut open_time = std::time::Duration::ZERO;
     let opening = during(&lab, || {
+        let started = std::time::Instant::now();
         let out = c.run_with_pins(
             &[
                 "open",
@@ -173,12 +177,16 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
             b"",
             &pins(c.path(), 2),
         );
+        open_time = started.elapsed();
         stderr = ok(&out);
     });
     assert_eq!(opening[&1001], SESSION, "alice's card during the opening");
     assert_eq!(opening[&1002], SESSION, "bob's card during the opening");
     assert!(opening[&1003].is_empty(), "{opening:?}");
     assert_eq!(touches(&stderr), 4, "{stderr}");
+    // Each automatic touch is the simulator sleeping AUTO_TOUCH_DELAY: the person's
+    // time, not the tool's, so it is taken out of the tool's time below.
+    let touch_wait = AUTO_TOUCH_DELAY * touches(&stderr) as u32;
 
     // The same share through standard age and age-plugin-yubikey, on the same card.
     let shown = c.ok(&["custodian", "show", "alice"], b"");
@@ -216,9 +224,15 @@ fn card_round_trips_and_human_actions_stay_at_the_floor() {
         plugin[&1001].join(",").replace(' ', "_")
     );
     println!(
-        "WALL check_share_ms={} age_plugin_decrypt_ms={}",
+        "WALL check_share_ms={} check_share_tool_ms={} age_plugin_decrypt_ms={} age_plugin_tool_ms={} open_ms={} open_touch_wait_ms={} open_tool_ms={}",
         check_time.as_millis(),
-        plugin_time.as_millis()
+        check_time.saturating_sub(check_touch_wait).as_millis(),
+        plugin_time.as_millis(),
+        // One touch: the seal key's policy is "always" for the plugin too.
+        plugin_time.saturating_sub(AUTO_TOUCH_DELAY).as_millis(),
+        open_time.as_millis(),
+        touch_wait.as_millis(),
+        open_time.saturating_sub(touch_wait).as_millis()
     );
     println!(
         "ACTIONS check_share_pins=1 check_share_touches=2 open_pins_per_custodian=1 open_touches_per_custodian={}",

@@ -161,6 +161,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         eprintln!("warning: could not disable core dumps; a crash could write memory to disk");
     }
     let dir = custody_dir(&cli);
+    #[cfg_attr(not(feature = "card"), allow(unused_mut))]
     let mut result = dispatch(&cli, &dir);
     // A ceremony that fails says, last, what it left behind.
     #[cfg(feature = "card")]

@@ -15,8 +15,6 @@ mod notice;
 mod qr;
 mod term;
 #[cfg(feature = "card")]
-mod totp;
-#[cfg(feature = "card")]
 mod view;
 
 use std::io::{IsTerminal, Write};

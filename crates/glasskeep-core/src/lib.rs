@@ -25,3 +25,4 @@ pub mod seal;
 pub mod secret;
 pub mod shamir;
 pub mod text;
+pub mod totp;

@@ -104,7 +104,7 @@ fn console(common: &Common) -> Console {
     // From here on an interrupt ends the ceremony with what was (not) recorded.
     static INTERRUPTS: std::sync::Once = std::sync::Once::new();
     INTERRUPTS.call_once(|| {
-        if let Err(e) = glasskeep::abort::install() {
+        if let Err(e) = super::interrupt::install() {
             eprintln!("warning: Ctrl-C handling could not be set up ({e}); an interrupt still records nothing");
         }
     });

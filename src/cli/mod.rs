@@ -6,6 +6,8 @@ pub mod args;
 mod ceremonies;
 #[cfg(feature = "card")]
 mod doctor;
+#[cfg(feature = "card")]
+mod interrupt;
 mod print;
 mod reveal;
 

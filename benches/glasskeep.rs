@@ -86,7 +86,7 @@ fn log(c: &mut Criterion) {
         lenient: true,
         ..VerifyOptions::default()
     };
-    let checker = trainlog::PlaceholderAttestation;
+    let checker = trainlog::attestation();
     assert!(
         verify(&small, &checker, &opts).ok,
         "the generated log verifies"

@@ -187,7 +187,7 @@ fn verify_speed(sizes: &[usize]) {
         lenient: true,
         ..VerifyOptions::default()
     };
-    let checker = trainlog::PlaceholderAttestation;
+    let checker = trainlog::attestation();
     for &size in sizes {
         let (bytes, entries) = trainlog::training_log(size);
         let mut signatures = 0;

@@ -4,90 +4,95 @@
 //! reviews, reseals, rotations, destructions — with a checkpoint after every act,
 //! signed by exactly the quorum that act needs, as the ceremonies sign them.
 //!
-//! The custodians' sign keys are software keys derived from their names, standing in
-//! for YubiKeys (the signatures are the same ECDSA P-256 over the same inputs), and
-//! their enrollment records carry placeholder certificates: the benchmarks' attestation
-//! check accepts them, so verify figures measure links, replay and signatures, not
-//! X.509 chains (those are checked once per enrollment, five times per log here).
+//! The custodians are in-process simulated YubiKeys (glasskeep-card's `sim` feature):
+//! each is enrolled as a ceremony enrolls a key (keys generated on the card, the
+//! simulator's attestation chain to its training root), and every checkpoint signature
+//! is made by the card's sign key after a PIN verification, as its policy demands. The
+//! cards touch at once, so a 100,000-entry log takes seconds, not hours of touch waits.
+//! `log verify`'s own attestation check ([`AttestationChecker`]) accepts the log.
 
-use glasskeep_core::custodian::CustodianRecord;
-use glasskeep_core::log::checkpoint::{
-    make_checkpoint, AttestationCheck, CheckpointSigner, SignError,
-};
+use glasskeep::ceremony::AttestationChecker;
+use glasskeep_card::enroll::{enroll, EnrollOptions};
+use glasskeep_card::sim_token::{SimToken, DEFAULT_PIN};
+use glasskeep_card::Token;
+use glasskeep_core::attestation::Trust;
+use glasskeep_core::log::checkpoint::{make_checkpoint, CheckpointSigner, SignError};
 use glasskeep_core::log::entry::entry_hash;
 use glasskeep_core::log::frame::write_frame;
 use glasskeep_core::log::{Body, Entry, Hash, SecretKind, State, Verdict};
-use glasskeep_core::piv::{PinPolicy, Slot, TouchPolicy, Version};
+use glasskeep_core::piv::Slot;
+use glasskeep_core::secret::Pin;
 use glasskeep_core::shamir::SetId;
-use p256::ecdsa::signature::hazmat::PrehashSigner;
-use p256::ecdsa::{DerSignature, SigningKey};
+use glasskeep_piv_sim::{SimConfig, TouchMode};
 use sha2::{Digest, Sha256};
 
 /// The custodians of every generated log.
 pub const NAMES: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 
-/// A fixed software key per label (SHA-256 of the label is a valid scalar for every
-/// label used here; `from_slice` would refuse one that is not).
-pub fn key(label: &str) -> SigningKey {
+/// A fixed software key per label, for the raw ECDSA baselines the benchmarks measure
+/// beside verification (SHA-256 of the label is a valid scalar for every label used).
+pub fn key(label: &str) -> p256::ecdsa::SigningKey {
     let seed: [u8; 32] = Sha256::digest(format!("glasskeep-bench-key/{label}")).into();
-    SigningKey::from_slice(&seed).expect("bench seeds are valid scalars")
+    p256::ecdsa::SigningKey::from_slice(&seed).expect("bench seeds are valid scalars")
 }
 
-fn compressed(key: &SigningKey) -> [u8; 33] {
-    let p = key.verifying_key().to_sec1_point(true);
-    p.as_bytes()
-        .try_into()
-        .expect("a compressed point is 33 bytes")
+/// The check `log verify` runs on enrollment records: the generated log passes it.
+pub fn attestation() -> AttestationChecker {
+    AttestationChecker
 }
 
-struct Soft(&'static str, SigningKey);
-
-impl CheckpointSigner for Soft {
-    fn custodian(&self) -> &str {
-        self.0
-    }
-    fn sign_digest(&mut self, digest: &Hash) -> Result<Vec<u8>, SignError> {
-        let sig: DerSignature = self.1.sign_prehash(digest).map_err(SignError::new)?;
-        Ok(sig.as_bytes().to_vec())
-    }
+/// Five enrolled simulated YubiKeys, one per name in [`NAMES`].
+pub struct Cards {
+    tokens: Vec<SimToken>,
+    pin: Pin,
 }
 
-/// Accepts the placeholder certificates of generated logs (see the module docs).
-pub struct PlaceholderAttestation;
-
-impl AttestationCheck for PlaceholderAttestation {
-    fn check(&self, record: &CustodianRecord, _training: bool) -> Result<(), String> {
-        if record.device_attestation.starts_with(b"bench-device/") {
-            Ok(())
-        } else {
-            Err("not a generated record".into())
+impl Cards {
+    fn new() -> Cards {
+        Cards {
+            tokens: (0..NAMES.len())
+                .map(|i| {
+                    SimToken::with_config(SimConfig {
+                        serial: 1001 + i as u32,
+                        touch: TouchMode::Immediate,
+                        ..SimConfig::default()
+                    })
+                })
+                .collect(),
+            pin: Pin::new(DEFAULT_PIN).expect("the factory PIN is a valid PIN"),
         }
     }
+
+    fn token(&mut self, name: &str) -> &mut SimToken {
+        let i = NAMES
+            .iter()
+            .position(|n| *n == name)
+            .expect("a generated custodian");
+        &mut self.tokens[i]
+    }
 }
 
-fn record(name: &str, serial: u32) -> CustodianRecord {
-    CustodianRecord {
-        name: name.into(),
-        serial,
-        firmware: Version {
-            major: 5,
-            minor: 7,
-            patch: 1,
-        },
-        seal_slot: Slot::RETIRED1,
-        seal_public_key: compressed(&key(&format!("{name}/seal"))),
-        seal_pin_policy: PinPolicy::Once,
-        seal_touch_policy: TouchPolicy::Always,
-        sign_public_key: compressed(&key(name)),
-        sign_pin_policy: PinPolicy::Always,
-        sign_touch_policy: TouchPolicy::Always,
-        device_attestation: format!("bench-device/{serial}").into_bytes(),
-        seal_attestation: format!("bench-seal/{serial}").into_bytes(),
-        sign_attestation: format!("bench-sign/{serial}").into_bytes(),
+/// One custodian's card as checkpoint signer: PIN, then the sign key in 9c.
+struct CardSigner<'a> {
+    name: &'static str,
+    token: &'a mut SimToken,
+    pin: &'a Pin,
+}
+
+impl CheckpointSigner for CardSigner<'_> {
+    fn custodian(&self) -> &str {
+        self.name
+    }
+    fn sign_digest(&mut self, digest: &Hash) -> Result<Vec<u8>, SignError> {
+        self.token.verify_pin(self.pin).map_err(SignError::new)?;
+        self.token
+            .sign(Slot::SIGNATURE, digest)
+            .map_err(SignError::new)
     }
 }
 
 struct Writer {
+    cards: Cards,
     state: State,
     time: u64,
     out: Vec<u8>,
@@ -116,7 +121,19 @@ impl Writer {
     }
 
     fn checkpoint(&mut self, names: &[&'static str]) {
-        let mut signers: Vec<Soft> = names.iter().map(|n| Soft(n, key(n))).collect();
+        let Cards { tokens, pin } = &mut self.cards;
+        let mut signers: Vec<CardSigner> = tokens
+            .iter_mut()
+            .zip(NAMES)
+            .filter(|(_, n)| names.contains(n))
+            .map(|(token, name)| CardSigner {
+                name,
+                token,
+                pin: &*pin,
+            })
+            .collect();
+        // In the order asked for, as the ceremonies visit custodians.
+        signers.sort_by_key(|s| names.iter().position(|n| *n == s.name));
         let mut refs: Vec<&mut dyn CheckpointSigner> = signers
             .iter_mut()
             .map(|s| s as &mut dyn CheckpointSigner)
@@ -157,6 +174,7 @@ fn seal(set: SetId) -> Body {
 /// to 19 more), and how many entries it holds.
 pub fn training_log(n: usize) -> (Vec<u8>, usize) {
     let mut w = Writer {
+        cards: Cards::new(),
         state: State::new(),
         time: 1_700_000_000,
         out: Vec::new(),
@@ -170,9 +188,16 @@ pub fn training_log(n: usize) -> (Vec<u8>, usize) {
         binary_sha256: [0xb1; 32],
         quorum: 2,
     });
-    for (i, name) in NAMES.iter().enumerate() {
+    for name in NAMES {
+        let pin = Pin::new(DEFAULT_PIN).expect("the factory PIN is a valid PIN");
+        let enrolled = enroll(
+            w.cards.token(name),
+            &pin,
+            &EnrollOptions::new(name, Trust::Training),
+        )
+        .expect("a factory-fresh simulated card enrolls in a training custody");
         w.push(Body::Enroll {
-            record: Box::new(record(name, 1001 + i as u32)),
+            record: Box::new(enrolled.record),
             firmware_risk_accepted: false,
         });
     }

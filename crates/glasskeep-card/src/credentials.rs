@@ -120,7 +120,7 @@ pub struct CredentialMetadata {
 
 /// Parses a GET METADATA answer for `credential`. Only the in-process front needs it:
 /// the YubiKey driver gets the same fields parsed by the `yubikey` crate.
-#[cfg(test)]
+#[cfg(any(test, feature = "sim"))]
 pub(crate) fn parse_metadata(
     credential: Credential,
     data: &[u8],

@@ -1,8 +1,9 @@
 //! The card layer: everything glasskeep asks of a YubiKey sits behind [`Token`], so the
 //! rest of the code never sees APDUs or the `yubikey` crate's types.
 //!
-//! Implementations: the real YubiKey over PC/SC (`yubikey.rs`), and — in unit tests
-//! only — the simulated card's in-process front (`sim_token.rs`). The PIV vocabulary
+//! Implementations: the real YubiKey over PC/SC (`yubikey.rs`), and — in unit tests and
+//! behind the `sim` feature that only benchmarks enable — the simulated card's
+//! in-process front (`sim_token.rs`). The PIV vocabulary
 //! (slots, policies, versions) and attestation checking are pure data and live in
 //! `glasskeep-core`; this crate adds what needs a card.
 #![forbid(unsafe_code)]
@@ -12,8 +13,10 @@ mod credentials;
 pub mod enroll;
 pub mod list;
 pub mod probe;
-#[cfg(test)]
-pub(crate) mod sim_token;
+/// The simulated card in-process: unit tests, and with the `sim` feature the
+/// benchmarks' log generator. No ceremony code path reaches it.
+#[cfg(any(test, feature = "sim"))]
+pub mod sim_token;
 mod yubikey;
 
 pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorithm, Retries};

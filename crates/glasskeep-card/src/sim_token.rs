@@ -1,5 +1,6 @@
-//! [`Token`] over the simulated card's in-process front, for fast unit tests anywhere
-//! in the crate: a minimal PIV client that sends the same APDUs the `yubikey` crate
+//! TRAINING AND TESTS ONLY: [`Token`] over the simulated card's in-process front, for
+//! fast unit tests anywhere in the crate and (with the `sim` feature, which only the
+//! workspace's benchmarks enable) the benchmarks' log generator: a minimal PIV client that sends the same APDUs the `yubikey` crate
 //! sends (NOTES-PIV.md), straight to `SimCard::transmit`, without pcscd.
 
 use std::time::Duration;
@@ -16,13 +17,13 @@ use super::{
 use glasskeep_core::secret::Pin;
 
 /// The factory PIN and management key of a simulated card.
-pub(crate) const DEFAULT_PIN: &[u8] = b"123456";
+pub const DEFAULT_PIN: &[u8] = b"123456";
 const DEFAULT_MGM_KEY: [u8; 24] = [
     1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 ];
 
 /// A simulated YubiKey driven in-process.
-pub(crate) struct SimToken {
+pub struct SimToken {
     card: SimCard,
     serial: u32,
     version: Version,
@@ -34,7 +35,7 @@ pub(crate) struct SimToken {
 
 impl SimToken {
     /// A fresh in-memory card with `serial`, firmware 5.7.1, touched automatically.
-    pub(crate) fn new_in_memory(serial: u32) -> SimToken {
+    pub fn new_in_memory(serial: u32) -> SimToken {
         SimToken::with_config(SimConfig {
             serial,
             ..SimConfig::default()
@@ -43,7 +44,7 @@ impl SimToken {
 
     /// A fresh in-memory card whose touch sensor never fires: every touch-policy
     /// operation fails after `timeout`, like an unattended YubiKey.
-    pub(crate) fn never_touched(serial: u32, timeout: Duration) -> SimToken {
+    pub fn never_touched(serial: u32, timeout: Duration) -> SimToken {
         SimToken::with_config(SimConfig {
             serial,
             touch: TouchMode::Never,
@@ -53,7 +54,7 @@ impl SimToken {
     }
 
     /// A fresh in-memory card from a full configuration.
-    pub(crate) fn with_config(config: SimConfig) -> SimToken {
+    pub fn with_config(config: SimConfig) -> SimToken {
         let card = SimCard::in_memory(config);
         let f = card.firmware();
         let mut token = SimToken {
@@ -74,7 +75,7 @@ impl SimToken {
     }
 
     /// The touch sensor, for cards in signal mode.
-    pub(crate) fn touch_handle(&self) -> TouchHandle {
+    pub fn touch_handle(&self) -> TouchHandle {
         self.card.touch_handle()
     }
 

@@ -33,7 +33,7 @@ struct Args {
     /// Serial number of a new card (checked against an existing one).
     #[arg(long)]
     serial: Option<u32>,
-    /// Touch sensor: auto, never or signal (create the file STATE/touch to touch).
+    /// Touch sensor: auto, never, signal (create the file STATE/touch to touch) or immediate.
     #[arg(long, default_value = "auto")]
     touch: TouchMode,
     /// Milliseconds a touch-policy operation waits before failing with 6982.

@@ -293,6 +293,7 @@ impl Card {
                 std::thread::sleep(self.touch_timeout);
                 false
             }
+            TouchMode::Immediate => true,
             TouchMode::Signal => {
                 let file = self.dir.as_ref().map(|d| d.join(TOUCH_FILE));
                 self.touch_handle.wait(self.touch_timeout, file.as_deref())

@@ -25,6 +25,9 @@ pub enum TouchMode {
     Never,
     /// Waits for [`TouchHandle::touch`] or the `touch` control file.
     Signal,
+    /// Touched at once: for generating large training logs, where thousands of
+    /// signatures would otherwise wait [`AUTO_TOUCH_DELAY`] each.
+    Immediate,
 }
 
 impl FromStr for TouchMode {
@@ -35,8 +38,9 @@ impl FromStr for TouchMode {
             "auto" => Ok(TouchMode::Auto),
             "never" => Ok(TouchMode::Never),
             "signal" => Ok(TouchMode::Signal),
+            "immediate" => Ok(TouchMode::Immediate),
             other => Err(format!(
-                "unknown touch mode {other:?}: use auto, never or signal"
+                "unknown touch mode {other:?}: use auto, never, signal or immediate"
             )),
         }
     }
@@ -48,6 +52,7 @@ impl std::fmt::Display for TouchMode {
             TouchMode::Auto => "auto",
             TouchMode::Never => "never",
             TouchMode::Signal => "signal",
+            TouchMode::Immediate => "immediate",
         })
     }
 }
@@ -124,6 +129,7 @@ mod tests {
     #[test]
     fn modes_parse() {
         assert_eq!("signal".parse::<TouchMode>(), Ok(TouchMode::Signal));
+        assert_eq!("immediate".parse::<TouchMode>(), Ok(TouchMode::Immediate));
         assert!("sometimes".parse::<TouchMode>().is_err());
     }
 }

@@ -23,6 +23,10 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 2];
     stream.read_exact(&mut len)?;
+    // Acknowledge the length at once, so vpcd's kernel releases the data that Nagle's
+    // algorithm holds back until then. Linux clears quick-ACK mode by itself, so it is
+    // set again for every frame; setting it also sends an acknowledgement already due.
+    quick_ack(stream);
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
     stream.read_exact(&mut buf)?;
     Ok(buf)
@@ -34,6 +38,15 @@ fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
     let mut out = len.to_be_bytes().to_vec();
     out.extend_from_slice(payload);
     stream.write_all(&out)
+}
+
+/// Asks the kernel to acknowledge received data immediately (Linux TCP_QUICKACK). A
+/// failure only costs speed, so it is ignored.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
 }
 
 /// Hex of an APDU for tracing, with VERIFY/CHANGE/RESET RETRY data hidden: even a
@@ -81,6 +94,7 @@ pub fn run(addr: &str, card: Arc<Mutex<SimCard>>, trace: bool) -> ! {
         match TcpStream::connect(addr) {
             Ok(mut stream) => {
                 let _ = stream.set_nodelay(true);
+                quick_ack(&stream);
                 eprintln!("glasskeep-piv-sim: connected to vpcd at {addr}");
                 announced = false;
                 if let Err(e) = serve(&mut stream, &card, trace) {

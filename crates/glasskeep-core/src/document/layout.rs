@@ -293,15 +293,14 @@ impl Writer<'_> {
                         self.y += CODE_LEADING;
                         continue;
                     }
-                    for (k, chunk) in chars.chunks(per_line).enumerate() {
+                    for (k, chunk) in code_chunks(&chars, per_line).into_iter().enumerate() {
                         self.room(CODE_LEADING);
                         self.y += CODE_LEADING;
                         if k > 0 {
                             // The line goes on: marked in the margin, never in the text.
                             self.text(x - 8.0, CODE, Face::Mono, "\u{bb}");
                         }
-                        let s: String = chunk.iter().collect();
-                        self.text(x, CODE, Face::Mono, &s);
+                        self.text(x, CODE, Face::Mono, &chunk);
                     }
                 }
                 self.y += 6.0;
@@ -408,6 +407,24 @@ impl Writer<'_> {
         }
         self.y = top + height as f32 * CELL_LEADING + 3.0;
     }
+}
+
+/// An over-long code line in pieces of at most `per_line` characters, broken after a
+/// space when there is one in the second half of the piece, so a command's words stay
+/// whole; the spaces stay with the piece they end, and nothing is lost.
+fn code_chunks(chars: &[char], per_line: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = chars;
+    while rest.len() > per_line {
+        let cut = rest[per_line / 2..per_line]
+            .iter()
+            .rposition(|&c| c == ' ')
+            .map_or(per_line, |i| per_line / 2 + i + 1);
+        out.push(rest[..cut].iter().collect());
+        rest = &rest[cut..];
+    }
+    out.push(rest.iter().collect());
+    out
 }
 
 /// Lays `blocks` out on pages of `options.paper`, header and footer included.
@@ -582,6 +599,25 @@ mod tests {
         for p in &pages {
             assert!(texts(p).iter().any(|(_, _, t)| t == TRAINING_BANNER));
         }
+    }
+
+    #[test]
+    fn code_lines_break_after_a_space_when_they_can() {
+        let line: Vec<char> =
+            "glasskeep envelope destroyed --fingerprint 3f9a --witnesses alice,bob"
+                .chars()
+                .collect();
+        let chunks = code_chunks(&line, 50);
+        assert_eq!(
+            chunks,
+            [
+                "glasskeep envelope destroyed --fingerprint 3f9a ",
+                "--witnesses alice,bob"
+            ]
+        );
+        let solid: Vec<char> = "x".repeat(120).chars().collect();
+        assert_eq!(code_chunks(&solid, 50).concat(), "x".repeat(120));
+        assert_eq!(code_chunks(&solid, 50).len(), 3);
     }
 
     #[test]

@@ -230,3 +230,72 @@ fn the_man_page_lists_the_new_commands() {
     assert!(man.contains("glasskeep\\-recovery\\-kit(1)"), "{man}");
     assert!(man.contains("glasskeep\\-runbook(1)"), "{man}");
 }
+
+/// A TRAINING log written from FORMAT.md by the independent verifier's generator (no
+/// card needed), valid or with one kind of damage.
+fn generated_custody(dir: &Path, variant: &str) {
+    let status = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/independent-verifier/make_training_log.py"
+        ))
+        .arg(dir.join("ceremony.log"))
+        .arg(format!("--variant={variant}"))
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "make_training_log.py {variant}");
+}
+
+#[test]
+fn recovery_kit_from_a_generated_training_log_lists_its_set() {
+    let d = tempfile::tempdir().unwrap();
+    generated_custody(d.path(), "valid");
+    let kit = d.path().join("kit");
+    let o = run(
+        d.path(),
+        &["recovery-kit", kit.to_str().unwrap(), "--paper", "letter"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8(o.stdout).unwrap();
+    assert!(said.contains("1 live set(s)"), "{said}");
+    let sheet = std::fs::read_to_string(kit.join("live-sets.txt")).unwrap();
+    assert!(sheet.starts_with("TRAINING"), "{sheet}");
+    assert!(sheet.contains("root (password)"), "{sheet}");
+    assert!(sheet.contains("any 2 of its 2"), "{sheet}");
+    for pdf in ["RECOVERY.pdf", "live-sets.pdf"] {
+        let info = pdfinfo(&kit.join(pdf));
+        assert!(info.contains("612 x 792 pts (letter)"), "{pdf}: {info}");
+    }
+    let text = pdftotext(&kit.join("live-sets.pdf"));
+    assert!(text.contains("Live share sets of Training Org"), "{text}");
+    // Every full fingerprint of the text sheet is in the PDF too.
+    let fps: Vec<&str> = sheet
+        .split_whitespace()
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    assert!(fps.len() >= 3, "{sheet}"); // the head and two envelopes
+    for fp in fps {
+        assert!(text.contains(fp), "{fp} missing from live-sets.pdf");
+    }
+}
+
+#[test]
+fn recovery_kit_refuses_a_log_with_a_forged_signature_and_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    generated_custody(d.path(), "bad-signature");
+    let before = std::fs::read(d.path().join("ceremony.log")).unwrap();
+    let kit = d.path().join("kit");
+    let o = run(d.path(), &["recovery-kit", kit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("does not verify at entry") && e.contains("signature"),
+        "{e}"
+    );
+    assert!(!kit.exists());
+    assert_eq!(
+        std::fs::read(d.path().join("ceremony.log")).unwrap(),
+        before
+    );
+}

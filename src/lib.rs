@@ -11,6 +11,7 @@
 
 pub mod abort;
 pub mod ceremony;
+pub mod documents;
 pub mod input;
 
 // The core's modules under their own names, so the ceremonies read `crate::log::…`.

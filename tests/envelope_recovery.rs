@@ -1,5 +1,5 @@
-//! The recovery script in docs/RECOVERY.md works on what glasskeep prints: it is
-//! extracted from the document itself and run against a rendered envelope scanned by
+//! The recovery script (docs/recover.py, shown in docs/RECOVERY.md) works on what
+//! glasskeep prints: it is run against a rendered envelope scanned by
 //! zbarimg, and its combine step against share and payload records built here from
 //! docs/FORMAT.md's rules.
 

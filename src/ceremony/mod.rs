@@ -17,6 +17,7 @@ mod engine;
 mod enroll;
 mod envelopes;
 mod init;
+mod kit;
 #[cfg(feature = "card")]
 mod open;
 mod read;
@@ -50,6 +51,7 @@ pub use engine::{Engine, StartOptions};
 pub use enroll::{enroll, EnrollRequest, NewCustodian};
 pub use envelopes::{load_envelope, EnvelopeFile};
 pub use init::{binary_digest, init, InitReport};
+pub use kit::{recovery_kit, KitReport, KIT_FILES};
 #[cfg(feature = "card")]
 pub use open::{check_share, drill, open, OpenReport, OpenRequest};
 pub use read::{read_state, transcript, verify_log};

@@ -11,7 +11,7 @@ use crate::log::{State, StoreError, VerifyOptions, VerifyReport};
 
 use super::{AttestationChecker, CeremonyError};
 
-fn log_bytes(dir: &Path) -> Result<Vec<u8>, CeremonyError> {
+pub(super) fn log_bytes(dir: &Path) -> Result<Vec<u8>, CeremonyError> {
     let path = dir.join(LOG_FILE);
     std::fs::read(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {

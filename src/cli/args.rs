@@ -97,6 +97,39 @@ pub enum Command {
     /// The ceremony log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Write the recovery kit that goes into the safe beside the envelopes:
+    /// RECOVERY.pdf, recover.py, and the live sets with their envelope fingerprints
+    /// (live-sets.pdf, live-sets.txt). Verifies the log first and needs no YubiKey;
+    /// DIR may exist, but no file in it is overwritten.
+    #[command(
+        after_help = "Example:\n  glasskeep --dir /media/custody recovery-kit /media/kit-2026-11"
+    )]
+    RecoveryKit {
+        /// The folder to write the kit into (created if missing).
+        #[arg(value_name = "DIR")]
+        folder: PathBuf,
+        /// Paper size of the PDFs.
+        #[arg(long, value_enum, default_value_t = PaperSize::A4)]
+        paper: PaperSize,
+    },
+    /// Print a ceremony's runbook: roles, numbered steps with the exact commands, what
+    /// to check on screen, what to do when a step fails, and sign-off lines. Without
+    /// NAME, list the runbooks.
+    #[command(after_help = "Example:\n  glasskeep runbook rotation --format pdf -o rotation.pdf")]
+    Runbook {
+        /// The runbook.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(glasskeep::documents::RUNBOOK_NAMES))]
+        name: Option<String>,
+        /// Output format: the Markdown source, or a PDF to print.
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Md)]
+        format: DocumentFormat,
+        /// Paper size (pdf).
+        #[arg(long, value_enum, default_value_t = PaperSize::A4)]
+        paper: PaperSize,
+        /// Write to this new file instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print shell completions.
     #[command(
         after_help = "Example:\n  glasskeep completions bash > /etc/bash_completion.d/glasskeep"
@@ -372,7 +405,7 @@ pub enum CustodianCommand {
     /// Retire a custodian: their key signs nothing more, and every live set that
     /// includes them must be rotated. Needs the custody quorum of other custodians.
     #[command(
-        after_help = "Example:\n  glasskeep custodian retire --name bob --reason \"left the company\" --cosigners alice,carol"
+        after_help = "Example:\n  glasskeep custodian retire bob --reason \"left the company\" --cosigners alice,carol"
     )]
     Retire {
         /// The custodian.
@@ -528,6 +561,15 @@ pub enum RenderFormat {
     Svg,
     /// Plain text (typed fallback).
     Txt,
+}
+
+/// Formats of a printed document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    /// The Markdown source.
+    Md,
+    /// PDF for printing.
+    Pdf,
 }
 
 /// Paper sizes.

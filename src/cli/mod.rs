@@ -6,6 +6,7 @@ pub mod args;
 mod ceremonies;
 #[cfg(feature = "card")]
 mod doctor;
+mod documents;
 #[cfg(feature = "card")]
 mod interrupt;
 mod print;
@@ -188,7 +189,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 
 fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
     let now = ceremony::now();
-    let quiet = matches!(cli.command, Command::Completions { .. } | Command::Man);
+    let quiet = matches!(
+        cli.command,
+        Command::Completions { .. } | Command::Man | Command::Runbook { .. }
+    );
     #[cfg(feature = "card")]
     let quiet = quiet
         || matches!(
@@ -301,6 +305,15 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());
         }
         Command::Man => print::man()?,
+        Command::RecoveryKit { folder, paper } => {
+            documents::recovery_kit(dir, folder, *paper, now)?
+        }
+        Command::Runbook {
+            name,
+            format,
+            paper,
+            output,
+        } => documents::runbook(name.as_deref(), *format, *paper, output.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
 }

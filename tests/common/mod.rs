@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests that run tools nobody here wrote: Debian's
-//! `age` with `age-plugin-yubikey`, and the recovery script from docs/RECOVERY.md.
+//! `age` with `age-plugin-yubikey`, and the recovery script docs/recover.py.
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod custody;
@@ -69,16 +69,13 @@ pub fn age_decrypt_with_stub(dir: &Path, stub: &str, sealed: &[u8], pin: &[u8]) 
     plain
 }
 
-/// Writes the recovery script embedded in docs/RECOVERY.md into `dir`.
+/// Writes docs/recover.py, the script docs/RECOVERY.md shows and the recovery kit
+/// carries (a unit test holds the two texts equal), into `dir`.
 pub fn recovery_script(dir: &Path) -> PathBuf {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/RECOVERY.md")).unwrap();
-    let start = doc.find("<!-- BEGIN recover.py -->").unwrap();
-    let end = doc.find("<!-- END recover.py -->").unwrap();
-    let block = &doc[start..end];
-    let body = &block[block.find("```python\n").unwrap() + 10..block.rfind("```").unwrap()];
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/recover.py")).unwrap();
     let path = dir.join("recover.py");
-    std::fs::write(&path, body).unwrap();
+    std::fs::write(&path, script).unwrap();
     path
 }
 

@@ -170,6 +170,26 @@ pub fn recipient_and_stub(data: &[u8]) {
     }
 }
 
+/// The Markdown subset of the printed documents (runbooks, RECOVERY): any text parses,
+/// lays out and writes as a PDF and as plain text without a panic, and every page is
+/// numbered. The documents are the project's own, but a careless edit must still print.
+pub fn document(data: &[u8]) {
+    use crate::document::{markdown, to_pdf, to_text, Options};
+    use crate::envelope::render::Paper;
+    let text = String::from_utf8_lossy(data);
+    let blocks = markdown::parse(&text);
+    let _ = to_text(&blocks);
+    let pdf = to_pdf(
+        &blocks,
+        &Options {
+            paper: Paper::A4,
+            title: text.chars().take(40).collect(),
+            training: data.first().is_some_and(|b| b & 1 == 1),
+        },
+    );
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
 #[cfg(test)]
 pub(crate) mod smoke {
     //! Runs a fuzz entry point on seeds plus seeded random mutations of them.
@@ -304,6 +324,12 @@ mod tests {
             &[rcp.as_bytes().to_vec(), stub.as_bytes().to_vec()],
             3_000,
         );
+    }
+
+    #[test]
+    fn document_smoke() {
+        let seed = "# Title\n\nA **bold** `code` line.\n\n1. step\n   ```sh\n   glasskeep status\n   ```\n   - nested\n\n| a | b |\n|---|---|\n| 1 | 2 |\n<!-- page break -->\ntail";
+        smoke::run(document, &[seed.as_bytes().to_vec()], 500);
     }
 
     #[test]

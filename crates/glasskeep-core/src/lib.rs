@@ -13,6 +13,7 @@
 pub mod attestation;
 pub mod cbor;
 pub mod custodian;
+pub mod document;
 pub mod envelope;
 #[doc(hidden)]
 pub mod fuzzing;

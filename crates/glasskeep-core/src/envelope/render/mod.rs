@@ -8,7 +8,7 @@
 
 mod font;
 mod layout;
-mod pdf;
+pub(crate) mod pdf;
 mod png;
 mod svg;
 mod txt;

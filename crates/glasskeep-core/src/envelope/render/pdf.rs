@@ -21,16 +21,29 @@ fn font_name(face: Face) -> Name<'static> {
     })
 }
 
-/// Text in WinAnsiEncoding, the base-14 fonts' encoding: Latin-1 maps to itself,
-/// the em dash to 0x97, anything else to '?'.
+/// One character in WinAnsiEncoding, the base-14 fonts' encoding: Latin-1 maps to
+/// itself, the typographic dashes, quotes, bullet and ellipsis to their WinAnsi codes;
+/// `None` for anything else.
+pub(crate) fn win_ansi_char(c: char) -> Option<u8> {
+    Some(match c {
+        '\u{2014}' => 0x97,
+        '\u{2013}' => 0x96,
+        '\u{2022}' => 0x95,
+        '\u{2026}' => 0x85,
+        '\u{2018}' => 0x91,
+        '\u{2019}' => 0x92,
+        '\u{201C}' => 0x93,
+        '\u{201D}' => 0x94,
+        c if (c as u32) < 0x7f && c >= ' ' => c as u8,
+        c if (0xa0..=0xff).contains(&(c as u32)) => c as u32 as u8,
+        _ => return None,
+    })
+}
+
+/// Text in WinAnsiEncoding; anything outside it becomes '?'.
 fn win_ansi(s: &str) -> Vec<u8> {
     s.chars()
-        .map(|c| match c {
-            '—' => 0x97,
-            c if (c as u32) < 0x7f && c >= ' ' => c as u8,
-            c if (0xa0..=0xff).contains(&(c as u32)) => c as u32 as u8,
-            _ => b'?',
-        })
+        .map(|c| win_ansi_char(c).unwrap_or(b'?'))
         .collect()
 }
 

@@ -55,8 +55,8 @@ pub use open::{check_share, drill, open, OpenReport, OpenRequest};
 pub use read::{read_state, transcript, verify_log};
 #[cfg(feature = "card")]
 pub use seal::{
-    begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review, CeremonyReport,
-    Review, RotateRequest, SealCeremony, SealReport, SealRequest, SealedEnvelope,
+    activate, begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review,
+    CeremonyReport, Review, RotateRequest, SealCeremony, SealReport, SealRequest, SealedEnvelope,
 };
 pub use status::{status, StatusReport};
 
@@ -310,6 +310,12 @@ pub enum CeremonyError {
     NamedTwice {
         /// The name.
         name: String,
+    },
+    /// The custodian term is outside one day to ten years.
+    #[error("a custodian term of {term}s: it must be between 1 day and 3650 days")]
+    Term {
+        /// The term asked for, seconds.
+        term: u64,
     },
     /// The threshold is outside 2..=custodians.
     #[error("threshold {threshold} with {custodians} custodian(s): it must be at least 2 and at most the number of custodians")]

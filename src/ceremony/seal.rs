@@ -460,6 +460,38 @@ pub fn destroyed(
     act(dir, cards, op, opts, &title, body, &witnesses, now)
 }
 
+/// Activates the pending set of `label` (made by a rotation) before every custodian has
+/// acknowledged their new envelope: the old set is superseded, and the log records who
+/// had not acknowledged. Cosigned by at least the old set's threshold of its custodians;
+/// replay refuses it unless the set's threshold of acknowledgements is in.
+pub fn activate(
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    opts: &StartOptions,
+    label: &str,
+    cosigners: &[String],
+    now: u64,
+) -> Result<CeremonyReport, CeremonyError> {
+    let state = super::read_state(dir)?;
+    let set = state
+        .pending_set_by_label(label)
+        .ok_or_else(|| CeremonyError::UnknownLabel {
+            label: label.to_owned(),
+        })?;
+    let missing = set.unacknowledged();
+    let body = Body::Activate {
+        set: set.id,
+        missing: missing.clone(),
+    };
+    let title = format!(
+        "ACTIVATE {label:?} (set {}) without the acknowledgement of {}",
+        set.id,
+        missing.join(", ")
+    );
+    act(dir, cards, op, opts, &title, body, cosigners, now)
+}
+
 #[allow(clippy::too_many_arguments)] // the ceremony's whole context, passed through once
 /// Retires a custodian: their key signs nothing more; every live set that includes
 /// them must then be rotated. Needs the custody quorum of other custodians.

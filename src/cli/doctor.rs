@@ -141,6 +141,7 @@ pub(super) fn ceremony_common(cmd: &CeremonyCommand) -> Option<&Common> {
         | CeremonyCommand::Drill { common, .. }
         | CeremonyCommand::CheckShare { common, .. }
         | CeremonyCommand::Rotate { common, .. }
+        | CeremonyCommand::Activate { common, .. }
         | CeremonyCommand::Review { common, .. } => Some(common),
         // Listed one by one so that a new ceremony cannot be added without deciding.
         CeremonyCommand::Init { .. }

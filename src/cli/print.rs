@@ -212,6 +212,32 @@ fn status(s: &StatusReport, strict: bool, paint: Paint) {
             set.set_id
         );
     }
+    for p in &s.pending_sets {
+        let line = format!(
+            "PENDING ROTATION: {} set {} (rotated at entry {}) waits for {}; set {} stays live until then",
+            esc(&p.label),
+            p.set_id,
+            p.rotate_seq,
+            esc(&p.waiting_for.join(", ")),
+            p.replaces
+        );
+        println!("{}", paint.line(Some(Tone::Pending), &line));
+    }
+    if !s.must_act.is_empty() {
+        println!("who must act:");
+        for m in &s.must_act {
+            let by = m.by.map_or_else(
+                || "as soon as possible".to_owned(),
+                |b| format!("by {}", t(b)),
+            );
+            println!(
+                "  {:<20} {:<12} {by}: {}",
+                esc(&m.custodian),
+                m.act,
+                esc(&m.what)
+            );
+        }
+    }
     for o in &s.open {
         let line = format!(
             "OPEN: {} opened at entry {}; rotate by {}{}",

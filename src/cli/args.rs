@@ -299,9 +299,10 @@ pub enum CeremonyCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// Activate a rotation's new set before every custodian has acknowledged it
-    /// (check-share on their new envelope); the old set is superseded and the log
-    /// records who had not. Needs the old set's threshold of its custodians, and at
+    /// Activate a rotation's new set before every custodian has acknowledged it.
+    ///
+    /// Acknowledging is check-share on one's new envelope. The old set is superseded
+    /// and the log records who had not acknowledged. Needs the old set's threshold of its custodians, and at
     /// least the new set's threshold of acknowledgements.
     #[command(
         after_help = "Example:\n  glasskeep activate --label aws-root --cosigners alice,bob"

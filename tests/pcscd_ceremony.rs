@@ -409,6 +409,9 @@ fn a_production_custody_refuses_a_simulated_yubikey() {
             // The test machine may be on a network; a production custody refuses that
             // first unless the people present allow it.
             "--allow-network",
+            // The harness reads the PINs from a file, which a production custody refuses
+            // unless the people present allow it.
+            "--allow-scripted-pins",
         ],
         b"",
     );

@@ -136,6 +136,10 @@ pub struct Common {
     /// default route exists (the machine is expected to be air-gapped).
     #[arg(long)]
     pub allow_network: bool,
+    /// Accept --pin-file/--pin-fd on a production custody (a production ceremony
+    /// otherwise refuses them: a PIN in a file can be copied, custodians type theirs).
+    #[arg(long)]
+    pub allow_scripted_pins: bool,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).

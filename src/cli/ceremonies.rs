@@ -104,7 +104,7 @@ fn console(common: &Common) -> Console {
     // From here on an interrupt ends the ceremony with what was (not) recorded.
     static INTERRUPTS: std::sync::Once = std::sync::Once::new();
     INTERRUPTS.call_once(|| {
-        if let Err(e) = glasskeep::abort::install() {
+        if let Err(e) = super::interrupt::install() {
             eprintln!("warning: Ctrl-C handling could not be set up ({e}); an interrupt still records nothing");
         }
     });
@@ -148,7 +148,11 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         )?),
         _ => None,
     };
-    // Then the envelopes, so that an unreadable one is said before the machine is looked at.
+    // Then the machine (pcscd, network, scripted PINs on a production custody), then
+    // the envelopes.
+    if let Some(common) = doctor::ceremony_common(cmd) {
+        doctor::preflight(dir, common)?;
+    }
     let mut loaded = match cmd {
         CeremonyCommand::Open { envelopes, .. } | CeremonyCommand::Drill { envelopes, .. } => {
             load_all(envelopes)?
@@ -156,10 +160,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         CeremonyCommand::CheckShare { envelope, .. } => vec![ceremony::load_envelope(envelope)?],
         _ => Vec::new(),
     };
-    if let Some(common) = doctor::ceremony_common(cmd) {
-        doctor::preflight(dir, common)?;
-    }
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     match cmd {
         CeremonyCommand::Init {
@@ -360,7 +361,7 @@ pub(super) struct EnrollArgs<'a> {
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     doctor::preflight(dir, a.common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
@@ -424,7 +425,7 @@ pub(super) fn retire(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::retire(
@@ -453,7 +454,7 @@ pub(super) fn destroyed(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::destroyed(
@@ -477,7 +478,7 @@ pub(super) fn checkpoint(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;

@@ -6,6 +6,8 @@ pub mod args;
 mod ceremonies;
 #[cfg(feature = "card")]
 mod doctor;
+#[cfg(feature = "card")]
+mod interrupt;
 mod print;
 mod reveal;
 
@@ -133,6 +135,26 @@ fn is_ceremony(cmd: &Command) -> bool {
     }
 }
 
+/// `glasskeep --version`: the version, and the SHA-256 of the running binary (read from
+/// `/proc/self/exe`) — the same digest `init` records in the genesis entry.
+pub fn print_version() -> ExitCode {
+    let digest = match ceremony::binary_digest() {
+        Ok(digest) => digest,
+        Err(e) => {
+            eprintln!("glasskeep: {e}");
+            return ExitCode::from(exit::INPUT);
+        }
+    };
+    let text = format!(
+        "glasskeep {}\nbinary sha256 {}\n",
+        env!("CARGO_PKG_VERSION"),
+        glasskeep_core::hex::encode(&digest)
+    );
+    // A closed pipe (`glasskeep --version | head -1`) is not worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     // Before anything could read a secret or a PIN: no core dumps.
@@ -141,6 +163,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         eprintln!("warning: could not disable core dumps; a crash could write memory to disk");
     }
     let dir = custody_dir(&cli);
+    #[cfg_attr(not(feature = "card"), allow(unused_mut))]
     let mut result = dispatch(&cli, &dir);
     // A ceremony that fails says, last, what it left behind.
     #[cfg(feature = "card")]

@@ -15,8 +15,6 @@ mod notice;
 mod qr;
 mod term;
 #[cfg(feature = "card")]
-mod totp;
-#[cfg(feature = "card")]
 mod view;
 
 use std::io::{IsTerminal, Write};
@@ -279,6 +277,7 @@ fn print_notice(n: &notice::Notice, clear: bool) {
     put(&out);
 }
 
+#[cfg(feature = "card")]
 /// Shows the alarm on a terminal until the people present say it was sent: on one
 /// screen when the text and its QR code fit the terminal's height, else the text and
 /// the QR code as two screens, Enter going from one to the other — so nothing of it

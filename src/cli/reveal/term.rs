@@ -25,6 +25,7 @@ pub fn width(fd: impl AsFd) -> usize {
     cols.clamp(MIN_WIDTH, MAX_WIDTH)
 }
 
+#[cfg(feature = "card")]
 /// The height of the terminal behind `fd` in rows (TIOCGWINSZ), else `$LINES`, else 24.
 pub fn height(fd: impl AsFd) -> usize {
     rustix::termios::tcgetwinsize(fd)

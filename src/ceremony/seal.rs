@@ -135,6 +135,13 @@ pub fn begin_rotate<'a>(
             label: rot.label.clone(),
         })?
         .clone();
+    if let Some(pending) = engine.state().pending_set_by_label(&rot.label) {
+        return Err(CeremonyError::RotationPending {
+            label: rot.label.clone(),
+            set: pending.id.to_string(),
+            waiting_for: pending.unacknowledged(),
+        });
+    }
     let req = SealRequest {
         label: rot.label.clone(),
         threshold: rot.threshold.unwrap_or(usize::from(old.threshold)),
@@ -476,10 +483,19 @@ pub fn activate(
     let state = super::read_state(dir)?;
     let set = state
         .pending_set_by_label(label)
-        .ok_or_else(|| CeremonyError::UnknownLabel {
+        .ok_or_else(|| CeremonyError::NothingPending {
             label: label.to_owned(),
         })?;
     let missing = set.unacknowledged();
+    let acknowledged = set.custodians.len() - missing.len();
+    if acknowledged < usize::from(set.threshold) {
+        return Err(CeremonyError::ActivateUnproven {
+            label: label.to_owned(),
+            set: set.id.to_string(),
+            acknowledged,
+            threshold: set.threshold,
+        });
+    }
     let body = Body::Activate {
         set: set.id,
         missing: missing.clone(),

@@ -266,6 +266,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 r.cosigners.join(", "),
                 r.seq
             );
+            print::acknowledgement(dir, &f.fingerprint.0, r.seq)?;
             print::anchor(&r.head);
         }
         CeremonyCommand::Rotate {

@@ -42,6 +42,31 @@ pub fn anchor(head: &log::Hash) {
 }
 
 #[cfg(feature = "card")]
+/// After a share check: whether it acknowledged a pending set, and whether that set is
+/// now active (the old envelopes to be destroyed) or still waits for others.
+pub fn acknowledgement(dir: &Path, envelope: &log::Hash, seq: u64) -> Result<(), CliError> {
+    let state = ceremony::read_state(dir)?;
+    let Some(set) = state.envelope(envelope).and_then(|e| state.set(&e.set)) else {
+        return Ok(());
+    };
+    let label = esc(&set.label);
+    let old = set.predecessor.and_then(|o| state.set(&o));
+    match (&set.status, old) {
+        (log::replay::SetStatus::Pending { .. }, _) => println!(
+            "acknowledged the new set {} of {label}; it stays pending until {} acknowledge(s) too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
+            set.id,
+            esc(&set.unacknowledged().join(", "))
+        ),
+        (_, Some(o)) if o.status == (log::replay::SetStatus::Superseded { seq }) => println!(
+            "every custodian has acknowledged the new set {} of {label}: it is active, and set {} is superseded. Destroy the old envelopes before two witnesses and record each with `glasskeep envelope destroyed`",
+            set.id, o.id
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(feature = "card")]
 /// The current head of the log in `dir`.
 pub fn head(dir: &Path) -> Result<log::Hash, CliError> {
     Ok(ceremony::read_state(dir)?.head())

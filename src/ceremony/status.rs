@@ -242,7 +242,7 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
                 custodian: t.custodian.clone(),
                 act: "reaffirm",
                 what: format!(
-                    "a share check or a drill: term runs out {}",
+                    "a share check or a drill (term ends {})",
                     crate::log::policy::rfc3339(t.ends)
                 ),
                 by: Some(t.due),

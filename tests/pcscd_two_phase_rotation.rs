@@ -180,7 +180,21 @@ fn the_old_set_opens_until_every_new_custodian_has_acknowledged() {
     // Someone who can write the folder but holds no YubiKey appends the acknowledgements
     // of bob and carol, and a checkpoint "signed" by them: every reader rejects the log.
     let honest = c.log();
-    forge_acknowledgements(&c, &new_envs[1..]);
+    // Without any checkpoint, nobody has signed them: a policy violation at once.
+    forge_acknowledgements(&c, &new_envs[1..], false);
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    assert_eq!(r["failure"]["class"], "policy/uncheckpointed-tail", "{r}");
+    let out = c.run(&["status"], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "status accepted unsigned entries"
+    );
+    std::fs::write(c.path().join("ceremony.log"), &honest).unwrap();
+    // With a checkpoint whose signatures are the forger's own.
+    forge_acknowledgements(&c, &new_envs[1..], true);
     let out = c.run(&["log", "verify", "--training", "--json"], b"");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{r}");
@@ -248,10 +262,10 @@ fn the_old_set_opens_until_every_new_custodian_has_acknowledged() {
     assert_eq!(r["ok"], true, "{r}");
 }
 
-/// Appends share checks of `envelopes` by their custodians and a checkpoint over them,
-/// as someone with write access to the folder but none of the YubiKeys would: the
-/// signatures are made with a key of their own.
-fn forge_acknowledgements(c: &Custody, envelopes: &[std::path::PathBuf]) {
+/// Appends share checks of `envelopes` by their custodians, and with `checkpoint` a
+/// checkpoint over them, as someone with write access to the folder but none of the
+/// YubiKeys would: its signatures are made with a key of their own.
+fn forge_acknowledgements(c: &Custody, envelopes: &[std::path::PathBuf], checkpoint: bool) {
     let mut bytes = c.log();
     let mut state = replay_bytes(&bytes).unwrap();
     let entries = read_log_entries(&bytes).unwrap();
@@ -277,6 +291,10 @@ fn forge_acknowledgements(c: &Custody, envelopes: &[std::path::PathBuf]) {
         state.apply(&entry).unwrap();
         write_frame(&mut bytes, &entry.to_bytes(), &entry.hash());
         names.push(custodian);
+    }
+    if !checkpoint {
+        std::fs::write(c.path().join("ceremony.log"), bytes).unwrap();
+        return;
     }
     time += 1;
     let pending = prepare_checkpoint(&state, &names, time, time, None).unwrap();

@@ -331,7 +331,7 @@ pub enum CeremonyError {
         name: String,
     },
     /// The envelope belongs to a set a rotation made that is not yet activated.
-    #[error("envelope {short} belongs to set {set} of {label:?}, made by a rotation and not yet active: it opens nothing until {} acknowledged it with `glasskeep check-share` (or a quorum runs `glasskeep activate --label {label}`); until then use the envelopes of the set it replaces", .waiting_for.join(", "))]
+    #[error("envelope {short} belongs to set {set} of {label:?}, made by a rotation and not yet active: it opens nothing until {} have acknowledged it with `glasskeep check-share` (or a quorum runs `glasskeep activate --label {label}`); until then use the envelopes of the set it replaces", .waiting_for.join(", "))]
     SetPending {
         /// Its short fingerprint.
         short: String,
@@ -359,7 +359,7 @@ pub enum CeremonyError {
         label: String,
     },
     /// Too few of the pending set's custodians have acknowledged it to activate it.
-    #[error("set {set} of {label:?} has {acknowledged} acknowledgement(s), fewer than its threshold {threshold}: nobody has shown that it opens. More of its custodians run `glasskeep check-share` on their new envelope first")]
+    #[error("set {set} of {label:?} has {acknowledged} acknowledgement(s), fewer than its threshold {threshold}: too few have shown that their new envelope opens. More of its custodians run `glasskeep check-share` on their new envelope first")]
     ActivateUnproven {
         /// The label.
         label: String,

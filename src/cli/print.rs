@@ -53,7 +53,7 @@ pub fn acknowledgement(dir: &Path, envelope: &log::Hash, seq: u64) -> Result<(),
     let old = set.predecessor.and_then(|o| state.set(&o));
     match (&set.status, old) {
         (log::replay::SetStatus::Pending { .. }, _) => println!(
-            "acknowledged the new set {} of {label}; it stays pending until {} acknowledge(s) too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
+            "acknowledged the new set {} of {label}; it stays pending until {} have acknowledged too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
             set.id,
             esc(&set.unacknowledged().join(", "))
         ),

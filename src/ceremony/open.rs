@@ -372,15 +372,7 @@ fn authentic_set(
 ) -> Result<SealedSet, CeremonyError> {
     // A destroyed envelope is an incident whatever else is wrong with the request:
     // checked first, so it is never reported as a mere wrong label.
-    for e in envelopes {
-        if let Some(seq) = state.envelope(&e.fingerprint.0).and_then(|st| st.destroyed) {
-            return Err(CeremonyError::Incident(EnvelopeIncident::Destroyed {
-                short: e.fingerprint.short(),
-                fingerprint: crate::hex::encode(&e.fingerprint.0),
-                seq,
-            }));
-        }
-    }
+    none_destroyed(state, envelopes)?;
     let set = state
         .live_set_by_label(label)
         .ok_or_else(|| CeremonyError::UnknownLabel {
@@ -390,6 +382,20 @@ fn authentic_set(
     authentic_in(state, set, envelopes)
 }
 
+/// An incident if any envelope is recorded as destroyed.
+fn none_destroyed(state: &State, envelopes: &[EnvelopeFile]) -> Result<(), CeremonyError> {
+    for e in envelopes {
+        if let Some(seq) = state.envelope(&e.fingerprint.0).and_then(|st| st.destroyed) {
+            return Err(CeremonyError::Incident(EnvelopeIncident::Destroyed {
+                short: e.fingerprint.short(),
+                fingerprint: crate::hex::encode(&e.fingerprint.0),
+                seq,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// `set`, if every envelope is one of its recorded, checkpointed, undestroyed
 /// envelopes, each of a distinct custodian.
 fn authentic_in(
@@ -397,6 +403,7 @@ fn authentic_in(
     set: SealedSet,
     envelopes: &[EnvelopeFile],
 ) -> Result<SealedSet, CeremonyError> {
+    none_destroyed(state, envelopes)?;
     let label = set.label.as_str();
     let covered = state.last_checkpoint().is_some_and(|c| c > set.sealed_seq);
     if !covered {

@@ -52,11 +52,15 @@ pub fn acknowledgement(dir: &Path, envelope: &log::Hash, seq: u64) -> Result<(),
     let label = esc(&set.label);
     let old = set.predecessor.and_then(|o| state.set(&o));
     match (&set.status, old) {
-        (log::replay::SetStatus::Pending { .. }, _) => println!(
-            "acknowledged the new set {} of {label}; it stays pending until {} have acknowledged too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
-            set.id,
-            esc(&set.unacknowledged().join(", "))
-        ),
+        (log::replay::SetStatus::Pending { .. }, _) => {
+            let waiting = set.unacknowledged();
+            let verb = if waiting.len() == 1 { "has" } else { "have" };
+            println!(
+                "acknowledged the new set {} of {label}; it stays pending until {} {verb} acknowledged too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
+                set.id,
+                esc(&waiting.join(", "))
+            );
+        }
         (_, Some(o)) if o.status == (log::replay::SetStatus::Superseded { seq }) => println!(
             "every custodian has acknowledged the new set {} of {label}: it is active, and set {} is superseded. Destroy the old envelopes before two witnesses and record each with `glasskeep envelope destroyed`",
             set.id, o.id

@@ -128,7 +128,14 @@ ceremony review --open "$OPEN_SEQ" --verdict justified --notes "demo: planned ex
 step "rotate the credential (new secret, new envelopes), cosigned by the old set's custodians"
 printf 'new-root-password-after-rotation' | ceremony rotate --label aws-root --cosigners alice,bob,carol
 
-step "destroy the old envelopes"
+step "each custodian acknowledges their new envelope (two-phase rotation: the old set stays live until then)"
+gk status || true
+NEW_DIR=$(ls -dt "$CUSTODY"/envelopes/aws-root-* | head -1)
+for e in "$NEW_DIR"/*.gkenv; do
+  ceremony check-share --envelope "$e"
+done
+
+step "destroy the old envelopes (the new set is active: the old one is superseded)"
 for e in "${ENVS[@]}"; do
   fp=$(sha256sum "$e" | cut -c1-64)
   ceremony envelope destroyed --fingerprint "$fp" --witnesses alice,bob

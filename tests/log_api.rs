@@ -80,6 +80,7 @@ fn a_custody_from_init_to_review() {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             binary_sha256: [0; 32],
             quorum: 2,
+            term: glasskeep_core::log::body::DEFAULT_TERM,
         },
     };
     let mut store = Store::init(dir.path(), &genesis).unwrap();

@@ -55,7 +55,7 @@ fn init(training: bool) -> tempfile::TempDir {
 }
 
 /// The ceremonies that touch a sealed credential, with arguments that parse.
-const CEREMONIES: [&[&str]; 5] = [
+const CEREMONIES: [&[&str]; 6] = [
     &[
         "seal",
         "--label",
@@ -80,6 +80,7 @@ const CEREMONIES: [&[&str]; 5] = [
         "--stdout",
     ],
     &["rotate", "--label", "k"],
+    &["activate", "--label", "k"],
     &[
         "drill",
         "--label",

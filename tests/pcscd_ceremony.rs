@@ -9,7 +9,7 @@ use glasskeep_piv_sim::harness::CardSpec;
 
 mod common;
 
-use common::custody::{enrolled, lab, p, Custody};
+use common::custody::{acknowledge, enrolled, lab, p, Custody};
 
 #[test]
 fn full_ceremony_opens_reviews_rotates_and_verifies() {
@@ -69,6 +69,16 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
         b"",
     );
     c.ok(&["rotate", "--label", "aws-root"], b"new password\n");
+    // The old envelopes stay live until each new custodian has checked their new one.
+    assert!(c.status()["envelopes_to_destroy"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    acknowledge(&c, "aws-root");
+    assert_eq!(
+        c.status()["envelopes_to_destroy"].as_array().unwrap().len(),
+        3
+    );
     for e in &envs {
         let fp = sha256_hex(&std::fs::read(e).unwrap());
         c.ok(
@@ -704,6 +714,10 @@ fn a_retired_custodian_signs_nothing_more_and_their_sets_must_rotate() {
         ],
         b"t\n",
     );
+    // Until alice and bob have checked their new envelopes the old set, carol's share
+    // included, stays live: the rotation is not done.
+    assert_eq!(c.status()["must_rotate"][0], "k");
+    acknowledge(&c, "k");
     assert!(c.status()["must_rotate"].as_array().unwrap().is_empty());
     let out = c.run(&["log", "verify", "--training", "--json"], b"");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

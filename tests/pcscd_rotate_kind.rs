@@ -5,12 +5,14 @@ mod common;
 
 use common::custody::{self, Custody};
 
+/// The kind of the set of `label` that opens: the one a rotation made, once each of
+/// its custodians has acknowledged it.
 fn live_kind(c: &Custody, label: &str) -> String {
     let s = c.status();
     let sets = s["sets"].as_array().expect("status lists sets");
     let live: Vec<&serde_json::Value> = sets
         .iter()
-        .filter(|x| x["label"] == label && x["status"] != "superseded")
+        .filter(|x| x["label"] == label && x["status"] == "sealed")
         .collect();
     assert_eq!(live.len(), 1, "{s}");
     live[0]["kind"].as_str().unwrap().to_owned()
@@ -40,10 +42,12 @@ fn rotate_keeps_the_kind_unless_told() {
     let mut rotate = vec!["rotate", "--label", "mfa"];
     rotate.extend(all);
     c.ok(&rotate, b"KRSXG5CTMVRXEZLU\n");
+    custody::acknowledge(&c, "mfa");
     assert_eq!(live_kind(&c, "mfa"), "totp", "rotation kept the kind");
 
     let mut change = rotate.clone();
     change.extend(["--kind", "recovery-codes"]);
     c.ok(&change, b"1111-2222 3333-4444\n");
+    custody::acknowledge(&c, "mfa");
     assert_eq!(live_kind(&c, "mfa"), "recovery-codes", "--kind changed it");
 }

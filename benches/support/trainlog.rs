@@ -171,7 +171,7 @@ fn seal(set: SetId) -> Body {
 }
 
 /// A framed training log of at least `n` entries (it ends after a whole round, so up
-/// to 19 more), and how many entries it holds.
+/// to 18 more), and how many entries it holds.
 pub fn training_log(n: usize) -> (Vec<u8>, usize) {
     let mut w = Writer {
         cards: Cards::new(),
@@ -187,6 +187,7 @@ pub fn training_log(n: usize) -> (Vec<u8>, usize) {
         tool_version: "0.1.0".into(),
         binary_sha256: [0xb1; 32],
         quorum: 2,
+        term: 365 * 86_400,
     });
     for name in NAMES {
         let pin = Pin::new(DEFAULT_PIN).expect("the factory PIN is a valid PIN");
@@ -235,6 +236,16 @@ pub fn training_log(n: usize) -> (Vec<u8>, usize) {
         w.checkpoint(&["carol"]);
         w.push(seal(new));
         w.push(Body::Rotate { old, new });
+        w.checkpoint(&["alice", "bob", "carol"]);
+        // The new set is pending until each of its custodians has checked their new
+        // envelope; the last check activates it and supersedes the old set.
+        for (i, name) in ["alice", "bob", "carol"].into_iter().enumerate() {
+            w.push(Body::ShareCheck {
+                set: new,
+                custodian: name.into(),
+                envelope: envelope(new, i),
+            });
+        }
         w.checkpoint(&["alice", "bob", "carol"]);
         for i in 0..3 {
             w.push(Body::EnvelopeDestroyed {

@@ -55,6 +55,8 @@ pub enum Check {
     Clock,
     /// Network interfaces and default routes.
     Network,
+    /// The custodians' terms: when each last proved their YubiKey, PIN and envelope.
+    Term,
 }
 
 impl Check {
@@ -289,6 +291,7 @@ pub fn examine(
     findings.extend(process_findings(&grabbers));
     if let Some(state) = state {
         findings.push(clock_finding(now, state.last_time()));
+        findings.extend(term_findings(state, now));
     }
     let training = state.and_then(|s| s.custody()).map(|c| c.training);
     findings.extend(network_findings(
@@ -499,6 +502,46 @@ pub fn clock_finding(now: u64, last: u64) -> Finding {
             ),
         )
     }
+}
+
+/// Custodians whose term has run out: a warning within the grace period after it (a
+/// share check or a drill is due), a failure once the grace period is over (a policy
+/// violation). Nothing for a custodian whose term still runs.
+pub fn term_findings(state: &State, now: u64) -> Vec<Finding> {
+    crate::log::policy::terms(state)
+        .into_iter()
+        .filter(|t| now > t.ends)
+        .map(|t| {
+            let name = escape(&t.custodian);
+            let since = format!(
+                "{name}'s term ran out {} (last share check, drill or opening {}, entry {})",
+                rfc3339(t.ends),
+                rfc3339(t.affirmed),
+                t.affirmed_seq
+            );
+            let action = format!(
+                "{name} runs `glasskeep check-share --envelope FILE` on one of their envelopes (or takes part in a drill): it proves their YubiKey, PIN and envelope still work"
+            );
+            if now > t.due {
+                Finding::new(
+                    Check::Term,
+                    Severity::Fail,
+                    format!(
+                        "{since}; the grace period ended {}: a policy violation",
+                        rfc3339(t.due)
+                    ),
+                    action,
+                )
+            } else {
+                Finding::new(
+                    Check::Term,
+                    Severity::Warn,
+                    format!("{since}; due by {}", rfc3339(t.due)),
+                    action,
+                )
+            }
+        })
+        .collect()
 }
 
 /// Interfaces up and default routes: a production custody expects an air-gapped machine

@@ -42,6 +42,8 @@ pub struct StartOptions {
     pub covering: bool,
     /// How long to wait for each custodian's YubiKey to be inserted.
     pub wait: std::time::Duration,
+    /// SHA-256 of the ceremony plan (`--plan`), recorded in the checkpoint.
+    pub plan: Option<Hash>,
 }
 
 /// One card operation of a custodian's turn, for the plan said at the start.
@@ -104,6 +106,7 @@ pub struct Engine<'a> {
     clock: u64,
     wait: std::time::Duration,
     room: Room,
+    plan: Option<Hash>,
 }
 
 impl<'a> Engine<'a> {
@@ -160,6 +163,7 @@ impl<'a> Engine<'a> {
             clock: now,
             wait: opts.wait,
             room: Room::default(),
+            plan: opts.plan,
         })
     }
 
@@ -240,6 +244,7 @@ impl<'a> Engine<'a> {
             clock,
             wait,
             mut room,
+            plan: plan_hash,
         } = self;
         let owners = owners(store.state());
         let mut tx = store.begin();
@@ -257,7 +262,7 @@ impl<'a> Engine<'a> {
             });
         }
         check_signers(tx.state(), &signers)?;
-        let pending = prepare_checkpoint(tx.state(), &signers, time, clock)
+        let pending = prepare_checkpoint(tx.state(), &signers, time, clock, plan_hash)
             .map_err(StoreError::Checkpoint)?;
         // Every custodian's record, fixed now: the one the log vouches for, or the one
         // being enrolled.

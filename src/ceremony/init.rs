@@ -26,15 +26,20 @@ pub fn binary_digest() -> Result<Hash, CeremonyError> {
 }
 
 /// Creates `dir/ceremony.log` with its genesis entry, recording the custody quorum
-/// `quorum` (at least 2): how many custodians acts on the whole custody need.
+/// `quorum` (at least 2): how many custodians acts on the whole custody need, and the
+/// custodians' `term` in seconds (one day to ten years): how often each must re-affirm.
 pub fn init(
     dir: &Path,
     org: &str,
     training: bool,
     quorum: u8,
+    term: u64,
     time: u64,
 ) -> Result<InitReport, CeremonyError> {
     crate::text::check("org", org, 1, crate::log::body::MAX_ORG)?;
+    if !(crate::log::body::MIN_TERM..=crate::log::body::MAX_TERM).contains(&term) {
+        return Err(CeremonyError::Term { term });
+    }
     if quorum < 2 {
         return Err(CeremonyError::Threshold {
             threshold: usize::from(quorum),
@@ -55,6 +60,7 @@ pub fn init(
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             binary_sha256: binary_digest()?,
             quorum,
+            term,
         },
     };
     let store = Store::init(dir, &genesis)?;

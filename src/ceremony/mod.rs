@@ -57,8 +57,8 @@ pub use open::{check_share, drill, open, OpenReport, OpenRequest};
 pub use read::{read_state, transcript, verify_log};
 #[cfg(feature = "card")]
 pub use seal::{
-    begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review, CeremonyReport,
-    Review, RotateRequest, SealCeremony, SealReport, SealRequest, SealedEnvelope,
+    activate, begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review,
+    CeremonyReport, Review, RotateRequest, SealCeremony, SealReport, SealRequest, SealedEnvelope,
 };
 pub use status::{status, StatusReport};
 
@@ -331,6 +331,52 @@ pub enum CeremonyError {
     NamedTwice {
         /// The name.
         name: String,
+    },
+    /// The envelope belongs to a set a rotation made that is not yet activated.
+    #[error("envelope {short} belongs to set {set} of {label:?}, made by a rotation and not yet active: it opens nothing until {} have acknowledged it with `glasskeep check-share` (or a quorum runs `glasskeep activate --label {label}`); until then use the envelopes of the set it replaces", .waiting_for.join(", "))]
+    SetPending {
+        /// Its short fingerprint.
+        short: String,
+        /// Its label.
+        label: String,
+        /// The pending set.
+        set: String,
+        /// Who has not acknowledged it yet.
+        waiting_for: Vec<String>,
+    },
+    /// A rotation of the label already waits for acknowledgements.
+    #[error("{label:?} already has a pending rotation (set {set}), waiting for {}: each of them runs `glasskeep check-share` on their new envelope, or a quorum runs `glasskeep activate --label {label}`; rotate again after that", .waiting_for.join(", "))]
+    RotationPending {
+        /// The label.
+        label: String,
+        /// The pending set.
+        set: String,
+        /// Who has not acknowledged it yet.
+        waiting_for: Vec<String>,
+    },
+    /// `activate` found no pending rotation of the label.
+    #[error("{label:?} has no rotation waiting for acknowledgements: see `glasskeep status`")]
+    NothingPending {
+        /// The label.
+        label: String,
+    },
+    /// Too few of the pending set's custodians have acknowledged it to activate it.
+    #[error("set {set} of {label:?} has {acknowledged} acknowledgement(s), fewer than its threshold {threshold}: too few have shown that their new envelope opens. More of its custodians run `glasskeep check-share` on their new envelope first")]
+    ActivateUnproven {
+        /// The label.
+        label: String,
+        /// The pending set.
+        set: String,
+        /// Acknowledgements so far.
+        acknowledged: usize,
+        /// Its threshold.
+        threshold: u8,
+    },
+    /// The custodian term is outside one day to ten years.
+    #[error("a custodian term of {term}s: it must be between 1 day and 3650 days")]
+    Term {
+        /// The term asked for, seconds.
+        term: u64,
     },
     /// The threshold is outside 2..=custodians.
     #[error("threshold {threshold} with {custodians} custodian(s): it must be at least 2 and at most the number of custodians")]

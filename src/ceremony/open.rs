@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::envelope::{Envelope, Fingerprint};
-use crate::log::replay::SealedSet;
+use crate::log::replay::{SealedSet, SetStatus};
 use crate::log::{Body, Hash, State};
 use crate::seal::PivP256Identity;
 use crate::secret::SecretBytes;
@@ -269,8 +269,14 @@ pub fn check_share(
 ) -> Result<super::CeremonyReport, CeremonyError> {
     let engine = Engine::start(dir, cards, op, opts, now)?;
     let state = engine.state();
-    let set = set_of(state, &envelope.fingerprint)?.clone();
-    let set = authentic_set(state, &set.label, std::slice::from_ref(envelope))?;
+    let recorded = set_of(state, &envelope.fingerprint)?.clone();
+    // A pending set's envelope is checked against that set: the check is its
+    // custodian's acknowledgement. Any other is checked against the live set.
+    let set = if matches!(recorded.status, SetStatus::Pending { .. }) {
+        authentic_in(state, recorded, std::slice::from_ref(envelope))?
+    } else {
+        authentic_set(state, &recorded.label, std::slice::from_ref(envelope))?
+    };
     let payload = payload_of(&set, envelope)?;
     let name = set.custodians[usize::from(envelope.envelope.index) - 1].clone();
     let body = Body::ShareCheck {
@@ -331,6 +337,14 @@ fn not_in_set(state: &State, set: &SealedSet, fp: &Fingerprint) -> CeremonyError
         return not_logged(fp);
     };
     match state.set(&recorded.set) {
+        Some(other) if matches!(other.status, SetStatus::Pending { .. }) => {
+            CeremonyError::SetPending {
+                short: fp.short(),
+                label: other.label.clone(),
+                set: other.id.to_string(),
+                waiting_for: other.unacknowledged(),
+            }
+        }
         Some(other) if other.superseded_by.is_some() => {
             CeremonyError::Incident(EnvelopeIncident::Superseded {
                 short: fp.short(),
@@ -358,6 +372,18 @@ fn authentic_set(
 ) -> Result<SealedSet, CeremonyError> {
     // A destroyed envelope is an incident whatever else is wrong with the request:
     // checked first, so it is never reported as a mere wrong label.
+    none_destroyed(state, envelopes)?;
+    let set = state
+        .live_set_by_label(label)
+        .ok_or_else(|| CeremonyError::UnknownLabel {
+            label: label.to_owned(),
+        })?
+        .clone();
+    authentic_in(state, set, envelopes)
+}
+
+/// An incident if any envelope is recorded as destroyed.
+fn none_destroyed(state: &State, envelopes: &[EnvelopeFile]) -> Result<(), CeremonyError> {
     for e in envelopes {
         if let Some(seq) = state.envelope(&e.fingerprint.0).and_then(|st| st.destroyed) {
             return Err(CeremonyError::Incident(EnvelopeIncident::Destroyed {
@@ -367,12 +393,18 @@ fn authentic_set(
             }));
         }
     }
-    let set = state
-        .live_set_by_label(label)
-        .ok_or_else(|| CeremonyError::UnknownLabel {
-            label: label.to_owned(),
-        })?
-        .clone();
+    Ok(())
+}
+
+/// `set`, if every envelope is one of its recorded, checkpointed, undestroyed
+/// envelopes, each of a distinct custodian.
+fn authentic_in(
+    state: &State,
+    set: SealedSet,
+    envelopes: &[EnvelopeFile],
+) -> Result<SealedSet, CeremonyError> {
+    none_destroyed(state, envelopes)?;
+    let label = set.label.as_str();
     let covered = state.last_checkpoint().is_some_and(|c| c > set.sealed_seq);
     if !covered {
         return Err(CeremonyError::Incident(EnvelopeIncident::SealNotCovered {

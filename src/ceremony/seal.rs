@@ -135,6 +135,13 @@ pub fn begin_rotate<'a>(
             label: rot.label.clone(),
         })?
         .clone();
+    if let Some(pending) = engine.state().pending_set_by_label(&rot.label) {
+        return Err(CeremonyError::RotationPending {
+            label: rot.label.clone(),
+            set: pending.id.to_string(),
+            waiting_for: pending.unacknowledged(),
+        });
+    }
     let req = SealRequest {
         label: rot.label.clone(),
         threshold: rot.threshold.unwrap_or(usize::from(old.threshold)),
@@ -458,6 +465,47 @@ pub fn destroyed(
         witnesses.join(", ")
     );
     act(dir, cards, op, opts, &title, body, &witnesses, now)
+}
+
+/// Activates the pending set of `label` (made by a rotation) before every custodian has
+/// acknowledged their new envelope: the old set is superseded, and the log records who
+/// had not acknowledged. Cosigned by at least the old set's threshold of its custodians;
+/// replay refuses it unless the set's threshold of acknowledgements is in.
+pub fn activate(
+    dir: &Path,
+    cards: &mut dyn Cards,
+    op: &mut dyn Operator,
+    opts: &StartOptions,
+    label: &str,
+    cosigners: &[String],
+    now: u64,
+) -> Result<CeremonyReport, CeremonyError> {
+    let state = super::read_state(dir)?;
+    let set = state
+        .pending_set_by_label(label)
+        .ok_or_else(|| CeremonyError::NothingPending {
+            label: label.to_owned(),
+        })?;
+    let missing = set.unacknowledged();
+    let acknowledged = set.custodians.len() - missing.len();
+    if acknowledged < usize::from(set.threshold) {
+        return Err(CeremonyError::ActivateUnproven {
+            label: label.to_owned(),
+            set: set.id.to_string(),
+            acknowledged,
+            threshold: set.threshold,
+        });
+    }
+    let body = Body::Activate {
+        set: set.id,
+        missing: missing.clone(),
+    };
+    let title = format!(
+        "ACTIVATE {label:?} (set {}) without the acknowledgement of {}",
+        set.id,
+        missing.join(", ")
+    );
+    act(dir, cards, op, opts, &title, body, cosigners, now)
 }
 
 #[allow(clippy::too_many_arguments)] // the ceremony's whole context, passed through once

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::log::policy::{terms, Term};
 use crate::log::replay::SetStatus;
 use crate::log::{assess, Obligation, Outcome};
 use glasskeep_core::hex;
@@ -47,7 +48,50 @@ pub struct StatusReport {
     /// Requirements whose window has closed (kind `policy/…`, subject, due, seq,
     /// detail).
     pub violations: Vec<Obligation>,
+    /// Sets made by a rotation, waiting for their custodians' acknowledgements.
+    pub pending_sets: Vec<PendingSetLine>,
+    /// The custodians' term, seconds (recorded at `init`).
+    pub term: u64,
+    /// Every live custodian's term: since when, until when, and the last day before it
+    /// is a violation.
+    pub terms: Vec<Term>,
+    /// Who must act and by when, soonest first: acknowledgements of pending sets (no
+    /// date) and custodian terms that have run out or run out within 60 days.
+    pub must_act: Vec<MustAct>,
 }
+
+/// A set made by a rotation and not yet activated.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingSetLine {
+    /// Label.
+    pub label: String,
+    /// The pending set, hex.
+    pub set_id: String,
+    /// The set it will supersede (still live), hex.
+    pub replaces: String,
+    /// The rotate entry.
+    pub rotate_seq: u64,
+    /// Custodians who have acknowledged (check-share on their new envelope).
+    pub acknowledged: Vec<String>,
+    /// Custodians who still have to.
+    pub waiting_for: Vec<String>,
+}
+
+/// One thing a custodian has to do.
+#[derive(Debug, Clone, Serialize)]
+pub struct MustAct {
+    /// Who.
+    pub custodian: String,
+    /// `acknowledge` (a pending set's new envelope) or `reaffirm` (their term).
+    pub act: &'static str,
+    /// What, in words.
+    pub what: String,
+    /// By when, Unix seconds (`null`: no date).
+    pub by: Option<u64>,
+}
+
+/// How long before a term runs out `status` starts listing it under `must_act`.
+const TERM_NOTICE: u64 = 60 * 86_400;
 
 /// One custodian.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +122,7 @@ pub struct SetLine {
     pub threshold: u8,
     /// Custodians in index order.
     pub custodians: Vec<String>,
-    /// sealed | opened | superseded.
+    /// sealed | opened | pending | superseded.
     pub status: &'static str,
 }
 
@@ -132,6 +176,7 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
             status: match set.status {
                 SetStatus::Sealed => "sealed",
                 SetStatus::Opened => "opened",
+                SetStatus::Pending { .. } => "pending",
                 SetStatus::Superseded { .. } => "superseded",
             },
         })
@@ -156,6 +201,55 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
         .map(|(fp, _)| hex::encode(&fp))
         .collect();
     let judged = assess(s, Some(now));
+    let pending_sets: Vec<PendingSetLine> = s
+        .pending_sets()
+        .map(|set| PendingSetLine {
+            label: set.label.clone(),
+            set_id: set.id.to_hex(),
+            replaces: set.predecessor.map(|p| p.to_hex()).unwrap_or_default(),
+            rotate_seq: match set.status {
+                SetStatus::Pending { rotate_seq } => rotate_seq,
+                _ => 0,
+            },
+            acknowledged: set
+                .custodians
+                .iter()
+                .zip(&set.acknowledged)
+                .filter(|(_, a)| a.is_some())
+                .map(|(c, _)| c.clone())
+                .collect(),
+            waiting_for: set.unacknowledged(),
+        })
+        .collect();
+    let terms = terms(s);
+    let mut must_act = Vec::new();
+    for p in &pending_sets {
+        for name in &p.waiting_for {
+            must_act.push(MustAct {
+                custodian: name.clone(),
+                act: "acknowledge",
+                what: format!(
+                    "check-share on their new envelope of \"{}\" (set {})",
+                    p.label, p.set_id
+                ),
+                by: None,
+            });
+        }
+    }
+    for t in &terms {
+        if now.saturating_add(TERM_NOTICE) >= t.ends {
+            must_act.push(MustAct {
+                custodian: t.custodian.clone(),
+                act: "reaffirm",
+                what: format!(
+                    "a share check or a drill (term ends {})",
+                    crate::log::policy::rfc3339(t.ends)
+                ),
+                by: Some(t.due),
+            });
+        }
+    }
+    must_act.sort_by_key(|m| m.by.map_or(0, |b| b + 1));
     Ok(StatusReport {
         training: custody.training,
         org: custody.org.clone(),
@@ -191,5 +285,9 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
             .collect(),
         pending: judged.pending,
         violations: judged.violations,
+        pending_sets,
+        term: custody.term,
+        terms,
+        must_act,
     })
 }

@@ -195,6 +195,11 @@ pub enum CeremonyCommand {
         /// retirement and a bare checkpoint need. At least 2.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..))]
         quorum: u8,
+        /// The custodians' term (e.g. 365d, 6months): each must show by a share check
+        /// or a drill within it that their YubiKey, PIN and envelope still work; 30 days
+        /// after it runs out it is a violation. Between 1 day and 3650 days.
+        #[arg(long, default_value = "365d", value_parser = humantime::parse_duration)]
+        term: std::time::Duration,
     },
     /// YubiKeys and readers.
     #[command(subcommand)]
@@ -326,6 +331,24 @@ pub enum CeremonyCommand {
         review_within: Option<std::time::Duration>,
         /// Who cosigns (at least the old set's threshold of its custodians, and the
         /// new set's of its own); default: those whose YubiKeys are inserted.
+        #[arg(long, value_delimiter = ',')]
+        cosigners: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Activate a rotation's new set before every custodian has acknowledged it.
+    ///
+    /// Acknowledging is check-share on one's new envelope. The old set is superseded
+    /// and the log records who had not acknowledged. Needs the old set's threshold of its custodians, and at
+    /// least the new set's threshold of acknowledgements.
+    #[command(
+        after_help = "Example:\n  glasskeep activate --label aws-root --cosigners alice,bob"
+    )]
+    Activate {
+        /// The credential's label.
+        #[arg(long)]
+        label: String,
+        /// Who cosigns; default: the custodians whose YubiKeys are inserted.
         #[arg(long, value_delimiter = ',')]
         cosigners: Vec<String>,
         #[command(flatten)]

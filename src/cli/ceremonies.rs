@@ -120,6 +120,7 @@ fn start(common: &Common) -> StartOptions {
         anchor: common.anchor.clone(),
         covering: false,
         wait: common.wait,
+        plan: None,
     }
 }
 
@@ -166,8 +167,9 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             org,
             training,
             quorum,
+            term,
         } => {
-            let r = ceremony::init(dir, org, *training, *quorum, now)?;
+            let r = ceremony::init(dir, org, *training, *quorum, term.as_secs(), now)?;
             if *training {
                 print::training_banner(dir);
             }
@@ -264,6 +266,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 r.cosigners.join(", "),
                 r.seq
             );
+            print::acknowledgement(dir, &f.fingerprint.0, r.seq)?;
             print::anchor(&r.head);
         }
         CeremonyCommand::Rotate {
@@ -291,7 +294,25 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             let r = ceremony.seal(&secret)?;
             drop(secret);
             print::sealed(&r);
-            println!("the previous set is superseded: destroy its envelopes and record each with `glasskeep envelope destroyed`");
+            println!("the new set is pending: the previous set stays live until each new custodian runs `glasskeep check-share` on their new envelope (or a quorum runs `glasskeep activate`); only then destroy the old envelopes");
+        }
+        CeremonyCommand::Activate {
+            label,
+            cosigners,
+            common,
+        } => {
+            let mut op = console(common);
+            let r = ceremony::activate(
+                dir,
+                &mut cards,
+                &mut op,
+                &start(common),
+                label,
+                cosigners,
+                now,
+            )?;
+            println!("the new set of {label} is active (entry {}): destroy the old envelopes and record each with `glasskeep envelope destroyed`", r.seq);
+            print::anchor(&r.head);
         }
         CeremonyCommand::Review {
             open_seq,

@@ -141,6 +141,7 @@ pub(super) fn ceremony_common(cmd: &CeremonyCommand) -> Option<&Common> {
         | CeremonyCommand::Drill { common, .. }
         | CeremonyCommand::CheckShare { common, .. }
         | CeremonyCommand::Rotate { common, .. }
+        | CeremonyCommand::Activate { common, .. }
         | CeremonyCommand::Review { common, .. } => Some(common),
         // Listed one by one so that a new ceremony cannot be added without deciding.
         CeremonyCommand::Init { .. }
@@ -149,7 +150,7 @@ pub(super) fn ceremony_common(cmd: &CeremonyCommand) -> Option<&Common> {
     }
 }
 
-/// Before a ceremony asks anything: pcscd, readers, clock and network. Ends the
+/// Before a ceremony asks anything: pcscd, readers, clock, network and custodian terms. Ends the
 /// ceremony when it cannot or must not run (pcscd down; a production custody on a
 /// network without `--allow-network`); prints every other problem as a warning.
 pub(super) fn preflight(dir: &Path, common: &Common) -> Result<(), CliError> {

@@ -426,6 +426,38 @@ mod refusal_tests {
                 },
             ),
             (
+                "set pending",
+                CeremonyError::SetPending {
+                    short: short.clone(),
+                    label: "aws-root".into(),
+                    set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                    waiting_for: vec!["bob".into(), "carol".into()],
+                },
+            ),
+            (
+                "rotation pending",
+                CeremonyError::RotationPending {
+                    label: "aws-root".into(),
+                    set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                    waiting_for: vec!["carol".into()],
+                },
+            ),
+            (
+                "nothing pending",
+                CeremonyError::NothingPending {
+                    label: "aws-root".into(),
+                },
+            ),
+            (
+                "activate unproven",
+                CeremonyError::ActivateUnproven {
+                    label: "aws-root".into(),
+                    set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                    acknowledged: 1,
+                    threshold: 2,
+                },
+            ),
+            (
                 "not enrolled",
                 CeremonyError::NotEnrolled {
                     name: "mallory".into(),

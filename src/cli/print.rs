@@ -42,6 +42,35 @@ pub fn anchor(head: &log::Hash) {
 }
 
 #[cfg(feature = "card")]
+/// After a share check: whether it acknowledged a pending set, and whether that set is
+/// now active (the old envelopes to be destroyed) or still waits for others.
+pub fn acknowledgement(dir: &Path, envelope: &log::Hash, seq: u64) -> Result<(), CliError> {
+    let state = ceremony::read_state(dir)?;
+    let Some(set) = state.envelope(envelope).and_then(|e| state.set(&e.set)) else {
+        return Ok(());
+    };
+    let label = esc(&set.label);
+    let old = set.predecessor.and_then(|o| state.set(&o));
+    match (&set.status, old) {
+        (log::replay::SetStatus::Pending { .. }, _) => {
+            let waiting = set.unacknowledged();
+            let verb = if waiting.len() == 1 { "has" } else { "have" };
+            println!(
+                "acknowledged the new set {} of {label}; it stays pending until {} {verb} acknowledged too (or a quorum runs `glasskeep activate --label {label}`): keep the old envelopes",
+                set.id,
+                esc(&waiting.join(", "))
+            );
+        }
+        (_, Some(o)) if o.status == (log::replay::SetStatus::Superseded { seq }) => println!(
+            "every custodian has acknowledged the new set {} of {label}: it is active, and set {} is superseded. Destroy the old envelopes before two witnesses and record each with `glasskeep envelope destroyed`",
+            set.id, o.id
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(feature = "card")]
 /// The current head of the log in `dir`.
 pub fn head(dir: &Path) -> Result<log::Hash, CliError> {
     Ok(ceremony::read_state(dir)?.head())
@@ -211,6 +240,32 @@ fn status(s: &StatusReport, strict: bool, paint: Paint) {
             esc(&set.custodians.join(", ")),
             set.set_id
         );
+    }
+    for p in &s.pending_sets {
+        let line = format!(
+            "PENDING ROTATION: {} set {} (rotated at entry {}) waits for {}; set {} stays live until then",
+            esc(&p.label),
+            p.set_id,
+            p.rotate_seq,
+            esc(&p.waiting_for.join(", ")),
+            p.replaces
+        );
+        println!("{}", paint.line(Some(Tone::Pending), &line));
+    }
+    if !s.must_act.is_empty() {
+        println!("who must act:");
+        for m in &s.must_act {
+            let by = m.by.map_or_else(
+                || "as soon as possible".to_owned(),
+                |b| format!("by {}", t(b)),
+            );
+            println!(
+                "  {:<20} {:<12} {by}: {}",
+                esc(&m.custodian),
+                m.act,
+                esc(&m.what)
+            );
+        }
     }
     for o in &s.open {
         let line = format!(

@@ -163,7 +163,7 @@ pub fn is_ceremony(args: &[&str]) -> bool {
     matches!(
         args,
         [
-            "seal" | "open" | "drill" | "check-share" | "rotate" | "review",
+            "seal" | "open" | "drill" | "check-share" | "rotate" | "activate" | "review",
             ..
         ] | ["custodian", "enroll" | "retire", ..]
             | ["envelope", "destroyed", ..]
@@ -216,4 +216,45 @@ pub fn enrolled(c: &Custody) {
 
 pub fn p(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// The envelope files of one set (its folder is named after the label and the set id's
+/// first 8 hex digits).
+pub fn set_envelopes(c: &Custody, label: &str, set_id: &str) -> Vec<PathBuf> {
+    let folder = c
+        .path()
+        .join("envelopes")
+        .join(format!("{label}-{}", &set_id[..8]));
+    let mut v: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "gkenv"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The pending set of `label` (made by a rotation): its id, hex.
+pub fn pending_set(c: &Custody, label: &str) -> String {
+    let s = c.status();
+    let p = s["pending_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == label)
+        .unwrap_or_else(|| panic!("no pending rotation of {label}: {s}"));
+    p["set_id"].as_str().unwrap().to_owned()
+}
+
+/// Each custodian of the pending set of `label` checks their new envelope: the last
+/// check activates it and supersedes the old set.
+pub fn acknowledge(c: &Custody, label: &str) {
+    let set = pending_set(c, label);
+    for e in set_envelopes(c, label, &set) {
+        c.ok(&["check-share", "--envelope", p(&e)], b"");
+    }
+    assert!(
+        c.status()["pending_sets"].as_array().unwrap().is_empty(),
+        "every acknowledgement is in"
+    );
 }

@@ -6,7 +6,7 @@
 The simulator's TRAINING root key is derived from its published seed, so anyone can
 issue f9 and slot certificates under it: that is what makes a training custody
 worthless for real secrets and useful here. The log covers enroll, seal, share-check,
-open, review, rotate, envelope-destroyed and checkpoints, every checkpoint carrying
+open, review, rotate (acknowledged by each new custodian), envelope-destroyed and checkpoints, every checkpoint carrying
 its acts' quorum. Variants break one thing: `bad-serial` (attestation), `stranger`
 (a checkpoint signer never enrolled), `bad-signature`.
 """
@@ -153,7 +153,8 @@ def build(version, variant):
         body = [state["head"], sigs] + ([t - 30] if version >= 2 else [])
         push(9, M(*body))
 
-    g = ["Training Org", True, cid, "0.1.0", bytes(32)] + ([2] if version >= 2 else [])
+    # Version 2 geneses record the quorum and the custodians' term (365 days).
+    g = ["Training Org", True, cid, "0.1.0", bytes(32)] + ([2, 365 * 86400] if version >= 2 else [])
     push(0, M(*g))
     for i, name in enumerate(["alice", "bob", "carol"]):
         r = record(name, 1001 + i, variant == "bad-serial" and name == "bob")
@@ -176,6 +177,12 @@ def build(version, variant):
     push(2, M(set2, "root", 0, 2, 2, ["alice", "bob"], fps[2:], bytes(32), *windows))
     push(6, M(set1, set2))
     checkpoint(["alice", "bob"])
+    if version >= 2:
+        # Two-phase rotation: each custodian acknowledges their new envelope; the last
+        # acknowledgement activates set 2 and supersedes set 1.
+        for i, name in enumerate(["alice", "bob"]):
+            push(5, M(set2, name, fps[2 + i]))
+            checkpoint([name])
     for fp in fps[:2]:
         push(7, M(fp, ["alice", "bob"]))
     checkpoint(["alice", "bob"])

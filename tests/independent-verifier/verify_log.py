@@ -49,13 +49,17 @@ OTHER_LABELS = [b"", b"glasskeep/v2/checkpoint\0", b"glasskeep/v1/checkpoint\0",
 CHECKPOINT_LABEL = {1: b"glasskeep/v1/checkpoint\0", 2: b"glasskeep/v2/checkpoint\0"}
 N_P256 = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
-GENESIS, ENROLL, SEAL, OPEN, DRILL, SHARE_CHECK, ROTATE, DESTROYED, REVIEW, CHECKPOINT, RETIRE = range(11)
+GENESIS, ENROLL, SEAL, OPEN, DRILL, SHARE_CHECK, ROTATE, DESTROYED, REVIEW, CHECKPOINT, RETIRE, \
+    ACTIVATE = range(12)
 BIDI = {0x061C, 0xFEFF, 0x2028, 0x2029} | set(range(0x200B, 0x2010)) \
     | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x206A))
 POLICY_ORDER = ["opening-not-cosigned", "review-overdue", "rotated-late", "rotation-overdue",
-                "envelope-not-destroyed", "must-rotate", "uncheckpointed-tail"]
-PENDING_ORDER = ["enroll", "seal", "review", "rotate", "destroy-envelope", "rotate-after-retirement"]
+                "envelope-not-destroyed", "must-rotate", "term-lapsed", "uncheckpointed-tail"]
+PENDING_ORDER = ["enroll", "seal", "review", "rotate", "destroy-envelope", "rotate-after-retirement",
+                 "acknowledge", "reaffirm"]
 DESTRUCTION_GRACE = 30 * 86400
+TERM_GRACE = 30 * 86400
+MIN_TERM, MAX_TERM = 86400, 3650 * 86400
 
 
 def sha256(*parts):
@@ -185,7 +189,7 @@ def decode_entry(cbor, version):
     r.key(5)
     kind = r.uint()
     r.key(6)
-    if kind > (RETIRE if version >= 2 else CHECKPOINT):
+    if kind > (ACTIVATE if version >= 2 else CHECKPOINT):
         raise DecodeError(f"unknown entry kind {kind}")
     body = BODIES[kind](r)
     if r.p != len(r.d):
@@ -205,9 +209,10 @@ def genesis(r):
     f = [lambda: r.text(1, 256), r.bool, lambda: r.bytes(16), lambda: r.text(1, 64),
          lambda: r.bytes(32)]
     if r.version >= 2:
-        f.append(lambda: r.uint(2, 255))
+        f += [lambda: r.uint(2, 255), lambda: r.uint(MIN_TERM, MAX_TERM)]
     v = r.fields(*f)
-    return {"org": v[0], "training": v[1], "custody_id": v[2], "q": v[5] if len(v) > 5 else None}
+    return {"org": v[0], "training": v[1], "custody_id": v[2], "q": v[5] if len(v) > 5 else None,
+            "term": v[6] if len(v) > 6 else None}
 
 
 def record(r):
@@ -275,8 +280,16 @@ def checkpoint(r):
     def sigs():
         return [r.fields(r.name, lambda: r.bytes(64)) for _ in range(r.array())]
     f = [lambda: r.bytes(32), sigs] + ([r.uint] if r.version >= 2 else [])
+    if r.version >= 2:
+        # Key 4, the plan hash, is optional: a map of 3 or of 4 pairs.
+        start = r.p
+        pairs = r.head(5)
+        r.p = start
+        if pairs == 4:
+            f.append(lambda: r.bytes(32))
     v = r.fields(*f)
-    return {"head": v[0], "signatures": v[1], "clock": v[2] if len(v) > 2 else None}
+    return {"head": v[0], "signatures": v[1], "clock": v[2] if len(v) > 2 else None,
+            "plan": v[3] if len(v) > 3 else None}
 
 
 def retire(r):
@@ -284,8 +297,15 @@ def retire(r):
     return {"name": v[0]}
 
 
+def activate(r):
+    v = r.fields(lambda: r.bytes(16), lambda: names(r))
+    if not v[1]:
+        raise DecodeError("activation lists nobody missing")
+    return {"set": v[0], "missing": v[1]}
+
+
 BODIES = [genesis, enroll, seal, open_, drill, share_check, rotate, destroyed, review,
-          checkpoint, retire]
+          checkpoint, retire, activate]
 
 
 def read_frames(data, version):
@@ -593,6 +613,8 @@ def checkpoint_digest(version, custody_id, e):
         for name, _ in b["signatures"]:
             raw = name.encode()
             parts += [bytes([len(raw)]), raw]
+        if b.get("plan") is not None:
+            parts.append(b["plan"])
     return sha256(*parts)
 
 
@@ -626,11 +648,26 @@ class Replay:
     def live(self):
         return {n for n, c in self.custodians.items() if c["retired"] is None}
 
-    def live_set(self, sid, seq):
+    def live_set(self, sid, seq, pending_ok=False):
         s = self.sets.get(sid)
-        if s is None or s["status"] == "superseded":
-            raise Failure("replay", seq, "set not sealed or superseded")
+        if s is None or s["status"] == "superseded" or (s["status"] == "pending" and not pending_ok):
+            raise Failure("replay", seq, "set not sealed, superseded or pending")
         return s
+
+    def affirm(self, names_, seq, t):
+        for n in names_:
+            self.custodians[n]["affirmed"] = (seq, t)
+
+    def unacknowledged(self, s):
+        return [n for n, a in zip(s["custodians"], s["acks"]) if a is None]
+
+    def activate(self, new, seq, t):
+        new["status"] = "sealed"
+        old = self.sets[new["predecessor"]]
+        old["status"], old["rotated"], old["rotated_time"], old["successor"] = "superseded", seq, t, None
+        for o in old["openings"]:
+            if self.openings[o]["rotated"] is None:
+                self.openings[o]["rotated"] = (seq, t)
 
     def check_shares(self, s, custodians, envelopes, seq):
         if len(custodians) != len(envelopes) or len(set(custodians)) != len(custodians):
@@ -672,7 +709,8 @@ class Replay:
                 self.attest(b, TrustStore.load(self.ca_dir, self.custody["training"]))
             except Refused as why:
                 raise fail(f"{b['name']}'s attestation is refused: {why}", "attestation") from None
-            self.custodians[b["name"]] = {"key": key, "record": b, "retired": None}
+            self.custodians[b["name"]] = {"key": key, "record": b, "retired": None,
+                                          "affirmed": (seq, e["time"])}
             self.serials.add(b["serial"])
             self.keys |= {b["sign_key"], b["seal_key"]}
         elif kind == SEAL:
@@ -688,13 +726,22 @@ class Replay:
                 raise fail("custodian or envelope repeated")
             for name, fp in zip(b["custodians"], fps):
                 self.envelopes[fp] = {"set": b["set"], "name": name, "destroyed": None}
-            self.sets[b["set"]] = dict(b, id=b["set"], status="sealed", rotated=None, openings=[])
+            self.sets[b["set"]] = dict(b, id=b["set"], status="sealed", rotated=None, openings=[],
+                                       successor=None, predecessor=None, acks=[])
             self.set_order.append(b["set"])
         elif kind in (OPEN, DRILL, SHARE_CHECK):
-            s = self.live_set(b["set"], seq)
+            s = self.live_set(b["set"], seq, pending_ok=kind == SHARE_CHECK)
             if kind != SHARE_CHECK and len(b["custodians"]) < s["t"]:
                 raise fail("below threshold")
             self.check_shares(s, b["custodians"], b["envelopes"], seq)
+            if v2:
+                self.affirm(b["custodians"], seq, e["time"])
+            if kind == SHARE_CHECK and s["status"] == "pending":
+                i = s["envelopes"].index(b["envelopes"][0])
+                if s["acks"][i] is None:
+                    s["acks"][i] = seq
+                if all(a is not None for a in s["acks"]):
+                    self.activate(s, seq, e["time"])
             if kind == OPEN:
                 s["status"] = "opened"
                 s["openings"].append(seq)
@@ -704,14 +751,37 @@ class Replay:
                                       "review": None, "rotated": None}
                 self.uncovered.append(seq)
         elif kind == ROTATE:
-            self.live_set(b["old"], seq)
+            old = self.live_set(b["old"], seq)
+            if old["successor"] is not None:
+                raise fail("a rotation of the old set is pending")
             new = self.live_set(b["new"], seq)
-            if b["old"] == b["new"] or new["status"] != "sealed":
+            if b["old"] == b["new"] or new["status"] != "sealed" or new["successor"] is not None:
                 raise fail("bad rotation")
-            old = self.sets[b["old"]]
-            old["status"], old["rotated"], old["rotated_time"] = "superseded", seq, e["time"]
+            if not v2:  # version 1: the rotate superseded the old set at once
+                old["status"], old["rotated"], old["rotated_time"] = "superseded", seq, e["time"]
+                for o in old["openings"]:
+                    self.openings[o]["rotated"] = (seq, e["time"])
+                self.last_time = e["time"]
+                self.batch.append(e)
+                return
+            # Two-phase: the new set is pending until acknowledged; the exposure of the
+            # old set's openings ends with the rotate.
+            old["successor"] = b["new"]
+            new["status"], new["predecessor"], new["acks"] = "pending", b["old"], [None] * new["n"]
+            new["rotate_seq"] = seq
             for o in old["openings"]:
-                self.openings[o]["rotated"] = (seq, e["time"])
+                if self.openings[o]["rotated"] is None:
+                    self.openings[o]["rotated"] = (seq, e["time"])
+        elif kind == ACTIVATE:
+            s = self.sets.get(b["set"])
+            if s is None or s["status"] != "pending":
+                raise fail("not a pending set")
+            if b["missing"] != self.unacknowledged(s):
+                raise fail("missing custodians are not exactly those who did not acknowledge")
+            if sum(a is not None for a in s["acks"]) < s["t"]:
+                raise fail("fewer acknowledgements than the threshold")
+            b["old"] = s["predecessor"]
+            self.activate(s, seq, e["time"])
         elif kind == DESTROYED:
             env = self.envelopes.get(b["envelope"])
             if env is None or env["destroyed"] is not None or not b["witnesses"]:
@@ -750,7 +820,8 @@ class Replay:
             if self.version >= 2 and self.custodians[n]["retired"] is not None:
                 raise Failure("replay", seq, f"{n} is retired")
         if self.version >= 2:
-            labels = [self.sets[s]["label"] for s in self.set_order if self.sets[s]["status"] != "superseded"]
+            labels = [self.sets[s]["label"] for s in self.set_order
+                      if self.sets[s]["status"] in ("sealed", "opened")]
             if len(set(labels)) != len(labels):
                 raise Failure("replay", seq, "two live sets share a label")
         digest = checkpoint_digest(self.version, self.custody["custody_id"], e)
@@ -784,7 +855,7 @@ class Replay:
                 ok = len(S - {b["name"]}) >= q
             elif k == SEAL:
                 ok = len(S & set(b["custodians"])) >= b["t"]
-            elif k == ROTATE:
+            elif k in (ROTATE, ACTIVATE):
                 old = self.sets[b["old"]]
                 ok = len(S & set(old["custodians"])) >= old["t"]
             elif k == DESTROYED:
@@ -853,6 +924,24 @@ class Replay:
                         add(seq, "must-rotate", f"set {sid.hex()} includes retired {name}", due)
                     else:
                         owe(seq, "rotate-after-retirement", f"set {sid.hex()} includes retired {name}", due)
+        for sid in self.set_order:
+            s = self.sets[sid]
+            if s["status"] == "pending":
+                for name in self.unacknowledged(s):
+                    owe(s["rotate_seq"], "acknowledge", f"{name} to acknowledge set {sid.hex()}")
+        if self.version >= 2 and self.custody is not None and now is not None:
+            for name, c in self.custodians.items():
+                if c["retired"] is not None:
+                    continue
+                seq, since = c["affirmed"]
+                ends = min(since + self.custody["term"], U64)
+                if now <= ends:
+                    continue
+                due = min(ends + TERM_GRACE, U64)
+                if past(due):
+                    add(seq, "term-lapsed", f"{name}'s term ran out", due)
+                else:
+                    owe(seq, "reaffirm", f"{name}'s term ran out", due)
         start = 1 if self.last_checkpoint is None else self.last_checkpoint + 1
         if start < n_entries:
             add(start, "uncheckpointed-tail", f"entries {start}..{n_entries - 1} not checkpointed")

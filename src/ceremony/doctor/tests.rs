@@ -341,7 +341,15 @@ fn pin_and_puk_counters_are_classified() {
 #[test]
 fn a_production_custody_on_a_network_is_refused_unless_allowed() {
     let d = tempfile::tempdir().unwrap();
-    crate::ceremony::init(d.path(), "Example Corp", false, 2, T).unwrap();
+    crate::ceremony::init(
+        d.path(),
+        "Example Corp",
+        false,
+        2,
+        crate::log::body::DEFAULT_TERM,
+        T,
+    )
+    .unwrap();
     let state = crate::ceremony::read_state(d.path()).unwrap();
     let (_t, host) = fake_host(&[], &[("eth0", "0x1003", "up")], ROUTE);
     let probe = Ok(vec![card(1001, 3, 3)]);
@@ -372,7 +380,15 @@ fn a_production_custody_on_a_network_is_refused_unless_allowed() {
 
     // The same machine with a training custody only warns.
     let d = tempfile::tempdir().unwrap();
-    crate::ceremony::init(d.path(), "Example Corp", true, 2, T).unwrap();
+    crate::ceremony::init(
+        d.path(),
+        "Example Corp",
+        true,
+        2,
+        crate::log::body::DEFAULT_TERM,
+        T,
+    )
+    .unwrap();
     let state = crate::ceremony::read_state(d.path()).unwrap();
     let r = examine(Some(&state), &probe, &host, T);
     let net = r

@@ -20,6 +20,12 @@ pub const MAX_ORG: usize = 256;
 pub const MAX_INCIDENT: usize = 256;
 /// Longest reason or notes.
 pub const MAX_REASON: usize = MAX_TEXT;
+/// Shortest custodian term a genesis may record: one day.
+pub const MIN_TERM: u64 = 86_400;
+/// Longest custodian term: ten years of 365 days.
+pub const MAX_TERM: u64 = 3_650 * 86_400;
+/// The term `init` records when none is given: twelve months (365 days).
+pub const DEFAULT_TERM: u64 = 365 * 86_400;
 
 /// One custodian's signature in a checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +58,9 @@ pub enum Body {
         /// the whole custody need (enrollment after the first q, retirement, a bare
         /// checkpoint).
         quorum: u8,
+        /// The custodians' term, seconds: each must prove within it, by a share check,
+        /// a drill or an opening, that their YubiKey and PIN still open their share.
+        term: u64,
     },
     /// Enrolls a custodian.
     Enroll {
@@ -149,6 +158,9 @@ pub enum Body {
         /// entry's time when the clock was behind the log and the previous entry's time
         /// was used instead.
         clock: u64,
+        /// SHA-256 of the ceremony plan the ceremony ran under, when it had one (signed
+        /// with the checkpoint).
+        plan: Option<Hash>,
     },
     /// A custodian leaves the custody: their key signs nothing more, and every live set
     /// that includes them must be rotated.
@@ -157,6 +169,14 @@ pub enum Body {
         custodian: String,
         /// Why.
         reason: String,
+    },
+    /// A quorum activates a pending set (made by a rotation) before every one of its
+    /// custodians has acknowledged their new envelope; the old set is superseded.
+    Activate {
+        /// The pending set.
+        set: SetId,
+        /// Its custodians who had not acknowledged, in share-index order.
+        missing: Vec<String>,
     },
 }
 
@@ -175,6 +195,7 @@ impl Body {
             Body::Review { .. } => Kind::Review,
             Body::Checkpoint { .. } => Kind::Checkpoint,
             Body::Retire { .. } => Kind::Retire,
+            Body::Activate { .. } => Kind::Activate,
         }
     }
 
@@ -188,13 +209,15 @@ impl Body {
                 tool_version,
                 binary_sha256,
                 quorum,
+                term,
             } => {
-                e.map(6).key(1).text(org).key(2).bool(*training);
+                e.map(7).key(1).text(org).key(2).bool(*training);
                 e.key(3).bytes(custody_id).key(4).text(tool_version);
                 e.key(5)
                     .bytes(binary_sha256)
                     .key(6)
                     .uint(u64::from(*quorum));
+                e.key(7).uint(*term);
             }
             Body::Enroll {
                 record,
@@ -280,8 +303,10 @@ impl Body {
                 head,
                 signatures,
                 clock,
+                plan,
             } => {
-                e.map(3).key(1).bytes(head).key(2).array(signatures.len());
+                e.map(if plan.is_some() { 4 } else { 3 });
+                e.key(1).bytes(head).key(2).array(signatures.len());
                 for s in signatures {
                     e.map(2)
                         .key(1)
@@ -290,9 +315,16 @@ impl Body {
                         .bytes(&s.signature);
                 }
                 e.key(3).uint(*clock);
+                if let Some(p) = plan {
+                    e.key(4).bytes(p);
+                }
             }
             Body::Retire { custodian, reason } => {
                 e.map(2).key(1).text(custodian).key(2).text(reason);
+            }
+            Body::Activate { set, missing } => {
+                e.map(2).key(1).bytes(&set.0).key(2);
+                names(e, missing);
             }
         }
     }
@@ -304,7 +336,7 @@ impl Body {
         };
         let body = match kind {
             Kind::Genesis => {
-                d.map_len(6)?;
+                d.map_len(7)?;
                 d.key(1)?;
                 let org = text(d, "org", 1, MAX_ORG)?;
                 d.key(2)?;
@@ -317,6 +349,8 @@ impl Body {
                 let binary_sha256 = d.bytes_fixed::<32>("binary sha256")?;
                 d.key(6)?;
                 let quorum = d.uint_in("quorum", 2, MAX_SHARES)? as u8;
+                d.key(7)?;
+                let term = d.uint_in("term", MIN_TERM, MAX_TERM)?;
                 Body::Genesis {
                     org,
                     training,
@@ -324,6 +358,7 @@ impl Body {
                     tool_version,
                     binary_sha256,
                     quorum,
+                    term,
                 }
             }
             Kind::Enroll => {
@@ -462,7 +497,13 @@ impl Body {
                 }
             }
             Kind::Checkpoint => {
-                d.map_len(3)?;
+                let pairs = d.map()?;
+                if !(3..=4).contains(&pairs) {
+                    return Err(CborError::OutOfRange {
+                        offset: d.position(),
+                        field: "checkpoint map",
+                    });
+                }
                 d.key(1)?;
                 let head = d.bytes_fixed::<32>("head")?;
                 d.key(2)?;
@@ -487,10 +528,17 @@ impl Body {
                 }
                 d.key(3)?;
                 let clock = d.uint_in("clock", 0, crate::log::entry::MAX_TIME)?;
+                let plan = if pairs == 4 {
+                    d.key(4)?;
+                    Some(d.bytes_fixed::<32>("plan")?)
+                } else {
+                    None
+                };
                 Body::Checkpoint {
                     head,
                     signatures,
                     clock,
+                    plan,
                 }
             }
             Kind::Retire => {
@@ -500,6 +548,20 @@ impl Body {
                 d.key(2)?;
                 let reason = text(d, "reason", 1, MAX_TEXT)?;
                 Body::Retire { custodian, reason }
+            }
+            Kind::Activate => {
+                d.map_len(2)?;
+                d.key(1)?;
+                let set = set_id(d)?;
+                d.key(2)?;
+                let missing = read_names(d)?;
+                if missing.is_empty() {
+                    return Err(CborError::OutOfRange {
+                        offset: d.position(),
+                        field: "missing custodians",
+                    });
+                }
+                Body::Activate { set, missing }
             }
         };
         Ok(Some(body))

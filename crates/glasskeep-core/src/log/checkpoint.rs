@@ -112,14 +112,18 @@ pub enum CheckpointError {
 /// custody id (16 bytes) || seq of the checkpoint entry (u64 big-endian) || head ||
 /// the checkpoint's claimed time (u64 big-endian) || the number of signers (one byte) ||
 /// each signer's name, in the entry's (ascending) order, as one length byte and its
-/// UTF-8. Every field of the checkpoint but the signatures themselves and the machine
-/// clock is covered, so neither its time nor who signed it can be changed afterwards.
+/// UTF-8 || (when the ceremony ran under a plan) the plan's SHA-256. Every field of the
+/// checkpoint but the signatures themselves and the machine clock is covered, so neither
+/// its time, who signed it, nor the plan it claims can be changed afterwards. The signer
+/// list is length-prefixed, so the input with a plan hash is never the input of a
+/// checkpoint without one.
 pub fn signature_input<S: AsRef<str>>(
     custody_id: &[u8; 16],
     seq: u64,
     head: &Hash,
     time: u64,
     signers: &[S],
+    plan: Option<&Hash>,
 ) -> Hash {
     let mut h = Sha256::new();
     h.update(CHECKPOINT_LABEL);
@@ -134,6 +138,9 @@ pub fn signature_input<S: AsRef<str>>(
         let name = s.as_ref().as_bytes();
         h.update([name.len() as u8]);
         h.update(name);
+    }
+    if let Some(p) = plan {
+        h.update(p);
     }
     h.finalize().into()
 }
@@ -165,6 +172,8 @@ pub struct PendingCheckpoint {
     pub clock: u64,
     /// The signers, ascending, as the entry lists them.
     pub signers: Vec<String>,
+    /// SHA-256 of the ceremony plan, when the ceremony ran under one.
+    pub plan: Option<Hash>,
     /// What each signer's sign key signs.
     pub digest: Hash,
 }
@@ -176,6 +185,7 @@ pub fn prepare_checkpoint(
     signers: &[String],
     time: u64,
     clock: u64,
+    plan: Option<Hash>,
 ) -> Result<PendingCheckpoint, CheckpointError> {
     if signers.is_empty() {
         return Err(CheckpointError::NoSigners);
@@ -198,13 +208,14 @@ pub fn prepare_checkpoint(
     }
     let seq = state.next_seq();
     let head = state.head();
-    let digest = signature_input(&custody.custody_id, seq, &head, time, &names);
+    let digest = signature_input(&custody.custody_id, seq, &head, time, &names, plan.as_ref());
     Ok(PendingCheckpoint {
         seq,
         head,
         time,
         clock,
         signers: names,
+        plan,
         digest,
     })
 }
@@ -251,6 +262,7 @@ pub fn finish_checkpoint(
             head: pending.head,
             signatures,
             clock: pending.clock,
+            plan: pending.plan,
         },
     })
 }
@@ -264,7 +276,7 @@ pub fn make_checkpoint(
     clock: u64,
 ) -> Result<Entry, CheckpointError> {
     let names: Vec<String> = signers.iter().map(|s| s.custodian().to_owned()).collect();
-    let pending = prepare_checkpoint(state, &names, time, clock)?;
+    let pending = prepare_checkpoint(state, &names, time, clock, None)?;
     let mut der = Vec::with_capacity(signers.len());
     for signer in signers.iter_mut() {
         let name = signer.custodian().to_owned();
@@ -294,7 +306,10 @@ pub struct BadSignature {
 pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignature> {
     let (
         Body::Checkpoint {
-            head, signatures, ..
+            head,
+            signatures,
+            plan,
+            ..
         },
         Some(custody),
     ) = (&entry.body, state.custody())
@@ -302,7 +317,14 @@ pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignat
         return Ok(0);
     };
     let names: Vec<&str> = signatures.iter().map(|s| s.custodian.as_str()).collect();
-    let digest = signature_input(&custody.custody_id, entry.seq, head, entry.time, &names);
+    let digest = signature_input(
+        &custody.custody_id,
+        entry.seq,
+        head,
+        entry.time,
+        &names,
+        plan.as_ref(),
+    );
     for s in signatures {
         let Some(c) = state.custodian(&s.custodian) else {
             return Err(BadSignature {

@@ -28,6 +28,8 @@ pub enum Kind {
     Checkpoint = 9,
     /// A custodian left the custody.
     Retire = 10,
+    /// A quorum activated a pending set before every custodian acknowledged it.
+    Activate = 11,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Review => "review",
             Kind::Checkpoint => "checkpoint",
             Kind::Retire => "retire",
+            Kind::Activate => "activate",
         }
     }
 
@@ -61,6 +64,7 @@ impl Kind {
             8 => Kind::Review,
             9 => Kind::Checkpoint,
             10 => Kind::Retire,
+            11 => Kind::Activate,
             _ => return None,
         })
     }

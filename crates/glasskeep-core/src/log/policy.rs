@@ -19,6 +19,11 @@ use crate::log::replay::{SetStatus, State};
 /// separate safes. Fixed, not a flag, so that every verifier reaches the same verdict.
 pub const DESTRUCTION_GRACE: u64 = 30 * 86_400;
 
+/// How long after a custodian's term has run out (the term recorded at genesis, from
+/// their last share check, drill, opening or enrollment) they may still re-affirm
+/// before that is a violation: 30 days. Fixed, like the destruction grace period.
+pub const TERM_GRACE: u64 = 30 * 86_400;
+
 /// The review window `seal` and `rotate` record when none is given: 7 days.
 pub const DEFAULT_REVIEW_WITHIN: u64 = 7 * 86_400;
 
@@ -39,6 +44,9 @@ pub enum PolicyClass {
     /// A set includes a retired custodian and was not rotated within its window from
     /// the retirement.
     MustRotate,
+    /// A custodian's term ran out more than the grace period ago without a share
+    /// check, drill or opening.
+    TermLapsed,
 }
 
 /// Work the custody still has to do, within its window (not a failure).
@@ -57,6 +65,12 @@ pub enum PendingClass {
     Enroll,
     /// A custody with no sealed credential yet.
     Seal,
+    /// A custodian of a pending set (made by a rotation) has not yet proved their new
+    /// envelope opens (`check-share`).
+    Acknowledge,
+    /// A custodian's term has run out: a share check or a drill is due within the grace
+    /// period.
+    Reaffirm,
 }
 
 /// Which list an item is on, and what it is.
@@ -285,6 +299,62 @@ pub fn assess(state: &State, now: Option<u64>) -> Assessment {
         }
     }
 
+    for s in state.pending_sets() {
+        let SetStatus::Pending { rotate_seq } = s.status else {
+            continue;
+        };
+        let old = s.predecessor.map(|o| o.to_string()).unwrap_or_default();
+        for name in s.unacknowledged() {
+            a.pending.push(item(
+                Some(rotate_seq),
+                ItemClass::Pending(PendingClass::Acknowledge),
+                format!("set {} \"{}\"", s.id, s.label),
+                None,
+                format!(
+                    "{name} to prove their new envelope opens (`glasskeep check-share`); set {old} stays live until then, or until a quorum runs `glasskeep activate`"
+                ),
+            ));
+        }
+    }
+
+    if let (Some(custody), Some(now)) = (state.custody(), now) {
+        for c in state.live_custodians() {
+            let (seq, since) = c.affirmed;
+            let ends = since.saturating_add(custody.term);
+            if now <= ends {
+                continue;
+            }
+            let due = ends.saturating_add(TERM_GRACE);
+            let name = &c.record.name;
+            let subject = format!("custodian {name}");
+            if past(due) {
+                a.violations.push(item(
+                    Some(seq),
+                    ItemClass::Violation(PolicyClass::TermLapsed),
+                    subject,
+                    Some(due),
+                    format!(
+                        "term ran out {}, no share check or drill by {}",
+                        rfc3339(ends),
+                        rfc3339(due)
+                    ),
+                ));
+            } else {
+                a.pending.push(item(
+                    Some(seq),
+                    ItemClass::Pending(PendingClass::Reaffirm),
+                    subject,
+                    Some(due),
+                    format!(
+                        "term ran out {}: a share check or a drill by {} (`glasskeep check-share`)",
+                        rfc3339(ends),
+                        rfc3339(due)
+                    ),
+                ));
+            }
+        }
+    }
+
     // Genesis alone needs no checkpoint: nothing has been enrolled to sign one yet.
     let len = state.next_seq();
     let from = state.last_checkpoint().map_or(1, |c| c + 1);
@@ -322,7 +392,7 @@ fn item(
 }
 
 /// A time as RFC 3339, UTC, seconds.
-pub(crate) fn rfc3339(t: u64) -> String {
+pub fn rfc3339(t: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.min(253_402_300_799));
     humantime::format_rfc3339_seconds(t).to_string()
 }
@@ -337,6 +407,7 @@ impl PolicyClass {
             PolicyClass::EnvelopeNotDestroyed => "envelope-not-destroyed",
             PolicyClass::UncheckpointedTail => "uncheckpointed-tail",
             PolicyClass::MustRotate => "must-rotate",
+            PolicyClass::TermLapsed => "term-lapsed",
         }
     }
 }
@@ -351,6 +422,8 @@ impl PendingClass {
             PendingClass::RotateAfterRetirement => "rotate-after-retirement",
             PendingClass::Enroll => "enroll",
             PendingClass::Seal => "seal",
+            PendingClass::Acknowledge => "acknowledge",
+            PendingClass::Reaffirm => "reaffirm",
         }
     }
 }
@@ -378,4 +451,39 @@ impl fmt::Display for Obligation {
         }
         write!(f, "{}: {}: {}", self.kind, self.subject, self.detail)
     }
+}
+
+/// Where one live custodian's term stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Term {
+    /// The custodian.
+    pub custodian: String,
+    /// The entry that last proved their YubiKey, PIN and envelope work.
+    pub affirmed_seq: u64,
+    /// Its time: the term runs from here.
+    pub affirmed: u64,
+    /// When the term runs out: a share check or a drill is due from then.
+    pub ends: u64,
+    /// When the grace period after it ends: a violation after this.
+    pub due: u64,
+}
+
+/// Every live custodian's term, in enrollment order (empty before genesis).
+pub fn terms(state: &State) -> Vec<Term> {
+    let Some(custody) = state.custody() else {
+        return Vec::new();
+    };
+    state
+        .live_custodians()
+        .map(|c| {
+            let ends = c.affirmed.1.saturating_add(custody.term);
+            Term {
+                custodian: c.record.name.clone(),
+                affirmed_seq: c.affirmed.0,
+                affirmed: c.affirmed.1,
+                ends,
+                due: ends.saturating_add(TERM_GRACE),
+            }
+        })
+        .collect()
 }

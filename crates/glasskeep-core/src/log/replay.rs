@@ -34,6 +34,8 @@ pub struct Custody {
     pub created: u64,
     /// The custody quorum q.
     pub quorum: u8,
+    /// The custodians' term, seconds.
+    pub term: u64,
 }
 
 /// An enrolled custodian.
@@ -52,6 +54,10 @@ pub struct Custodian {
     /// Claimed time of the retire entry, once retired: the sets that include the
     /// custodian must be rotated within their window from then.
     pub retired_time: Option<u64>,
+    /// The last entry that proved their YubiKey, PIN and envelope work (their
+    /// enrollment, a share check, a drill or an opening they took part in): (seq, time).
+    /// Their term runs from its time.
+    pub affirmed: (u64, u64),
 }
 
 impl Custodian {
@@ -87,9 +93,16 @@ pub enum SetStatus {
     Sealed,
     /// Opened at least once and not yet rotated: the credential is exposed.
     Opened,
+    /// Made by a rotation, waiting for its custodians' acknowledgements: not openable,
+    /// and the set it replaces stays live.
+    Pending {
+        /// The rotate entry.
+        rotate_seq: u64,
+    },
     /// Rotated away.
     Superseded {
-        /// The rotate entry.
+        /// The entry that activated its successor (the last acknowledging share check,
+        /// or an activate entry).
         seq: u64,
     },
 }
@@ -129,6 +142,35 @@ pub struct SealedSet {
     pub superseded_time: Option<u64>,
     /// Seqs of the openings of this set, in order.
     pub openings: Vec<u64>,
+    /// A rotation waiting for acknowledgements: (the pending set, the rotate's seq).
+    pub successor: Option<(SetId, u64)>,
+    /// For a set made by a rotation: the set it replaces.
+    pub predecessor: Option<SetId>,
+    /// For a pending set, per share index: the seq of the share check by which its
+    /// custodian acknowledged it.
+    pub acknowledged: Vec<Option<u64>>,
+}
+
+impl SealedSet {
+    /// Whether the set may be opened, drilled or rotated from (neither superseded nor
+    /// pending).
+    pub fn is_live(&self) -> bool {
+        matches!(self.status, SetStatus::Sealed | SetStatus::Opened)
+    }
+
+    /// Its custodians who have not acknowledged it yet, in share-index order (empty
+    /// unless it is pending).
+    pub fn unacknowledged(&self) -> Vec<String> {
+        if !matches!(self.status, SetStatus::Pending { .. }) {
+            return Vec::new();
+        }
+        self.custodians
+            .iter()
+            .zip(&self.acknowledged)
+            .filter(|(_, a)| a.is_none())
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
 }
 
 /// One opening.
@@ -172,7 +214,6 @@ pub struct State {
     by_serial: HashMap<u32, usize>,
     sets: HashMap<SetId, SealedSet>,
     set_order: Vec<SetId>,
-    by_label: HashMap<String, SetId>,
     openings: BTreeMap<u64, Opening>,
     envelopes: HashMap<Hash, EnvelopeState>,
     next_seq: u64,
@@ -218,6 +259,23 @@ impl State {
     }
 
     fn live_set(&self, set: &SetId) -> Result<&SealedSet, ReplayError> {
+        let s = self
+            .sets
+            .get(set)
+            .ok_or(ReplayError::UnknownSet { set: *set })?;
+        match s.status {
+            SetStatus::Superseded { seq } => Err(ReplayError::SetSuperseded { set: *set, seq }),
+            SetStatus::Pending { rotate_seq } => Err(ReplayError::SetPending {
+                set: *set,
+                rotate_seq,
+            }),
+            SetStatus::Sealed | SetStatus::Opened => Ok(s),
+        }
+    }
+
+    /// A set whose shares may be checked: live, or pending (a check of a pending set's
+    /// envelope is its custodian's acknowledgement).
+    fn checkable_set(&self, set: &SetId) -> Result<&SealedSet, ReplayError> {
         let s = self
             .sets
             .get(set)
@@ -414,16 +472,47 @@ impl State {
                 custodian,
                 envelope,
             } => {
-                let s = self.live_set(set)?;
+                let s = self.checkable_set(set)?;
                 self.check_shares(s, std::slice::from_ref(custodian), &[*envelope])?;
             }
             Body::Rotate { old, new } => {
-                self.live_set(old)?;
+                let from = self.live_set(old)?;
+                if let Some((pending, rotate_seq)) = from.successor {
+                    return Err(ReplayError::RotationPending {
+                        set: *old,
+                        pending,
+                        rotate_seq,
+                    });
+                }
                 let fresh = self.live_set(new)?;
-                if old == new || fresh.status != SetStatus::Sealed {
+                if old == new || fresh.status != SetStatus::Sealed || fresh.successor.is_some() {
                     return Err(ReplayError::BadRotation {
                         old: *old,
                         new: *new,
+                    });
+                }
+            }
+            Body::Activate { set, missing } => {
+                let s = self
+                    .sets
+                    .get(set)
+                    .ok_or(ReplayError::UnknownSet { set: *set })?;
+                if !matches!(s.status, SetStatus::Pending { .. }) {
+                    return Err(ReplayError::NotPending { set: *set });
+                }
+                let expected = s.unacknowledged();
+                if *missing != expected {
+                    return Err(ReplayError::ActivateMissing {
+                        set: *set,
+                        expected,
+                    });
+                }
+                let acknowledged = s.acknowledged.iter().filter(|a| a.is_some()).count();
+                if acknowledged < usize::from(s.threshold) {
+                    return Err(ReplayError::ActivateUnproven {
+                        set: *set,
+                        acknowledged,
+                        threshold: s.threshold,
                     });
                 }
             }
@@ -664,13 +753,48 @@ impl State {
     fn check_labels(&self) -> Result<(), ReplayError> {
         let mut seen = HashSet::new();
         for s in self.sets.values() {
-            if !matches!(s.status, SetStatus::Superseded { .. }) && !seen.insert(s.label.as_str()) {
+            // A pending set shares its label with the set it replaces, which stays live
+            // until the pending set is activated.
+            if s.is_live() && !seen.insert(s.label.as_str()) {
                 return Err(ReplayError::LabelTaken {
                     label: s.label.clone(),
                 });
             }
         }
         Ok(())
+    }
+
+    /// Moves each named custodian's term start to this entry.
+    fn affirm(&mut self, names: &[String], seq: u64, time: u64) {
+        for n in names {
+            if let Some(&i) = self.by_name.get(n) {
+                self.custodians[i].affirmed = (seq, time);
+            }
+        }
+    }
+
+    /// The pending set `new` becomes live; the set it replaces is superseded at `seq`,
+    /// and its envelopes' destruction grace period starts at `time`.
+    fn activate(&mut self, new: SetId, seq: u64, time: u64) {
+        let Some(n) = self.sets.get_mut(&new) else {
+            return;
+        };
+        n.status = SetStatus::Sealed;
+        let Some(old) = n.predecessor else { return };
+        let Some(o) = self.sets.get_mut(&old) else {
+            return;
+        };
+        o.status = SetStatus::Superseded { seq };
+        o.superseded_by = Some(new);
+        o.superseded_time = Some(time);
+        o.successor = None;
+        // An opening while the rotation was pending exposed the old secret after the
+        // new one was sealed: its exposure ends with the old set.
+        for s in &o.openings {
+            if let Some(op) = self.openings.get_mut(s) {
+                op.rotated.get_or_insert((seq, time));
+            }
+        }
     }
 
     /// Mutation after a successful check: infallible. Lookups that check() proved
@@ -685,6 +809,7 @@ impl State {
                 tool_version,
                 binary_sha256,
                 quorum,
+                term,
             } => {
                 self.custody = Some(Custody {
                     org: org.clone(),
@@ -694,6 +819,7 @@ impl State {
                     binary_sha256: *binary_sha256,
                     created: entry.time,
                     quorum: *quorum,
+                    term: *term,
                 });
             }
             Body::Enroll {
@@ -711,6 +837,7 @@ impl State {
                     firmware_risk_accepted: *firmware_risk_accepted,
                     retired: None,
                     retired_time: None,
+                    affirmed: (seq, entry.time),
                 });
                 self.batch
                     .push((seq, Kind::Enroll, Need::Enroll(record.name.clone())));
@@ -738,7 +865,6 @@ impl State {
                     );
                 }
                 self.set_order.push(*set);
-                self.by_label.insert(label.clone(), *set);
                 self.batch.push((
                     seq,
                     Kind::Seal,
@@ -765,6 +891,9 @@ impl State {
                         superseded_by: None,
                         superseded_time: None,
                         openings: Vec::new(),
+                        successor: None,
+                        predecessor: None,
+                        acknowledged: Vec::new(),
                     },
                 );
             }
@@ -773,6 +902,7 @@ impl State {
             } => {
                 self.batch
                     .push((seq, Kind::Open, Need::Exactly(custodians.clone())));
+                self.affirm(custodians, seq, entry.time);
                 let Some(s) = self.sets.get_mut(set) else {
                     return;
                 };
@@ -797,13 +927,33 @@ impl State {
             Body::Drill { custodians, .. } => {
                 self.batch
                     .push((seq, Kind::Drill, Need::Exactly(custodians.clone())));
+                self.affirm(custodians, seq, entry.time);
             }
-            Body::ShareCheck { custodian, .. } => {
+            Body::ShareCheck {
+                set,
+                custodian,
+                envelope,
+            } => {
                 self.batch.push((
                     seq,
                     Kind::ShareCheck,
                     Need::Exactly(vec![custodian.clone()]),
                 ));
+                self.affirm(std::slice::from_ref(custodian), seq, entry.time);
+                let Some(s) = self.sets.get_mut(set) else {
+                    return;
+                };
+                if !matches!(s.status, SetStatus::Pending { .. }) {
+                    return;
+                }
+                if let Some(i) = s.envelopes.iter().position(|e| e == envelope) {
+                    if let Some(slot) = s.acknowledged.get_mut(i) {
+                        slot.get_or_insert(seq);
+                    }
+                }
+                if s.acknowledged.iter().all(Option::is_some) {
+                    self.activate(*set, seq, entry.time);
+                }
             }
             Body::Rotate { old, new } => {
                 let Some(s) = self.sets.get_mut(old) else {
@@ -817,14 +967,30 @@ impl State {
                         count: s.threshold,
                     },
                 ));
-                s.status = SetStatus::Superseded { seq };
-                s.superseded_by = Some(*new);
-                s.superseded_time = Some(entry.time);
+                s.successor = Some((*new, seq));
+                // The new secret is sealed: the exposure an opening caused ends here,
+                // even though the old envelopes keep opening until activation.
                 for o in &s.openings {
                     if let Some(op) = self.openings.get_mut(o) {
-                        op.rotated = Some((seq, entry.time));
+                        op.rotated.get_or_insert((seq, entry.time));
                     }
                 }
+                if let Some(n) = self.sets.get_mut(new) {
+                    n.status = SetStatus::Pending { rotate_seq: seq };
+                    n.predecessor = Some(*old);
+                    n.acknowledged = vec![None; n.envelopes.len()];
+                }
+            }
+            Body::Activate { set, .. } => {
+                let old = self.sets.get(set).and_then(|s| s.predecessor);
+                let need = old.and_then(|o| self.sets.get(&o)).map(|o| Need::AtLeast {
+                    of: o.custodians.clone(),
+                    count: o.threshold,
+                });
+                if let Some(need) = need {
+                    self.batch.push((seq, Kind::Activate, need));
+                }
+                self.activate(*set, seq, entry.time);
             }
             Body::EnvelopeDestroyed {
                 envelope,

@@ -37,6 +37,14 @@ fn list(h: &[[u8; 32]]) -> String {
     h.iter().map(short).collect::<Vec<_>>().join(", ")
 }
 
+/// A duration in whole days (and seconds left over, if any).
+fn days(secs: u64) -> String {
+    match (secs / 86_400, secs % 86_400) {
+        (d, 0) => format!("{d} days"),
+        (d, r) => format!("{d} days {r}s"),
+    }
+}
+
 fn short(h: &[u8; 32]) -> String {
     hex::encode(&h[..8])
 }
@@ -51,13 +59,15 @@ pub fn line(entry: &Entry) -> Line {
             tool_version,
             binary_sha256,
             quorum,
+            term,
         } => (
             vec![],
             format!(
-                "{}custody {} of {org} created by glasskeep {tool_version} (binary {}), quorum {quorum}",
+                "{}custody {} of {org} created by glasskeep {tool_version} (binary {}), quorum {quorum}, custodian term {}",
                 if *training { "TRAINING " } else { "" },
                 hex::encode(custody_id),
-                short(binary_sha256)
+                short(binary_sha256),
+                days(*term)
             ),
         ),
         Body::Enroll {
@@ -132,7 +142,17 @@ pub fn line(entry: &Entry) -> Line {
             vec![custodian.clone()],
             format!("share check on set {set}, envelope {}", short(envelope)),
         ),
-        Body::Rotate { old, new } => (vec![], format!("set {old} superseded by set {new}")),
+        Body::Rotate { old, new } => (
+            vec![],
+            format!("set {old} to be superseded by set {new}, pending until its custodians acknowledge"),
+        ),
+        Body::Activate { set, missing } => (
+            vec![],
+            format!(
+                "set {set} activated without the acknowledgement of {}",
+                missing.join(", ")
+            ),
+        ),
         Body::EnvelopeDestroyed {
             envelope,
             witnesses,
@@ -152,11 +172,16 @@ pub fn line(entry: &Entry) -> Line {
             head,
             signatures,
             clock,
+            plan,
         } => (
             signatures.iter().map(|s| s.custodian.clone()).collect(),
             format!(
-                "checkpoint over head {}{}",
+                "checkpoint over head {}{}{}",
                 hex::encode(head),
+                match plan {
+                    Some(p) => format!("; under plan {}", hex::encode(p)),
+                    None => String::new(),
+                },
                 if *clock < entry.time {
                     format!(
                         "; the machine clock was {}s behind the log",

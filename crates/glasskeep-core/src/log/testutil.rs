@@ -132,8 +132,27 @@ impl Builder {
             tool_version: "0.1.0".into(),
             binary_sha256: [0xb1; 32],
             quorum: 2,
+            term: crate::log::body::DEFAULT_TERM,
         });
         b
+    }
+
+    /// Each custodian of `set` (listed in share order) acknowledges their envelope of a
+    /// pending set with a share check, each cosigned by themselves.
+    pub fn acknowledge(&mut self, set: SetId, custodians: &[&str]) {
+        let order = self.state.set(&set).expect("set sealed").custodians.clone();
+        for who in custodians {
+            let i = order
+                .iter()
+                .position(|c| c == who)
+                .expect("custodian of the set");
+            self.push(Body::ShareCheck {
+                set,
+                custodian: (*who).into(),
+                envelope: envelope(set, i),
+            });
+            self.checkpoint(&[who]);
+        }
     }
 
     /// Appends the next entry with `body`; panics if replay refuses it.
@@ -267,6 +286,7 @@ pub fn scenario(custody_id: [u8; 16]) -> Builder {
         b.seal(new, "aws-root", 2, &["alice", "bob", "carol"]);
         b.push(Body::Rotate { old, new });
         b.checkpoint(&["alice", "bob", "carol"]);
+        b.acknowledge(new, &["alice", "bob", "carol"]);
         for i in 0..3 {
             b.push(Body::EnvelopeDestroyed {
                 envelope: envelope(old, i),
@@ -308,7 +328,7 @@ pub fn resign(entries: &mut [Entry], i: usize, custody_id: &[u8; 16], who: &[(&s
     let mut who = who.to_vec();
     who.sort_by(|a, b| a.0.cmp(b.0));
     let names: Vec<&str> = who.iter().map(|(n, _)| *n).collect();
-    let digest = signature_input(custody_id, seq, head, time, &names);
+    let digest = signature_input(custody_id, seq, head, time, &names, None);
     *signatures = who
         .iter()
         .map(|(n, k)| CheckpointSignature {

@@ -263,6 +263,51 @@ pub enum ReplayError {
         /// Who signed it.
         signers: Vec<String>,
     },
+    /// The set was made by a rotation whose custodians have not all acknowledged it:
+    /// it cannot be opened or drilled until it is activated.
+    #[error("set {set} is pending since the rotation at entry {rotate_seq}: it opens only once activated (every custodian's check-share, or `activate`)")]
+    SetPending {
+        /// The set.
+        set: SetId,
+        /// The rotate entry that made it pending.
+        rotate_seq: u64,
+    },
+    /// The set already has a rotation waiting for acknowledgements.
+    #[error("set {set} already has a pending rotation to set {pending} (entry {rotate_seq}): activate it first")]
+    RotationPending {
+        /// The old set.
+        set: SetId,
+        /// The pending set.
+        pending: SetId,
+        /// The rotate entry.
+        rotate_seq: u64,
+    },
+    /// `activate` names a set that is not pending.
+    #[error("set {set} is not pending activation")]
+    NotPending {
+        /// The set named.
+        set: SetId,
+    },
+    /// `activate` lists other custodians as missing than those who have not
+    /// acknowledged.
+    #[error("activation of set {set} must list exactly the custodians who have not acknowledged, in share order: {}", signers_text(.expected))]
+    ActivateMissing {
+        /// The set.
+        set: SetId,
+        /// Who has not acknowledged.
+        expected: Vec<String>,
+    },
+    /// Fewer custodians acknowledged than the set's threshold: activating it would
+    /// retire the old set for one nobody has shown to open.
+    #[error("set {set} has {acknowledged} acknowledgement(s), fewer than its threshold {threshold}: it cannot be activated yet")]
+    ActivateUnproven {
+        /// The set.
+        set: SetId,
+        /// Acknowledgements so far.
+        acknowledged: usize,
+        /// Its threshold.
+        threshold: u8,
+    },
     /// Two live share sets would carry one label.
     #[error("two live sets are labelled {label:?}: rotate the old one instead of sealing the label again")]
     LabelTaken {

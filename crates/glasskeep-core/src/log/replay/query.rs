@@ -68,10 +68,26 @@ impl State {
         self.set_order.iter().filter_map(|id| self.sets.get(id))
     }
 
-    /// The newest set sealed under `label`, unless it was superseded.
+    /// The live set sealed under `label` (not superseded, not pending: the one that
+    /// opens).
     pub fn live_set_by_label(&self, label: &str) -> Option<&SealedSet> {
-        let s = self.sets.get(self.by_label.get(label)?)?;
-        (!matches!(s.status, SetStatus::Superseded { .. })).then_some(s)
+        self.set_order
+            .iter()
+            .rev()
+            .filter_map(|id| self.sets.get(id))
+            .find(|s| s.label == label && s.is_live())
+    }
+
+    /// The set a rotation of `label` made and that waits for acknowledgements.
+    pub fn pending_set_by_label(&self, label: &str) -> Option<&SealedSet> {
+        self.sets()
+            .find(|s| s.label == label && matches!(s.status, SetStatus::Pending { .. }))
+    }
+
+    /// Sets made by a rotation and waiting for acknowledgements, in seal order.
+    pub fn pending_sets(&self) -> impl Iterator<Item = &SealedSet> {
+        self.sets()
+            .filter(|s| matches!(s.status, SetStatus::Pending { .. }))
     }
 
     /// The opening at `seq`.
@@ -94,8 +110,13 @@ impl State {
         self.sets()
             .filter(|s| s.status == SetStatus::Opened)
             .filter_map(|s| {
-                // Windows are per set, so the first opening has the earliest deadline.
-                let first = self.openings.get(s.openings.first()?)?;
+                // Windows are per set, so the first unrotated opening has the earliest
+                // deadline; a set rotated but not yet activated has none.
+                let first = s
+                    .openings
+                    .iter()
+                    .filter_map(|o| self.openings.get(o))
+                    .find(|o| o.rotated.is_none())?;
                 Some(OpenCredential {
                     set: s.id,
                     label: s.label.clone(),

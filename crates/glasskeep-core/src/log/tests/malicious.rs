@@ -48,7 +48,7 @@ fn offsets(entries: &[Entry]) -> Vec<usize> {
 #[test]
 fn the_scenario_verifies_clean() {
     let b = scenario(CUSTODY);
-    assert_eq!(b.entries.len(), 70);
+    assert_eq!(b.entries.len(), 94);
     let opts = VerifyOptions {
         anchor: Some(b.state.head()),
         now: Some(b.time),
@@ -58,8 +58,8 @@ fn the_scenario_verifies_clean() {
     let r = run(&b.bytes(), &opts);
     assert!(r.ok, "{r}");
     assert!(r.violations.is_empty(), "{r}");
-    assert_eq!((r.entries, r.checkpoints, r.signatures), (70, 26, 52));
-    assert_eq!(r.anchor_seq, Some(69));
+    assert_eq!((r.entries, r.checkpoints, r.signatures), (94, 38, 64));
+    assert_eq!(r.anchor_seq, Some(93));
     assert_eq!(r.training, Some(false));
 }
 
@@ -164,11 +164,11 @@ fn truncated_file_is_a_torn_tail() {
     let e = base();
     let bytes = frame_all(&e);
     for cut in [1, 7, 9, 40, 33] {
-        rejects(&bytes[..bytes.len() - cut], FailureClass::TornTail, 69);
+        rejects(&bytes[..bytes.len() - cut], FailureClass::TornTail, 93);
     }
     // Cut inside the header.
-    let at = offsets(&e)[69] + 3;
-    rejects(&bytes[..at], FailureClass::TornTail, 69);
+    let at = offsets(&e)[93] + 3;
+    rejects(&bytes[..at], FailureClass::TornTail, 93);
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn forged_appended_entries() {
     let mut v = b.entries.clone();
     // A legal-looking opening appended by someone with file access and no keys.
     v.push(Entry {
-        seq: 70,
+        seq: 94,
         prev: b.state.head(),
         time: b.time,
         body: Body::Open {
@@ -194,7 +194,7 @@ fn forged_appended_entries() {
     rejects(
         &forged_open,
         FailureClass::Policy(PolicyClass::UncheckpointedTail),
-        70,
+        94,
     );
     let lenient = VerifyOptions {
         lenient: true,
@@ -208,18 +208,19 @@ fn forged_appended_entries() {
     assert!(r.ok);
     // ...followed by a checkpoint "signed" by the attacker under two names.
     v.push(Entry {
-        seq: 71,
-        prev: v[70].hash(),
+        seq: 95,
+        prev: v[94].hash(),
         time: b.time,
         body: Body::Checkpoint {
-            head: v[70].hash(),
+            head: v[94].hash(),
             signatures: vec![],
             clock: 0,
+            plan: None,
         },
     });
     let m = key("mallory");
-    resign(&mut v, 71, &CUSTODY, &[("alice", &m), ("bob", &m)]);
-    rejects(&frame_all(&v), FailureClass::Signature, 71);
+    resign(&mut v, 95, &CUSTODY, &[("alice", &m), ("bob", &m)]);
+    rejects(&frame_all(&v), FailureClass::Signature, 95);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! missed its window fails, at exactly the seq and deadline FORMAT.md gives.
 
 use crate::log::body::{Body, Verdict};
-use crate::log::policy::{assess, DESTRUCTION_GRACE};
+use crate::log::policy::{assess, DESTRUCTION_GRACE, TERM_GRACE};
+use crate::log::replay::SetStatus;
 use crate::log::testutil::*;
 use crate::log::verify::{verify, FailureClass, Outcome, PolicyClass, VerifyOptions, VerifyReport};
 
@@ -129,6 +130,14 @@ fn a_review_window_passed_is_a_violation_until_reviewed() {
     });
     b.checkpoint(&["alice", "bob"]);
     let rot_time = b.entries[rot as usize].time;
+    b.acknowledge(set(2), &["alice", "bob", "carol"]);
+    // The last acknowledgement activates the new set: the grace period runs from there.
+    let old = b.state.set(&set(1)).unwrap();
+    let (activated, act_seq) = match old.status {
+        SetStatus::Superseded { seq } => (old.superseded_time.unwrap(), seq),
+        other => panic!("set 1 is {other:?} after every acknowledgement"),
+    };
+    assert!(activated > rot_time && act_seq > rot);
     let r = at(&b, t + REVIEW);
     assert!(r.ok, "{r}");
     let r = at(&b, t + REVIEW + 1);
@@ -158,8 +167,8 @@ fn a_review_window_passed_is_a_violation_until_reviewed() {
         (0..3)
             .map(|_| item(
                 "pending/destroy-envelope",
-                rot,
-                rot_time + DESTRUCTION_GRACE
+                act_seq,
+                activated + DESTRUCTION_GRACE
             ))
             .collect::<Vec<_>>()
     );
@@ -203,11 +212,22 @@ fn a_late_rotation_stays_a_violation() {
 fn undestroyed_envelopes_are_pending_within_the_grace_period_then_violations() {
     let mut b = sealed();
     b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
-    let rot = b.push(Body::Rotate {
+    b.push(Body::Rotate {
         old: set(1),
         new: set(2),
     });
     b.checkpoint(&["alice", "bob"]);
+    // Until every new envelope is acknowledged the old set is live: nothing to destroy.
+    let r = at(&b, b.time + 300 * DAY);
+    assert!(
+        r.pending
+            .iter()
+            .all(|o| o.kind.to_string() == "pending/acknowledge"),
+        "{r}"
+    );
+    assert_eq!(r.pending.len(), 3, "{r}");
+    b.acknowledge(set(2), &["alice", "bob", "carol"]);
+    let rot = b.entries.len() as u64 - 2;
     let due = b.entries[rot as usize].time + DESTRUCTION_GRACE;
     b.push(Body::EnvelopeDestroyed {
         envelope: envelope(set(1), 1),
@@ -261,6 +281,7 @@ fn a_retirement_leaves_its_sets_to_rotate_within_their_window() {
         items(&r.pending),
         [item("pending/rotate-after-retirement", retire, due)]
     );
+    let retire_due = due;
     let r = at(&b, due + 1);
     assert_eq!(
         items(&r.violations),
@@ -278,7 +299,12 @@ fn a_retirement_leaves_its_sets_to_rotate_within_their_window() {
         new: set(2),
     });
     b.checkpoint(&["alice", "bob", "dave"]);
-    let r = at(&b, due + 1);
+    // Pending: the old set, carol's included, is still the live one.
+    let r = at(&b, retire_due + 1);
+    assert!(!r.ok, "{r}");
+    // Acknowledged by all three: the obligation is met.
+    b.acknowledge(set(2), &["alice", "bob", "dave"]);
+    let r = at(&b, retire_due + 1);
     assert!(r.ok, "{r}");
     assert!(r
         .pending
@@ -334,7 +360,19 @@ fn without_a_clock_nothing_is_overdue() {
     assert!(a.violations.is_empty(), "{a:?}");
     assert_eq!(a.pending.len(), 2);
     let a = assess(&b.state, Some(u64::MAX));
-    assert_eq!(a.violations.len(), 2, "{a:?}");
+    // The opening's review and rotation, and the three custodians' terms.
+    let kinds: Vec<String> = a.violations.iter().map(|o| o.kind.to_string()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "policy/term-lapsed",
+            "policy/review-overdue",
+            "policy/rotation-overdue",
+            "policy/term-lapsed",
+            "policy/term-lapsed"
+        ],
+        "{a:?}"
+    );
     assert!(a.pending.is_empty());
 }
 
@@ -353,4 +391,79 @@ fn lenient_turns_violations_into_warnings_and_strict_still_flags_them() {
     assert_eq!(r.outcome(), Outcome::Ok);
     let r = verify(&b.bytes(), &FakeAttestation(None), &opts(true));
     assert_eq!(r.outcome(), Outcome::Pending);
+}
+
+#[test]
+fn a_custodian_term_is_pending_after_it_runs_out_then_a_violation() {
+    let mut b = sealed();
+    let term = crate::log::body::DEFAULT_TERM;
+    // carol was last affirmed by her enrollment (seq 3); alice and bob by the drill.
+    let drill = b.push(Body::Drill {
+        set: set(1),
+        custodians: vec!["alice".into(), "bob".into()],
+        envelopes: vec![envelope(set(1), 0), envelope(set(1), 1)],
+    });
+    b.checkpoint(&["alice", "bob"]);
+    let carol_since = b.entries[3].time;
+    let drill_time = b.entries[drill as usize].time;
+    let r = at(&b, carol_since + term);
+    assert!(r.ok && r.pending.is_empty(), "{r}");
+    let r = at(&b, carol_since + term + 1);
+    assert!(r.ok, "{r}");
+    assert_eq!(
+        items(&r.pending),
+        [item("pending/reaffirm", 3, carol_since + term + TERM_GRACE)]
+    );
+    let r = at(&b, carol_since + term + TERM_GRACE + 1);
+    assert_eq!(
+        r.failure.map(|f| (f.class, f.seq)),
+        Some((FailureClass::Policy(PolicyClass::TermLapsed), Some(3)))
+    );
+    // A share check renews carol's term from its own time.
+    b.time = carol_since + term + 10 * DAY;
+    let check = b.push(Body::ShareCheck {
+        set: set(1),
+        custodian: "carol".into(),
+        envelope: envelope(set(1), 2),
+    });
+    b.checkpoint(&["carol"]);
+    let r = at(&b, carol_since + term + TERM_GRACE + 1);
+    assert!(r.ok, "{r}");
+    // alice's and bob's terms (from the drill, minutes later) have run out by now too.
+    let subjects: Vec<&str> = r.pending.iter().map(|o| o.subject.as_str()).collect();
+    assert_eq!(subjects, ["custodian alice", "custodian bob"], "{r}");
+    let terms = crate::log::policy::terms(&b.state);
+    let carol = terms.iter().find(|t| t.custodian == "carol").unwrap();
+    assert_eq!(carol.affirmed_seq, check);
+    let alice = terms.iter().find(|t| t.custodian == "alice").unwrap();
+    assert_eq!((alice.affirmed_seq, alice.ends), (drill, drill_time + term));
+}
+
+#[test]
+fn a_pending_set_lists_who_has_not_acknowledged() {
+    let mut b = sealed();
+    b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
+    let rot = b.push(Body::Rotate {
+        old: set(1),
+        new: set(2),
+    });
+    b.checkpoint(&["alice", "bob"]);
+    b.acknowledge(set(2), &["bob"]);
+    let a = assess(&b.state, Some(b.time));
+    let who: Vec<(Option<u64>, String)> = a
+        .pending
+        .iter()
+        .map(|o| (o.seq, o.detail.split(' ').next().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (Some(rot), "alice".to_owned()),
+            (Some(rot), "carol".to_owned())
+        ]
+    );
+    assert_eq!(
+        b.state.set(&set(2)).unwrap().unacknowledged(),
+        ["alice", "carol"]
+    );
 }

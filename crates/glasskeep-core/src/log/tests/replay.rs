@@ -327,11 +327,78 @@ fn rotation_rules_and_superseded_sets() {
         }
     );
     b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
-    let r = b.push(rot(1, 2));
+    let rotate = b.push(rot(1, 2));
+    b.checkpoint(&["alice", "bob"]);
+    // Two-phase: set 1 stays live (its opening's exposure ended with the rotate), set 2
+    // is pending and opens for nobody.
+    assert_eq!(b.state.set(&set(1)).unwrap().status, SetStatus::Opened);
+    assert_eq!(
+        b.state.set(&set(2)).unwrap().status,
+        SetStatus::Pending { rotate_seq: rotate }
+    );
+    assert_eq!(b.state.opening(o).unwrap().rotated.unwrap().0, rotate);
+    assert_eq!(b.state.live_set_by_label("root").unwrap().id, set(1));
+    assert_eq!(
+        refused(&b, open(2, &[("alice", 0), ("bob", 1)])),
+        ReplayError::SetPending {
+            set: set(2),
+            rotate_seq: rotate
+        }
+    );
+    b.seal(set(9), "spare", 2, &["alice", "bob"]);
+    assert_eq!(
+        refused(&b, rot(1, 9)),
+        ReplayError::RotationPending {
+            set: set(1),
+            pending: set(2),
+            rotate_seq: rotate
+        }
+    );
+    b.checkpoint(&["alice", "bob"]);
+    let activate = |missing: &[&str]| Body::Activate {
+        set: set(2),
+        missing: missing.iter().map(|m| m.to_string()).collect(),
+    };
+    assert_eq!(
+        refused(&b, activate(&["alice", "bob", "carol"])),
+        ReplayError::ActivateUnproven {
+            set: set(2),
+            acknowledged: 0,
+            threshold: 2
+        }
+    );
+    assert_eq!(
+        refused(&b, activate(&["carol"])),
+        ReplayError::ActivateMissing {
+            set: set(2),
+            expected: vec!["alice".into(), "bob".into(), "carol".into()]
+        }
+    );
+    // The old set still opens while the new one waits.
+    b.push(Body::Drill {
+        set: set(1),
+        custodians: vec!["alice".into(), "bob".into()],
+        envelopes: vec![envelope(set(1), 0), envelope(set(1), 1)],
+    });
+    b.checkpoint(&["alice", "bob"]);
+    b.acknowledge(set(2), &["alice", "bob"]);
+    assert_eq!(
+        refused(&b, activate(&["alice"])),
+        ReplayError::ActivateMissing {
+            set: set(2),
+            expected: vec!["carol".into()]
+        }
+    );
+    b.acknowledge(set(2), &["carol"]);
+    let r = b.entries.len() as u64 - 2;
+    assert_eq!(
+        refused(&b, activate(&["carol"])),
+        ReplayError::NotPending { set: set(2) }
+    );
     let s1 = b.state.set(&set(1)).unwrap();
     assert_eq!(s1.status, SetStatus::Superseded { seq: r });
     assert_eq!(s1.superseded_by, Some(set(2)));
-    assert_eq!(b.state.opening(o).unwrap().rotated.unwrap().0, r);
+    assert_eq!(b.state.opening(o).unwrap().rotated.unwrap().0, rotate);
     assert!(b.state.open_credentials().is_empty());
     assert_eq!(b.state.live_set_by_label("root").unwrap().id, set(2));
     // Opening a superseded set.
@@ -440,6 +507,7 @@ fn checkpoint_rules() {
         head: [1; 32],
         signatures: signatures.clone(),
         clock: 0,
+        plan: None,
     };
     assert_eq!(
         refused(&b, wrong_head),
@@ -451,6 +519,7 @@ fn checkpoint_rules() {
         head: b.state.head(),
         signatures: unsorted,
         clock: 0,
+        plan: None,
     };
     assert_eq!(
         refused(&b, body),

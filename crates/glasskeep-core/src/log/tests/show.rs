@@ -10,7 +10,7 @@ fn transcript_in_three_formats() {
     let entries = read_log_entries(&b.bytes()).unwrap();
     assert_eq!(entries, b.entries);
     let text = render(&entries, Format::Text);
-    assert_eq!(text.lines().count(), 70);
+    assert_eq!(text.lines().count(), 94);
     let open = text.lines().nth(14).unwrap();
     assert!(open.contains("2023-11-14T22:27:20Z"), "{open}");
     assert!(
@@ -23,12 +23,12 @@ fn transcript_in_three_formats() {
 
     let md = render(&entries, Format::Markdown);
     assert!(md.starts_with("| seq | time | kind | who | what |\n"));
-    assert_eq!(md.lines().count(), 72);
+    assert_eq!(md.lines().count(), 96);
 
     let json: serde_json::Value = serde_json::from_str(&render(&entries, Format::Json)).unwrap();
     assert_eq!(json["custody"], "production");
     let rows = json["entries"].as_array().unwrap();
-    assert_eq!(rows.len(), 70);
+    assert_eq!(rows.len(), 94);
     assert_eq!(rows[6]["kind"], "checkpoint");
     assert_eq!(rows[6]["who"].as_array().unwrap().len(), 5);
     assert_eq!(rows[0]["seq"], 0);
@@ -68,7 +68,7 @@ fn report_as_text_and_json() {
     );
     let text = ok.to_string();
     assert!(!text.contains("TRAINING"), "{text}");
-    assert!(text.contains("70 entries, 26 checkpoints, 52 signatures verified"));
+    assert!(text.contains("94 entries, 38 checkpoints, 64 signatures verified"));
     let verdict = text.lines().last().unwrap();
     assert!(verdict == "OK" || verdict.starts_with("OK, "), "{text}");
     let bytes = b.bytes();
@@ -77,17 +77,22 @@ fn report_as_text_and_json() {
         &FakeAttestation(None),
         &VerifyOptions::default(),
     );
-    assert!(bad.to_string().contains("FAILED at entry 69"), "{bad}");
+    assert!(bad.to_string().contains("FAILED at entry 93"), "{bad}");
     let json = serde_json::to_value(&bad).unwrap();
     assert_eq!(json["ok"], false);
     assert_eq!(json["failure"]["class"], "torn-tail");
-    assert_eq!(json["failure"]["seq"], 69);
+    assert_eq!(json["failure"]["seq"], 93);
     let lenient = VerifyOptions {
         lenient: true,
         ..Default::default()
     };
+    // A prefix that ends on an act, before the checkpoint that covers it.
+    let cut = (1..=52)
+        .rev()
+        .find(|&i| !matches!(b.entries[i - 1].body, crate::log::Body::Checkpoint { .. }))
+        .unwrap();
     let tail = verify(
-        &crate::log::testutil::frame_all(&b.entries[..52]),
+        &crate::log::testutil::frame_all(&b.entries[..cut]),
         &FakeAttestation(None),
         &lenient,
     );
@@ -103,10 +108,15 @@ fn report_as_text_and_json() {
         classes.contains(&"policy/uncheckpointed-tail"),
         "{classes:?}"
     );
+    let first = b.entries[..cut]
+        .iter()
+        .rposition(|e| matches!(e.body, crate::log::Body::Checkpoint { .. }))
+        .unwrap()
+        + 1;
     assert!(
-        tail.to_string().contains(
-            "violations (warnings: --policy lenient):\n  entry 51: policy/uncheckpointed-tail"
-        ),
+        tail.to_string().contains(&format!(
+            "violations (warnings: --policy lenient):\n  entry {first}: policy/uncheckpointed-tail"
+        )),
         "{tail}"
     );
 }

@@ -275,6 +275,7 @@ fn staged_checkpoints_must_verify() {
                 signature: [7; 64],
             }],
             clock: T0 + 9,
+            plan: None,
         },
     };
     assert!(matches!(

@@ -95,6 +95,41 @@ fn small() -> Builder {
         reason: "left the company".into(),
     });
     b.checkpoint(&["alice", "bob"]);
+    // 25-28: root's pending set 2 acknowledged by each of its custodians; the last
+    // share check activates it and supersedes set 1.
+    for (i, who) in ["alice", "bob"].iter().enumerate() {
+        b.push(Body::ShareCheck {
+            set: set(2),
+            custodian: (*who).into(),
+            envelope: envelope(set(2), i),
+        });
+        b.checkpoint(&[who]);
+    }
+    // 29-30: another credential, 2 of 3.
+    let trio = ["alice", "bob", "dave"];
+    b.seal(set(3), "db", 2, &trio);
+    b.checkpoint(&["alice", "bob"]);
+    // 31-33: rotated; 34-37: two of its three custodians acknowledge.
+    b.seal(set(4), "db", 2, &trio);
+    b.push(Body::Rotate {
+        old: set(3),
+        new: set(4),
+    });
+    b.checkpoint(&["alice", "bob"]);
+    for (i, who) in ["alice", "bob"].iter().enumerate() {
+        b.push(Body::ShareCheck {
+            set: set(4),
+            custodian: (*who).into(),
+            envelope: envelope(set(4), i),
+        });
+        b.checkpoint(&[who]);
+    }
+    // 38-39: the old set's threshold activates it without dave's acknowledgement.
+    b.push(Body::Activate {
+        set: set(4),
+        missing: vec!["dave".into()],
+    });
+    b.checkpoint(&["alice", "bob"]);
     b
 }
 
@@ -121,7 +156,7 @@ fn generate() -> (Value, Value, Value, Value) {
     let b = small();
     let e = &b.entries;
     let first = |k: Kind| e.iter().find(|x| x.body.kind() == k).unwrap().to_bytes();
-    let entries: Vec<Value> = [0usize, 1, 4, 5, 7, 9, 11, 13, 16, 18, 23]
+    let entries: Vec<Value> = [0usize, 1, 4, 5, 7, 9, 11, 13, 16, 18, 23, 38]
         .iter()
         .map(|&i| {
             json!({"kind": e[i].body.kind().name(), "seq": e[i].seq,
@@ -148,7 +183,11 @@ fn generate() -> (Value, Value, Value, Value) {
         ("version 1 (before quorums)", set_at(&open, 2, 0x01)),
         ("version 3", set_at(&open, 2, 0x03)),
         ("version 0", set_at(&open, 2, 0x00)),
-        ("unknown kind 11", set_at(&open, 47, 0x0b)),
+        ("unknown kind 12", set_at(&open, 47, 0x0c)),
+        (
+            "kind says activate, body is an opening",
+            set_at(&open, 47, 0x0b),
+        ),
         (
             "kind says seal, body is an opening",
             set_at(&open, 47, 0x02),
@@ -173,6 +212,36 @@ fn generate() -> (Value, Value, Value, Value) {
             "training flag as an integer",
             patch(&genesis, &[0x02, 0xf4], &[0x02, 0x01]),
         ),
+        ("genesis without a custodian term (a map of 6)", {
+            let c = patch(&genesis, &[0xa7, 0x01], &[0xa6, 0x01]);
+            // The term is the last pair: key 7, 31 536 000 seconds.
+            assert_eq!(&c[c.len() - 6..], &[0x07, 0x1a, 0x01, 0xe1, 0x33, 0x80]);
+            c[..c.len() - 6].to_vec()
+        }),
+        ("custodian term of one second", {
+            let mut c = genesis[..genesis.len() - 5].to_vec();
+            c.push(0x01);
+            c
+        }),
+        ("checkpoint map of 5 pairs", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa5, 0x01, 0x58]);
+            c.extend_from_slice(&[0x04, 0x58, 0x20]);
+            c.extend_from_slice(&[0x77; 32]);
+            c.extend_from_slice(&[0x05, 0x00]);
+            c
+        }),
+        ("checkpoint plan hash of 31 bytes", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa4, 0x01, 0x58]);
+            c.extend_from_slice(&[0x04, 0x58, 0x1f]);
+            c.extend_from_slice(&[0x77; 31]);
+            c
+        }),
+        ("activation listing nobody missing", {
+            let act = first(Kind::Activate);
+            let at = act.len() - 6;
+            assert_eq!(&act[at..], &[0x81, 0x64, b'd', b'a', b'v', b'e']);
+            [&act[..at], &[0x80][..]].concat()
+        }),
         (
             "quorum 1 in genesis",
             patch(&genesis, &[0x06, 0x02], &[0x06, 0x01]),
@@ -235,7 +304,10 @@ fn generate() -> (Value, Value, Value, Value) {
     let head = e[6].hash();
     let time = T0 + 420;
     let signers = ["alice", "bob"];
-    let digest = signature_input(&cid, 7, &head, time, &signers);
+    let digest = signature_input(&cid, 7, &head, time, &signers, None);
+    let plan = [0x77u8; 32];
+    let planned = signature_input(&cid, 7, &head, time, &signers, Some(&plan));
+    let planned_sig = raw_sign(&key("alice"), &planned);
     let k = key("alice");
     let sig = raw_sign(&k, &digest);
     let ck = |name: &str,
@@ -245,11 +317,12 @@ fn generate() -> (Value, Value, Value, Value) {
               time: u64,
               signers: &[&str],
               pk: [u8; 33],
-              sig: [u8; 64]| {
-        let d = signature_input(&cid, seq, &head, time, signers);
+              sig: [u8; 64],
+              plan: Option<[u8; 32]>| {
+        let d = signature_input(&cid, seq, &head, time, signers, plan.as_ref());
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
         json!({"name": name, "custody_id": hex::encode(&cid), "seq": seq, "head": hex::encode(&head),
-               "time": time, "signers": signers,
+               "time": time, "signers": signers, "plan": plan.map(|p| hex::encode(&p)),
                "digest": hex::encode(&d), "public_key": hex::encode(&pk), "signature": hex::encode(&sig),
                "valid": signature_valid(&vk, &d, &sig)})
     };
@@ -263,17 +336,20 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut other_head = head;
     other_head[0] ^= 1;
     let checkpoints = json!([
-        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, time, &signers, public("alice"), sig)},
-        {"vector": ck("other custody", [0x12; 16], 7, head, time, &signers, public("alice"), sig)},
-        {"vector": ck("other position", cid, 8, head, time, &signers, public("alice"), sig)},
-        {"vector": ck("other head", cid, 7, other_head, time, &signers, public("alice"), sig)},
-        {"vector": ck("other time", cid, 7, head, time + 1, &signers, public("alice"), sig)},
-        {"vector": ck("signer dropped", cid, 7, head, time, &["alice"], public("alice"), sig)},
-        {"vector": ck("signer added", cid, 7, head, time, &["alice", "bob", "carol"], public("alice"), sig)},
-        {"vector": ck("signers reordered", cid, 7, head, time, &["bob", "alice"], public("alice"), sig)},
-        {"vector": ck("other key", cid, 7, head, time, &signers, public("bob"), sig)},
-        {"vector": ck("high s", cid, 7, head, time, &signers, public("alice"), high)},
-        {"vector": ck("zero signature", cid, 7, head, time, &signers, public("alice"), [0; 64])},
+        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, time, &signers, public("alice"), sig, None)},
+        {"vector": ck("other custody", [0x12; 16], 7, head, time, &signers, public("alice"), sig, None)},
+        {"vector": ck("other position", cid, 8, head, time, &signers, public("alice"), sig, None)},
+        {"vector": ck("other head", cid, 7, other_head, time, &signers, public("alice"), sig, None)},
+        {"vector": ck("other time", cid, 7, head, time + 1, &signers, public("alice"), sig, None)},
+        {"vector": ck("signer dropped", cid, 7, head, time, &["alice"], public("alice"), sig, None)},
+        {"vector": ck("signer added", cid, 7, head, time, &["alice", "bob", "carol"], public("alice"), sig, None)},
+        {"vector": ck("signers reordered", cid, 7, head, time, &["bob", "alice"], public("alice"), sig, None)},
+        {"vector": ck("other key", cid, 7, head, time, &signers, public("bob"), sig, None)},
+        {"vector": ck("high s", cid, 7, head, time, &signers, public("alice"), high, None)},
+        {"vector": ck("under a plan", cid, 7, head, time, &signers, public("alice"), planned_sig, Some(plan))},
+        {"vector": ck("plan hash dropped", cid, 7, head, time, &signers, public("alice"), planned_sig, None)},
+        {"vector": ck("plan hash added", cid, 7, head, time, &signers, public("alice"), sig, Some(plan))},
+        {"vector": ck("zero signature", cid, 7, head, time, &signers, public("alice"), [0; 64], None)},
     ]);
 
     // Whole logs.
@@ -452,6 +528,10 @@ fn vectors_hold_on_their_own() {
             &h("head").try_into().unwrap(),
             c["time"].as_u64().unwrap(),
             &signers,
+            c["plan"]
+                .as_str()
+                .map(|p| <[u8; 32]>::try_from(unhex(p)).unwrap())
+                .as_ref(),
         );
         assert_eq!(digest.to_vec(), h("digest"));
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&h("public_key")).unwrap();

@@ -151,7 +151,7 @@ fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), CeremonyError> {
 }
 
 fn is_live(status: SetStatus) -> bool {
-    !matches!(status, SetStatus::Superseded { .. })
+    matches!(status, SetStatus::Sealed | SetStatus::Opened)
 }
 
 fn date(unix: u64) -> String {
@@ -224,6 +224,33 @@ fn live_sets(state: &State, now: u64) -> Vec<Block> {
         b.push(envelope_table(state, &set.custodians, &set.envelopes));
         b.push(full_fingerprints(&set.custodians, &set.envelopes));
     }
+    for set in state
+        .sets()
+        .filter(|s| matches!(s.status, SetStatus::Pending { .. }))
+    {
+        b.push(Block::Heading {
+            level: 2,
+            spans: vec![Span::plain(format!(
+                "{} ({}): PENDING, not yet valid",
+                escape(&set.label),
+                set.secret_kind.name()
+            ))],
+        });
+        b.push(Block::Paragraph {
+            depth: 0,
+            spans: vec![
+                Span::plain("Set "),
+                Span::code(set.id.to_hex()),
+                Span::plain(format!(
+                    ", sealed by a rotation at entry {}; it opens nothing until its custodians have acknowledged it with check-share (still to acknowledge: {}) or a quorum activates it. Until then the set it replaces, listed above, stays the one to use; keep both.",
+                    set.sealed_seq,
+                    escape(&set.unacknowledged().join(", "))
+                )),
+            ],
+        });
+        b.push(envelope_table(state, &set.custodians, &set.envelopes));
+        b.push(full_fingerprints(&set.custodians, &set.envelopes));
+    }
     if !any {
         b.push(Block::Paragraph {
             depth: 0,
@@ -235,7 +262,11 @@ fn live_sets(state: &State, now: u64) -> Vec<Block> {
     let stale: Vec<_> = state
         .envelopes_not_destroyed()
         .into_iter()
-        .filter(|(_, e)| state.set(&e.set).is_some_and(|s| !is_live(s.status)))
+        .filter(|(_, e)| {
+            state
+                .set(&e.set)
+                .is_some_and(|s| matches!(s.status, SetStatus::Superseded { .. }))
+        })
         .collect();
     if !stale.is_empty() {
         b.push(Block::Heading {

@@ -129,12 +129,6 @@ mod tests {
     use crate::cli::args::Cli;
     use clap::{CommandFactory, Parser};
 
-    /// Commands of the two-phase rotation that the rotation runbook already describes
-    /// (marked "[two-phase rotation]" there). Until they exist they must not parse;
-    /// once they do, this list is emptied and the runbook's marked steps are checked
-    /// against their `--help`.
-    const NOT_YET: &[&str] = &["ceremony activate"];
-
     /// Shell words of one command line: double and single quotes, nothing else.
     fn words(line: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -213,14 +207,9 @@ mod tests {
         // Output redirections are the shell's, not glasskeep's.
         let command = command.split(" > ").next().unwrap_or(command);
         let argv = words(command);
-        let parsed = Cli::try_parse_from(&argv);
-        let pending = NOT_YET.iter().any(|p| command.contains(p));
-        match (parsed, pending) {
-            (Ok(_), false) | (Err(_), true) => {}
-            (Ok(_), true) => failures.push(format!(
-                "{source}: `{command}` now parses: take it off NOT_YET and check the runbook's [two-phase rotation] steps against its --help"
-            )),
-            (Err(e), false) => {
+        match Cli::try_parse_from(&argv) {
+            Ok(_) => {}
+            Err(e) => {
                 // `--help` and `--version` "fail" by printing: they are fine.
                 if !matches!(
                     e.kind(),
@@ -253,15 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn the_rotation_runbook_marks_the_two_phase_steps() {
+    fn the_rotation_runbook_is_two_phase() {
         let rotation = glasskeep::documents::runbook("rotation").unwrap().markdown;
-        assert!(rotation.contains("<!-- CHECK two-phase rotation"));
-        assert!(rotation.matches("**[two-phase rotation]**").count() >= 2);
         let cmds = commands(rotation);
-        assert!(cmds.iter().any(|c| c.contains("ceremony activate")));
+        assert!(cmds.iter().any(|c| c.contains(" activate --label ")));
         assert!(cmds.iter().any(|c| c.contains(" check-share ")));
-        // The old envelopes are destroyed only after activation.
-        let activate = rotation.find("ceremony activate").unwrap();
+        // The new custodians acknowledge, and only after activation are the old
+        // envelopes destroyed.
+        let check = rotation.find(" check-share ").unwrap();
+        let activate = rotation.find(" activate --label ").unwrap();
+        assert!(check < activate);
         let destroyed = rotation.find("envelope destroyed --fingerprint").unwrap();
         assert!(activate < destroyed);
     }

@@ -24,5 +24,6 @@ mod properties;
 pub mod seal;
 pub mod secret;
 pub mod shamir;
+pub mod sheet;
 pub mod text;
 pub mod totp;

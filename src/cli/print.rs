@@ -391,24 +391,19 @@ pub fn verify(
     json: bool,
     flags: VerifyFlags,
 ) -> Result<ExitCode, CliError> {
-    let anchor = match anchor {
-        Some(a) => Some(log::parse_hash_hex(a).ok_or_else(|| {
-            CliError::new(
-                exit::USAGE,
-                "--anchor takes the 64 hex digits of the head hash",
-            )
-        })?),
-        None => None,
-    };
+    let anchor = anchor.map(super::sheet::anchor).transpose()?;
     let opts = log::VerifyOptions {
-        anchor,
+        anchor: anchor.as_ref().map(super::sheet::Anchor::hash),
         now: Some(flags.now),
         lenient: flags.lenient,
         strict: flags.strict,
         training: flags.training,
         now_given: flags.now_given,
     };
-    let report = ceremony::verify_log(dir, &opts)?;
+    let mut report = ceremony::verify_log(dir, &opts)?;
+    let sheet_note = anchor
+        .as_ref()
+        .and_then(|a| super::sheet::judge(&mut report, a));
     if json {
         println!(
             "{}",
@@ -416,6 +411,9 @@ pub fn verify(
         );
     } else {
         print!("{}", Paint::detect().report(&report.to_string()));
+        if let Some(note) = sheet_note {
+            println!("{note}");
+        }
     }
     Ok(exit_for(report.outcome()))
 }

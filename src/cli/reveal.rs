@@ -76,10 +76,9 @@ fn shown_path(p: &Path) -> String {
     escape(&p.display().to_string()).into_owned()
 }
 
-#[cfg(feature = "card")]
-/// A file that will be created after the opening: its folder exists and is writable,
-/// and nothing is at its name yet (not even a dangling link).
-fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
+/// A file that will be created after the opening (or the ceremony): its folder exists
+/// and is writable, and nothing is at its name yet (not even a dangling link).
+pub(super) fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
     let parent = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -16,7 +16,7 @@ use crate::envelope::render::Paper;
 use crate::hex;
 use crate::log::body::Body;
 use crate::log::replay::SetStatus;
-use crate::log::{show, Entry, Hash, State};
+use crate::log::{show, Entry, FailureClass, Finding, Hash, State, VerifyReport};
 
 pub use head::{HeadCode, HeadCodeError, HeadScanError};
 
@@ -276,6 +276,46 @@ impl Sheet {
     /// always renders to the same bytes.
     pub fn to_pdf(&self, paper: Paper) -> Vec<u8> {
         crate::envelope::render::pdf_of_pages(&layout::pages(self, paper), paper)
+    }
+}
+
+/// Holds a `log verify` report made with `code.head` as the anchor to the rest of the
+/// head code: the log must be the code's custody, and the anchor its entry `code.seq`.
+/// A mismatch becomes the report's (anchor) failure; an earlier failure of the chain or
+/// the signatures stays, since it says more.
+pub fn check_anchor(report: &mut VerifyReport, code: &HeadCode) {
+    let theirs = hex::encode(&code.custody_id);
+    let finding = |detail: String| Finding {
+        seq: Some(code.seq),
+        offset: None,
+        class: FailureClass::Anchor,
+        detail,
+    };
+    let keep = report
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.class != FailureClass::Anchor);
+    if keep {
+        return;
+    }
+    if let Some(ours) = &report.custody_id {
+        if *ours != theirs {
+            report.failure = Some(finding(format!(
+                "the sheet's head code is of custody {theirs}, this log is custody {ours}: use the sheet of this custody"
+            )));
+            report.ok = false;
+            return;
+        }
+    }
+    match report.anchor_seq {
+        Some(at) if at != code.seq => {
+            report.failure = Some(finding(format!(
+                "the sheet's head code names entry {}, but its hash is entry {at} of this log: the sheet or the log was altered",
+                code.seq
+            )));
+            report.ok = false;
+        }
+        _ => {}
     }
 }
 

@@ -325,3 +325,21 @@ fn a_sheet_is_never_written_over_a_file_nor_with_a_bad_witness_or_range() {
     assert!(text(&o).contains("does not verify"), "{}", text(&o));
     assert!(!new.exists());
 }
+
+#[test]
+fn the_man_page_and_readme_describe_sheets() {
+    let man = Command::new(BIN).arg("man").output().unwrap();
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(man.contains(".SH \"CEREMONY SHEETS\""), "{man}");
+    assert!(man.contains("GKHEAD1:"), "{man}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for want in [
+        "--sheet FILE.pdf",
+        "log sheet",
+        "--anchor sheet-1.png",
+        "GKHEAD1:",
+    ] {
+        assert!(readme.contains(want), "README lacks {want}");
+    }
+}

@@ -29,12 +29,9 @@ use glasskeep::ceremony::{self, EnvelopeIncident};
 use glasskeep::input;
 #[cfg(feature = "card")]
 use glasskeep_core::secret::SecretBytes;
-#[cfg(feature = "card")]
 use glasskeep_core::text::escape;
 
-#[cfg(feature = "card")]
 use super::exit;
-#[cfg(feature = "card")]
 use super::CliError;
 
 #[cfg(feature = "card")]
@@ -71,7 +68,6 @@ pub(super) struct Plan {
     yes: bool,
 }
 
-#[cfg(feature = "card")]
 fn shown_path(p: &Path) -> String {
     escape(&p.display().to_string()).into_owned()
 }

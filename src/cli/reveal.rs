@@ -93,7 +93,7 @@ pub(super) fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
         return Err(CliError::new(
             exit::INPUT,
             format!(
-                "{what} {} already exists: glasskeep never writes a secret or a notice over a file. Name a new file. Nothing was done",
+                "{what} {} already exists: glasskeep never writes a secret, a notice or a sheet over a file. Name a new file. Nothing was done",
                 shown_path(p)
             ),
         ));

@@ -170,6 +170,30 @@ fn a_sealing_prints_its_sheet_and_a_declined_one_prints_none() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("is the head of the log"));
 
+    // An opening's sheet: standard output still carries the secret alone.
+    let opened = out.path().join("open.pdf");
+    let secret = c.ok(
+        &[
+            "open",
+            "--label",
+            "aws-root",
+            "--reason",
+            "SSO outage",
+            "--envelope",
+            p(&envelopes[0]),
+            "--envelope",
+            p(&envelopes[1]),
+            "--sheet",
+            p(&opened),
+        ],
+        b"",
+    );
+    assert_eq!(secret, "hunter2");
+    let t = pdftotext(&opened);
+    assert!(t.contains("Ceremony: open"), "{t}");
+    assert!(t.contains("aws-root — OPENED — 2 of 3"), "{t}");
+    assert!(t.contains("OPENED set"), "{t}");
+
     // The same path again is refused before any card is asked, and the log stays.
     let before = c.log();
     let o = c.run(&args, b"hunter2\n");

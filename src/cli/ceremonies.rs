@@ -354,7 +354,8 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         }
     }
     if let Some(a) = sheet_args {
-        super::sheet::after(dir, a, first_seq)?;
+        let stdout_secret = matches!(cmd, CeremonyCommand::Open { .. });
+        super::sheet::after(dir, a, first_seq, stdout_secret)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -428,7 +429,7 @@ pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
         print::custodian(r);
     }
     print::anchor(&print::head(dir)?);
-    super::sheet::after(dir, &a.common.sheet, first_seq)
+    super::sheet::after(dir, &a.common.sheet, first_seq, false)
 }
 
 /// `custodian retire`.
@@ -460,7 +461,7 @@ pub(super) fn retire(
         r.seq
     );
     print::anchor(&r.head);
-    super::sheet::after(dir, &common.sheet, first_seq)
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 /// `envelope destroyed`.
@@ -487,7 +488,7 @@ pub(super) fn destroyed(
     )?;
     println!("envelope destruction recorded as entry {}", r.seq);
     print::anchor(&r.head);
-    super::sheet::after(dir, &common.sheet, first_seq)
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 /// `log checkpoint`.
@@ -505,7 +506,7 @@ pub(super) fn checkpoint(
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;
     println!("checkpoint {} signed by {}", r.seq, r.cosigners.join(", "));
     print::anchor(&r.head);
-    super::sheet::after(dir, &common.sheet, first_seq)
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 fn secret_kind(k: args::SecretKind) -> SecretKind {

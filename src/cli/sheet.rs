@@ -60,12 +60,18 @@ pub(super) fn next_seq(dir: &Path) -> u64 {
 }
 
 #[cfg(feature = "card")]
-/// After the ceremony committed: its sheet, entries `from` to the head.
-pub(super) fn after(dir: &Path, a: &SheetArgs, from: u64) -> Result<(), CliError> {
+/// After the ceremony committed: its sheet, entries `from` to the head. `stdout_secret`:
+/// standard output carries an opened secret, so the note goes to standard error.
+pub(super) fn after(
+    dir: &Path,
+    a: &SheetArgs,
+    from: u64,
+    stdout_secret: bool,
+) -> Result<(), CliError> {
     let Some(file) = &a.sheet else {
         return Ok(());
     };
-    match write(dir, file, Some(from), a.sheet_paper, &a.sheet_witnesses) {
+    match write(dir, file, Some(from), a.sheet_paper, &a.sheet_witnesses, stdout_secret) {
         Ok(_) => Ok(()),
         Err(e) => Err(CliError::new(
             e.code,
@@ -84,6 +90,7 @@ fn write(
     from: Option<u64>,
     size: PaperSize,
     witnesses: &[String],
+    note_on_stderr: bool,
 ) -> Result<Sheet, CliError> {
     let entries = ceremony::log_entries(dir)?;
     let from = from.unwrap_or_else(|| sheet::last_ceremony_start(&entries));
@@ -105,10 +112,15 @@ fn write(
         .map_err(fail)?;
     f.write_all(&pdf).map_err(fail)?;
     f.sync_all().map_err(fail)?;
-    println!(
+    let note = format!(
         "ceremony sheet of entries {from} to {to} written to {} — print it and have it signed",
         shown(file)
     );
+    if note_on_stderr {
+        eprintln!("{note}");
+    } else {
+        println!("{note}");
+    }
     Ok(s)
 }
 
@@ -143,7 +155,7 @@ pub(super) fn log_sheet(
             ),
         ));
     }
-    write(dir, file, from, size, witnesses).map(|_| ())
+    write(dir, file, from, size, witnesses, false).map(|_| ())
 }
 
 /// What `log verify --anchor` was given.

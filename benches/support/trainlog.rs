@@ -187,7 +187,7 @@ pub fn training_log(n: usize) -> (Vec<u8>, usize) {
         tool_version: "0.1.0".into(),
         binary_sha256: [0xb1; 32],
         quorum: 2,
-        term: 365 * 86_400,
+        term: glasskeep_core::log::body::DEFAULT_TERM,
     });
     for name in NAMES {
         let pin = Pin::new(DEFAULT_PIN).expect("the factory PIN is a valid PIN");

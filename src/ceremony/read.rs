@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::log::show::{self, Format};
 use crate::log::store::{replay_bytes, LOG_FILE};
 use crate::log::verify::read_log_entries;
-use crate::log::{State, StoreError, VerifyOptions, VerifyReport};
+use crate::log::{Entry, State, StoreError, VerifyOptions, VerifyReport};
 
 use super::{AttestationChecker, CeremonyError};
 
@@ -39,10 +39,11 @@ pub fn verify_log(dir: &Path, opts: &VerifyOptions) -> Result<VerifyReport, Cere
     ))
 }
 
-/// `log show`: the transcript of every intact entry.
-pub fn transcript(dir: &Path, format: Format) -> Result<String, CeremonyError> {
+/// Every intact entry of the committed log, from genesis (a ceremony sheet is drawn
+/// from them).
+pub fn log_entries(dir: &Path) -> Result<Vec<Entry>, CeremonyError> {
     let data = log_bytes(dir)?;
-    let entries = read_log_entries(&data).map_err(|f| {
+    read_log_entries(&data).map_err(|f| {
         CeremonyError::Log(StoreError::Corrupt {
             offset: f.offset.unwrap_or_default(),
             seq: f.seq,
@@ -51,6 +52,10 @@ pub fn transcript(dir: &Path, format: Format) -> Result<String, CeremonyError> {
                 f.detail
             ),
         })
-    })?;
-    Ok(show::render(&entries, format))
+    })
+}
+
+/// `log show`: the transcript of every intact entry.
+pub fn transcript(dir: &Path, format: Format) -> Result<String, CeremonyError> {
+    Ok(show::render(&log_entries(dir)?, format))
 }

@@ -173,6 +173,27 @@ pub struct Common {
     /// otherwise refuses them: a PIN in a file can be copied, custodians type theirs).
     #[arg(long)]
     pub allow_scripted_pins: bool,
+    #[command(flatten)]
+    pub sheet: SheetArgs,
+}
+
+/// The ceremony sheet: what every ceremony (and `init`) may print once it committed.
+#[cfg(feature = "card")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct SheetArgs {
+    /// Once the ceremony is recorded, print its sheet to this new PDF: the entries
+    /// written, the new head as hex and as a QR code, the live sets with their envelope
+    /// fingerprints, and a signature line for each person present. An existing file is
+    /// refused before anything else.
+    #[arg(long, value_name = "FILE.pdf")]
+    pub sheet: Option<PathBuf>,
+    /// Paper size of the sheet.
+    #[arg(long = "paper", value_name = "PAPER", value_enum, default_value_t = PaperSize::A4, requires = "sheet")]
+    pub sheet_paper: PaperSize,
+    /// Someone present who signs the sheet but not the log (an auditor, a notary);
+    /// repeat for each. At most 64 bytes, no control characters.
+    #[arg(long = "witness", value_name = "NAME", requires = "sheet")]
+    pub sheet_witnesses: Vec<String>,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).
@@ -200,6 +221,8 @@ pub enum CeremonyCommand {
         /// after it runs out it is a violation. Between 1 day and 3650 days.
         #[arg(long, default_value = "365d", value_parser = humantime::parse_duration)]
         term: std::time::Duration,
+        #[command(flatten)]
+        sheet: SheetArgs,
     },
     /// YubiKeys and readers.
     #[command(subcommand)]
@@ -507,10 +530,14 @@ pub enum LogCommand {
     /// Verify the whole log (for auditors); non-zero exit on any failure or violation.
     /// Work still within its window (a review, a rotation) is listed as pending and
     /// passes.
-    #[command(after_help = "Example:\n  glasskeep log verify --anchor 5e1f0c9a2b3d4e6f")]
+    #[command(
+        after_help = "Example:\n  glasskeep log verify --anchor 5e1f0c9a2b3d4e6f5e1f0c9a2b3d4e6f5e1f0c9a2b3d4e6f5e1f0c9a2b3d4e6f\n  glasskeep log verify --training --anchor sheet-1.png\n  (sheet-1.png: the ceremony sheet's first page, scanned, or from `pdftoppm -r 300 -png sheet.pdf sheet`)"
+    )]
     Verify {
-        /// The head hash written on paper after the last ceremony.
-        #[arg(long)]
+        /// The head recorded after the last ceremony: its 64 hex digits, the head code
+        /// of its sheet (GKHEAD1:…), or a scan of the sheet's first page (PNG or JPEG;
+        /// the code also names the custody and the entry, and both must match).
+        #[arg(long, value_name = "HEX|CODE|FILE")]
         anchor: Option<String>,
         /// Machine-readable report.
         #[arg(long)]
@@ -535,6 +562,27 @@ pub enum LogCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
+    },
+    /// Print a ceremony sheet from the log after the fact: by default of the last
+    /// ceremony (the entries after the checkpoint before the last one), to the head.
+    #[command(
+        after_help = "Example:\n  glasskeep log sheet seal-aws-root.pdf --from 12 --paper letter --witness \"Dana Auditor\""
+    )]
+    Sheet {
+        /// The new PDF file (an existing file is refused).
+        #[arg(value_name = "FILE.pdf")]
+        file: PathBuf,
+        /// The first entry of the sheet (default: the first entry of the last
+        /// ceremony).
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
+        /// Paper size.
+        #[arg(long, value_enum, default_value_t = PaperSize::A4)]
+        paper: PaperSize,
+        /// Someone present who signs the sheet (an auditor, a notary); repeat for each.
+        /// At most 64 bytes, no control characters.
+        #[arg(long = "witness", value_name = "NAME")]
+        witnesses: Vec<String>,
     },
     #[cfg(feature = "card")]
     /// Show the entries after the last checkpoint to the custodians present and cover

@@ -126,6 +126,14 @@ fn start(common: &Common) -> StartOptions {
 
 /// Runs one ceremony command.
 pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
+    // A sheet that could not be written afterwards is refused before anything else.
+    let sheet_args = match cmd {
+        CeremonyCommand::Init { sheet, .. } => Some(sheet),
+        c => doctor::ceremony_common(c).map(|c| &c.sheet),
+    };
+    if let Some(a) = sheet_args {
+        super::sheet::precheck(a)?;
+    }
     // Where an opened secret goes is settled before anything else: a wrong flag costs
     // neither an opening nor a look at the machine.
     let open_plan = match cmd {
@@ -162,12 +170,14 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
     };
     let mut cards = PcscCards::default();
     let now = ceremony::now();
+    let first_seq = super::sheet::next_seq(dir);
     match cmd {
         CeremonyCommand::Init {
             org,
             training,
             quorum,
             term,
+            sheet: _,
         } => {
             let r = ceremony::init(dir, org, *training, *quorum, term.as_secs(), now)?;
             if *training {
@@ -344,6 +354,10 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             print::anchor(&r.head);
         }
     }
+    if let Some(a) = sheet_args {
+        let stdout_secret = matches!(cmd, CeremonyCommand::Open { .. });
+        super::sheet::after(dir, a, first_seq, stdout_secret)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -361,7 +375,9 @@ pub(super) struct EnrollArgs<'a> {
 
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
+    super::sheet::precheck(&a.common.sheet)?;
     doctor::preflight(dir, a.common)?;
+    let first_seq = super::sheet::next_seq(dir);
     let mut cards = PcscCards::default();
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
@@ -414,7 +430,7 @@ pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
         print::custodian(r);
     }
     print::anchor(&print::head(dir)?);
-    Ok(())
+    super::sheet::after(dir, &a.common.sheet, first_seq, false)
 }
 
 /// `custodian retire`.
@@ -425,7 +441,9 @@ pub(super) fn retire(
     cosigners: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    super::sheet::precheck(&common.sheet)?;
     doctor::preflight(dir, common)?;
+    let first_seq = super::sheet::next_seq(dir);
     let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
@@ -444,7 +462,7 @@ pub(super) fn retire(
         r.seq
     );
     print::anchor(&r.head);
-    Ok(())
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 /// `envelope destroyed`.
@@ -454,7 +472,9 @@ pub(super) fn destroyed(
     witnesses: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    super::sheet::precheck(&common.sheet)?;
     doctor::preflight(dir, common)?;
+    let first_seq = super::sheet::next_seq(dir);
     let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
@@ -469,7 +489,7 @@ pub(super) fn destroyed(
     )?;
     println!("envelope destruction recorded as entry {}", r.seq);
     print::anchor(&r.head);
-    Ok(())
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 /// `log checkpoint`.
@@ -478,14 +498,16 @@ pub(super) fn checkpoint(
     custodians: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
+    super::sheet::precheck(&common.sheet)?;
     doctor::preflight(dir, common)?;
+    let first_seq = super::sheet::next_seq(dir);
     let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;
     println!("checkpoint {} signed by {}", r.seq, r.cosigners.join(", "));
     print::anchor(&r.head);
-    Ok(())
+    super::sheet::after(dir, &common.sheet, first_seq, false)
 }
 
 fn secret_kind(k: args::SecretKind) -> SecretKind {

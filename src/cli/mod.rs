@@ -11,6 +11,7 @@ mod documents;
 mod interrupt;
 mod print;
 mod reveal;
+mod sheet;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -300,6 +301,12 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             );
         }
         Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
+        Command::Log(LogCommand::Sheet {
+            file,
+            from,
+            paper,
+            witnesses,
+        }) => sheet::log_sheet(dir, file, *from, *paper, witnesses)?,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());

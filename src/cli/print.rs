@@ -420,24 +420,19 @@ pub fn verify(
     json: bool,
     flags: VerifyFlags,
 ) -> Result<ExitCode, CliError> {
-    let anchor = match anchor {
-        Some(a) => Some(log::parse_hash_hex(a).ok_or_else(|| {
-            CliError::new(
-                exit::USAGE,
-                "--anchor takes the 64 hex digits of the head hash",
-            )
-        })?),
-        None => None,
-    };
+    let anchor = anchor.map(super::sheet::anchor).transpose()?;
     let opts = log::VerifyOptions {
-        anchor,
+        anchor: anchor.as_ref().map(super::sheet::Anchor::hash),
         now: Some(flags.now),
         lenient: flags.lenient,
         strict: flags.strict,
         training: flags.training,
         now_given: flags.now_given,
     };
-    let report = ceremony::verify_log(dir, &opts)?;
+    let mut report = ceremony::verify_log(dir, &opts)?;
+    let sheet_note = anchor
+        .as_ref()
+        .and_then(|a| super::sheet::judge(&mut report, a));
     if json {
         println!(
             "{}",
@@ -445,6 +440,9 @@ pub fn verify(
         );
     } else {
         print!("{}", Paint::detect().report(&report.to_string()));
+        if let Some(note) = sheet_note {
+            println!("{note}");
+        }
     }
     Ok(exit_for(report.outcome()))
 }
@@ -467,11 +465,24 @@ pub fn man() -> Result<(), CliError> {
     clap_mangen::Man::new(cmd)
         .render(&mut out)
         .map_err(|e| CliError::new(exit::INPUT, format!("cannot render the man page: {e}")))?;
+    out.extend_from_slice(SHEETS_ROFF.as_bytes());
     out.extend_from_slice(exit_status_roff().as_bytes());
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| CliError::new(exit::INPUT, format!("cannot write: {e}")))
 }
+
+/// The man page's section on ceremony sheets: the options every ceremony shares are not
+/// in the top-level synopsis, so they are described here.
+const SHEETS_ROFF: &str = r#".SH "CEREMONY SHEETS"
+Every ceremony, and \fBinit\fR, takes \fB\-\-sheet\fR \fIFILE.pdf\fR (with \fB\-\-paper\fR a4|letter and a \fB\-\-witness\fR \fINAME\fR for each person present who does not sign the log).
+Once the ceremony is recorded, and only then, it writes its sheet: the custody, the ceremony, the plan hash, the time, the entries written, the new head as hex and as a QR code, the live share sets with their envelope fingerprints, and a signature line for each custodian who signed and each witness.
+A sheet file that already exists is refused before anything else.
+\fBglasskeep log sheet\fR \fIFILE.pdf\fR [\fB\-\-from\fR \fISEQ\fR] prints the sheet of the last ceremony from the log.
+.PP
+The QR code holds \fBGKHEAD1:\fR\fIcustody\-id\fR\fB:\fR\fIseq\fR\fB:\fR\fIhead\fR.
+\fBglasskeep log verify \-\-anchor\fR takes the head's 64 hex digits, that text, or a PNG or JPEG scan of the sheet (rasterise a PDF with \fBpdftoppm \-r 300 \-png\fR); with a head code the log must also be that custody's and the head that entry.
+"#;
 
 /// The man page's EXIT STATUS section, from the one table `--help` shows.
 fn exit_status_roff() -> String {

@@ -29,12 +29,9 @@ use glasskeep::ceremony::{self, EnvelopeIncident};
 use glasskeep::input;
 #[cfg(feature = "card")]
 use glasskeep_core::secret::SecretBytes;
-#[cfg(feature = "card")]
 use glasskeep_core::text::escape;
 
-#[cfg(feature = "card")]
 use super::exit;
-#[cfg(feature = "card")]
 use super::CliError;
 
 #[cfg(feature = "card")]
@@ -71,15 +68,13 @@ pub(super) struct Plan {
     yes: bool,
 }
 
-#[cfg(feature = "card")]
 fn shown_path(p: &Path) -> String {
     escape(&p.display().to_string()).into_owned()
 }
 
-#[cfg(feature = "card")]
-/// A file that will be created after the opening: its folder exists and is writable,
-/// and nothing is at its name yet (not even a dangling link).
-fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
+/// A file that will be created after the opening (or the ceremony): its folder exists
+/// and is writable, and nothing is at its name yet (not even a dangling link).
+pub(super) fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
     let parent = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -98,7 +93,7 @@ fn check_new_file(p: &Path, what: &str) -> Result<(), CliError> {
         return Err(CliError::new(
             exit::INPUT,
             format!(
-                "{what} {} already exists: glasskeep never writes a secret or a notice over a file. Name a new file. Nothing was done",
+                "{what} {} already exists: glasskeep never writes a secret, a notice or a sheet over a file. Name a new file. Nothing was done",
                 shown_path(p)
             ),
         ));

@@ -148,6 +148,18 @@ pub fn scan_image(data: &[u8]) {
     let _ = crate::envelope::scan::decode_image(data);
 }
 
+/// The head code of a ceremony sheet (`log verify --anchor`): what parses prints back
+/// to the same text; the image path refuses garbage without panicking.
+pub fn anchor(data: &[u8]) {
+    let _ = crate::sheet::HeadCode::from_image(data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(code) = crate::sheet::HeadCode::parse(text) {
+        assert_eq!(code.to_text(), text);
+    }
+}
+
 /// A sealed share (binary age file with one piv-p256 stanza), read without a card.
 pub fn sealed_share(data: &[u8]) {
     let _ = crate::seal::stanza_target(data);
@@ -330,6 +342,29 @@ mod tests {
     fn document_smoke() {
         let seed = "# Title\n\nA **bold** `code` line.\n\n1. step\n   ```sh\n   glasskeep status\n   ```\n   - nested\n\n| a | b |\n|---|---|\n| 1 | 2 |\n<!-- page break -->\ntail";
         smoke::run(document, &[seed.as_bytes().to_vec()], 500);
+    }
+
+    #[test]
+    fn anchor_decoder_survives_mutated_seeds() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/anchor");
+        let mut seeds = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let parsed = std::str::from_utf8(&bytes)
+                .ok()
+                .map(crate::sheet::HeadCode::parse);
+            // The seed corpus says by its names what the decoder must do with it.
+            assert_eq!(
+                parsed.is_some_and(|p| p.is_ok()),
+                name.starts_with("valid-"),
+                "{name}"
+            );
+            seeds.push(bytes);
+        }
+        assert!(seeds.len() >= 9);
+        smoke::run(anchor, &seeds, 3_000);
     }
 
     #[test]

@@ -25,5 +25,6 @@ mod properties;
 pub mod seal;
 pub mod secret;
 pub mod shamir;
+pub mod sheet;
 pub mod text;
 pub mod totp;

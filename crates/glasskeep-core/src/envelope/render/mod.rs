@@ -134,6 +134,12 @@ pub fn render(envelope: &Envelope, format: Format, paper: Paper) -> Result<Vec<u
     }
 }
 
+/// Pages of the page model as a PDF: ceremony sheets (crate::sheet) are drawn by the
+/// same backend as envelopes.
+pub(crate) fn pdf_of_pages(pages: &[Page], paper: Paper) -> Vec<u8> {
+    pdf::render(pages, paper)
+}
+
 /// A typeface of the page model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Face {

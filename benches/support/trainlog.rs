@@ -169,6 +169,7 @@ pub fn training_log(n: usize) -> (Vec<u8>, usize) {
         tool_version: "0.1.0".into(),
         binary_sha256: [0xb1; 32],
         quorum: 2,
+        term: glasskeep_core::log::body::DEFAULT_TERM,
     });
     for (i, name) in NAMES.iter().enumerate() {
         w.push(Body::Enroll {

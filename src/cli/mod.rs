@@ -8,6 +8,7 @@ mod ceremonies;
 mod doctor;
 #[cfg(feature = "card")]
 mod interrupt;
+mod plans;
 mod print;
 mod reveal;
 
@@ -19,7 +20,7 @@ use glasskeep::ceremony::{self, CeremonyError, EnvelopeIncident};
 use glasskeep::input;
 use glasskeep_core::secret::{self, SecretInputError};
 
-use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand};
+use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand, PlanCommand};
 
 /// Exit codes (documented in `glasskeep man`, EXIT STATUS).
 pub mod exit {
@@ -296,6 +297,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             );
         }
         Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
+        Command::Plan(PlanCommand::Check { file }) => return plans::check(dir, file, now),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());

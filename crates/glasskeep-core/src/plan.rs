@@ -577,9 +577,10 @@ impl Plan {
     }
 
     /// The act of the plan a command performs, or why none is: no act of its kind, or
-    /// the closest one and the first field that differs. A field the plan leaves out
-    /// that the command gives (or the reverse) differs, except the free text decided on
-    /// the day (reason, incident, verdict) and enrollment serials.
+    /// the first of its kind and the first field that differs. A field the plan leaves
+    /// out that the command gives (or the reverse) differs, except the free text decided
+    /// on the day (reason, incident, verdict) and enrollment serials; a command that
+    /// names no cosigners takes the act's.
     pub fn find_act(&self, typed: &Act) -> Result<usize, String> {
         let kind = typed.kind();
         let mut best: Option<(usize, String)> = None;
@@ -688,6 +689,10 @@ fn first_difference(plan: &Act, typed: &Act) -> Option<String> {
     for &(k, _) in plan.kind().keys() {
         let (p, t) = (plan.has(k), typed.has(k));
         if !p && (free.contains(&k) || !t) {
+            continue;
+        }
+        // A command that names no cosigners takes the act's.
+        if k == Key::Cosigners && !t {
             continue;
         }
         let differs = match k {

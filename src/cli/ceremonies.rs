@@ -127,6 +127,15 @@ fn start(common: &Common, planned: &Planned) -> StartOptions {
     }
 }
 
+/// The machine before a ceremony (`doctor`'s preflight); a dry run uses no reader and
+/// skips it.
+fn machine(dir: &Path, common: &Common) -> Result<(), CliError> {
+    if common.dry_run {
+        return Ok(());
+    }
+    doctor::preflight(dir, common)
+}
+
 /// What `--plan` settled before the ceremony.
 #[derive(Default)]
 struct Planned {
@@ -277,9 +286,13 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         _ => None,
     };
     // Then the machine (pcscd, network, scripted PINs on a production custody), then
-    // the envelopes. A dry run needs no reader.
-    if let Some(common) = doctor::ceremony_common(cmd).filter(|c| !c.dry_run) {
-        doctor::preflight(dir, common)?;
+    // the envelopes, then their plan. The other ceremonies hold their command against
+    // their plan first, then check the machine. A dry run needs no reader.
+    if let CeremonyCommand::Open { common, .. }
+    | CeremonyCommand::Drill { common, .. }
+    | CeremonyCommand::CheckShare { common, .. } = cmd
+    {
+        machine(dir, common)?;
     }
     let mut loaded = match cmd {
         CeremonyCommand::Open { envelopes, .. } | CeremonyCommand::Drill { envelopes, .. } => {
@@ -333,6 +346,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                     ..typed(ActKind::Seal)
                 },
             )?;
+            machine(dir, common)?;
             let req = ceremony::SealRequest {
                 label: label.clone(),
                 threshold: *threshold,
@@ -499,6 +513,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                     ..typed(ActKind::Rotate)
                 },
             )?;
+            machine(dir, common)?;
             let mut op = console(common);
             let rot = ceremony::RotateRequest {
                 label: label.clone(),
@@ -542,6 +557,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                     ..typed(ActKind::Activate)
                 },
             )?;
+            machine(dir, common)?;
             let cosigners = cosigners_for(cosigners, &planned, common)?;
             let mut op = console(common);
             let mut cards = cards_for(common);
@@ -581,6 +597,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                     ..typed(ActKind::Review)
                 },
             )?;
+            machine(dir, common)?;
             let cosigners = cosigners_for(cosigners, &planned, common)?;
             let mut op = console(common);
             let mut cards = cards_for(common);
@@ -622,9 +639,6 @@ pub(super) struct EnrollArgs<'a> {
 
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
-    if !a.common.dry_run {
-        doctor::preflight(dir, a.common)?;
-    }
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
@@ -651,6 +665,7 @@ pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
             ..typed(ActKind::Enroll)
         },
     )?;
+    machine(dir, a.common)?;
     // The first custodians of a custody have no earlier cosigners: an empty list stays
     // empty (cards are then detected, or none in a dry run).
     let cosigners = match (a.cosigners.is_empty(), &planned.cosigners) {
@@ -717,9 +732,6 @@ pub(super) fn retire(
     cosigners: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
-    if !common.dry_run {
-        doctor::preflight(dir, common)?;
-    }
     let planned = under_plan(
         dir,
         common,
@@ -730,6 +742,7 @@ pub(super) fn retire(
             ..typed(ActKind::Retire)
         },
     )?;
+    machine(dir, common)?;
     let cosigners = cosigners_for(cosigners, &planned, common)?;
     let now = ceremony::now();
     let mut op = console(common);
@@ -762,9 +775,6 @@ pub(super) fn destroyed(
     witnesses: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
-    if !common.dry_run {
-        doctor::preflight(dir, common)?;
-    }
     let planned = under_plan(
         dir,
         common,
@@ -780,6 +790,7 @@ pub(super) fn destroyed(
             ..typed(ActKind::Destroyed)
         },
     )?;
+    machine(dir, common)?;
     let now = ceremony::now();
     let mut op = console(common);
     let mut cards = cards_for(common);
@@ -806,9 +817,6 @@ pub(super) fn checkpoint(
     custodians: &[String],
     common: &Common,
 ) -> Result<(), CliError> {
-    if !common.dry_run {
-        doctor::preflight(dir, common)?;
-    }
     let planned = under_plan(
         dir,
         common,
@@ -817,6 +825,7 @@ pub(super) fn checkpoint(
             ..typed(ActKind::Checkpoint)
         },
     )?;
+    machine(dir, common)?;
     let custodians = cosigners_for(custodians, &planned, common)?;
     let now = ceremony::now();
     let mut op = console(common);

@@ -44,6 +44,10 @@ pub struct StartOptions {
     pub wait: std::time::Duration,
     /// SHA-256 of the ceremony plan (`--plan`), recorded in the checkpoint.
     pub plan: Option<Hash>,
+    /// `--dry-run`: stop where the people present would be asked to confirm, with what
+    /// they would have been shown ([`CeremonyError::DryRun`]); no card is used and
+    /// nothing is written.
+    pub dry_run: bool,
 }
 
 /// One card operation of a custodian's turn, for the plan said at the start.
@@ -107,6 +111,7 @@ pub struct Engine<'a> {
     wait: std::time::Duration,
     room: Room,
     plan: Option<Hash>,
+    dry_run: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -164,7 +169,13 @@ impl<'a> Engine<'a> {
             wait: opts.wait,
             room: Room::default(),
             plan: opts.plan,
+            dry_run: opts.dry_run,
         })
+    }
+
+    /// Whether this is a dry run: nothing may be written and no card used.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
     }
 
     /// The verified state the ceremony builds on.
@@ -245,6 +256,7 @@ impl<'a> Engine<'a> {
             wait,
             mut room,
             plan: plan_hash,
+            dry_run,
         } = self;
         let owners = owners(store.state());
         let mut tx = store.begin();
@@ -279,7 +291,10 @@ impl<'a> Engine<'a> {
             };
             records.push(record);
         }
-        let mut summary = format!("{title}\nThe log will record:\n");
+        let mut summary = format!(
+            "{title}\nThe log {} record:\n",
+            if dry_run { "would" } else { "will" }
+        );
         for e in &staged {
             let l = show::line(e);
             summary.push_str(&format!(
@@ -296,7 +311,16 @@ impl<'a> Engine<'a> {
             pending.signers.join(", "),
             crate::hex::encode(&pending.head)
         ));
+        if let Some(p) = plan_hash {
+            summary.push_str(&format!(
+                "  under the ceremony plan with SHA-256 {}\n",
+                crate::hex::encode(&p)
+            ));
+        }
         summary.push_str(&plan(&records, &room, work));
+        if dry_run {
+            return Err(CeremonyError::DryRun { summary });
+        }
         if !op.confirm(&summary)? {
             return Err(CeremonyError::Declined);
         }

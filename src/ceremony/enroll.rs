@@ -133,6 +133,50 @@ pub fn enroll(
         }
     }
 
+    if engine.dry_run() {
+        // The enroll entries hold keys the cards have not generated yet: say what each
+        // visit will do instead.
+        let mut summary = format!("ENROLL {}\nThe log would record:\n", names.join(", "));
+        for (c, serial) in req.custodians.iter().zip(&serials) {
+            summary.push_str(&format!(
+                "  enroll    {} with YubiKey {serial}: seal key (slot {}) and sign key (slot 9c) generated and attested on the card\n",
+                c.name, c.seal_slot
+            ));
+        }
+        summary.push_str(&format!("  checkpoint, signed by {}\n", signers.join(", ")));
+        if let Some(p) = opts.plan {
+            summary.push_str(&format!(
+                "  under the ceremony plan with SHA-256 {}\n",
+                crate::hex::encode(&p)
+            ));
+        }
+        summary.push_str("Plan, one custodian at a time, at any reader:\n");
+        let mut i = 0;
+        for (c, serial) in req.custodians.iter().zip(&serials) {
+            i += 1;
+            summary.push_str(&format!(
+                "  {i}. {} with YubiKey {serial}: PIN once, {}keys generated, attested; later the checkpoint signature (touch by the new key's policy)\n",
+                c.name,
+                if c.management_key.is_some() { "management key typed, " } else { "" }
+            ));
+        }
+        for name in &earlier {
+            i += 1;
+            let Some(c) = engine.state().custodian(name) else {
+                continue;
+            };
+            let touch = if c.record.sign_touch_policy == crate::piv::TouchPolicy::Never {
+                "no touch"
+            } else {
+                "touch once"
+            };
+            summary.push_str(&format!(
+                "  {i}. {name} with YubiKey {}: PIN once, {touch} (sign the checkpoint)\n",
+                c.record.serial
+            ));
+        }
+        return Err(CeremonyError::DryRun { summary });
+    }
     let trust = if training {
         Trust::Training
     } else {

@@ -396,6 +396,14 @@ pub enum CeremonyError {
     /// A fingerprint that names no recorded envelope, or several.
     #[error("{0}")]
     Fingerprint(FingerprintError),
+    /// `--dry-run` stopped where the people present would have confirmed: `summary` is
+    /// what they would have been shown (the entries, the checkpoint, the plan of card
+    /// visits). Nothing was written and no card was used.
+    #[error("dry run: nothing was written and no card was used")]
+    DryRun {
+        /// What the ceremony would do.
+        summary: String,
+    },
     /// The operating system's random number generator failed.
     #[error("the operating system's random number generator failed: nothing was created; check the machine before any ceremony")]
     Randomness,

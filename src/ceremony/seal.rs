@@ -101,6 +101,9 @@ pub struct SealCeremony<'a> {
     records: Vec<CustodianRecord>,
     supersedes: Option<SetId>,
     signers: Vec<String>,
+    /// The entries as checked before the secret is typed (placeholder fingerprints):
+    /// what a dry run shows.
+    provisional: Vec<Body>,
 }
 
 /// Starts a seal: the log verified, the request checked against it, the cosigners
@@ -209,6 +212,7 @@ fn prepared<'a>(
         records,
         supersedes: None,
         signers,
+        provisional: bodies,
     })
 }
 
@@ -228,6 +232,28 @@ impl SealCeremony<'_> {
         self.req.kind
     }
 
+    /// `--dry-run`: what the ceremony would write and whose cards it would ask for, with
+    /// the set id and envelope fingerprints still placeholders (they are made from the
+    /// secret). Always ends in [`CeremonyError::DryRun`] (or an earlier refusal); no
+    /// secret is read, no envelope written, no card used.
+    pub fn dry_run(self) -> Result<(), CeremonyError> {
+        let title = match self.supersedes {
+            Some(_) => format!(
+                "ROTATE {:?}: a new secret, sealed to {} (dry run: set id and envelope fingerprints are placeholders)",
+                self.req.label,
+                self.req.custodians.join(", ")
+            ),
+            None => format!(
+                "SEAL {:?} to {} (dry run: set id and envelope fingerprints are placeholders)",
+                self.req.label,
+                self.req.custodians.join(", ")
+            ),
+        };
+        self.engine
+            .finish(&title, self.provisional, self.signers, &mut SignOnly)
+            .map(|_| ())
+    }
+
     /// Splits `secret`, seals one share to each custodian, writes the envelopes under
     /// `dir/envelopes/`, and commits the seal entry (and, for a rotation, the rotate
     /// entry) with a checkpoint cosigned by the quorum. If anything fails, the envelope
@@ -241,6 +267,7 @@ impl SealCeremony<'_> {
             records,
             supersedes,
             signers,
+            provisional: _,
         } = self;
         let time = engine.time();
         let (envelopes, body, written) = seal_into(&dir, &req, &custody, &records, secret, time)?;

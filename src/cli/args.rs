@@ -130,6 +130,9 @@ pub enum Command {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Ceremony plans: what a ceremony will do, published before it.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// Print shell completions.
     #[command(
         after_help = "Example:\n  glasskeep completions bash > /etc/bash_completion.d/glasskeep"
@@ -173,6 +176,15 @@ pub struct Common {
     /// otherwise refuses them: a PIN in a file can be copied, custodians type theirs).
     #[arg(long)]
     pub allow_scripted_pins: bool,
+    /// Carry out an act of this ceremony plan (see `glasskeep plan check`): the command
+    /// must match one of its acts, for this custody, on its day; otherwise it is refused
+    /// before any card. The checkpoint records the plan's SHA-256.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Show whose YubiKeys would be asked for (PINs, touches) and every entry that would
+    /// be written, then stop: no card is used, no secret read, nothing written.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub sheet: SheetArgs,
 }
@@ -521,6 +533,26 @@ pub enum EnvelopeCommand {
         witnesses: Vec<String>,
         #[command(flatten)]
         common: Common,
+    },
+}
+
+/// `plan …`
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Check a ceremony plan against the log and print its runbook.
+    ///
+    /// The plan (TOML, docs/FORMAT.md "Ceremony plan") names the custody, the day, the
+    /// people and the exact acts. Refused, with the reason, when it is for another
+    /// custody or its day has passed (exit 1), names a custodian who is unknown or
+    /// retired, a label already sealed (seal) or not live (rotate, open, drill) (exit
+    /// 1), or an act whose quorum its custodians cannot reach (exit 7); a plan that
+    /// cannot be read exits 4.
+    #[command(
+        after_help = "Example:\n  glasskeep --dir /safe/custody plan check ceremony/plans/2026-12-01.toml"
+    )]
+    Check {
+        /// The plan file.
+        file: PathBuf,
     },
 }
 

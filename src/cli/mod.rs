@@ -9,6 +9,7 @@ mod doctor;
 mod documents;
 #[cfg(feature = "card")]
 mod interrupt;
+mod plans;
 mod print;
 mod reveal;
 mod sheet;
@@ -21,7 +22,7 @@ use glasskeep::ceremony::{self, CeremonyError, EnvelopeIncident};
 use glasskeep::input;
 use glasskeep_core::secret::{self, SecretInputError};
 
-use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand};
+use args::{Cli, Command, CustodianCommand, EnvelopeCommand, LogCommand, PlanCommand};
 
 /// Exit codes (documented in `glasskeep man`, EXIT STATUS).
 pub mod exit {
@@ -307,6 +308,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             paper,
             witnesses,
         }) => sheet::log_sheet(dir, file, *from, *paper, witnesses)?,
+        Command::Plan(PlanCommand::Check { file }) => return plans::check(dir, file, now),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());

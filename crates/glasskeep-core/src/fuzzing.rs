@@ -37,6 +37,24 @@ pub fn share(data: &[u8]) {
     }
 }
 
+/// A ceremony plan (TOML): refused or decoded, never a panic; what is decoded is
+/// consistent (its digest is the input's, each act is found as itself, the runbook
+/// renders).
+pub fn plan(data: &[u8]) {
+    use sha2::Digest;
+    if let Ok(p) = crate::plan::Plan::decode(data) {
+        assert!(data.len() <= crate::plan::MAX_PLAN);
+        assert_eq!(p.sha256, <[u8; 32]>::from(sha2::Sha256::digest(data)));
+        assert!(!p.acts.is_empty() && p.acts.len() <= crate::plan::MAX_ACTS);
+        for (i, a) in p.acts.iter().enumerate() {
+            let found = p.find_act(a);
+            assert!(matches!(found, Ok(j) if j <= i), "act {i}: {found:?}");
+        }
+        let r = crate::plan::runbook(&p, "plan.toml", false);
+        assert!(r.contains("--plan plan.toml"));
+    }
+}
+
 /// One log entry: accepted bytes re-encode to themselves.
 pub fn log_entry(data: &[u8]) {
     if let Ok(e) = crate::log::Entry::from_bytes(data) {

@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub mod hex;
 pub mod log;
 pub mod piv;
+pub mod plan;
 #[cfg(all(test, feature = "store"))]
 mod properties;
 pub mod seal;

@@ -46,7 +46,7 @@ pub use store::{replay_bytes, StoreError};
 #[cfg(feature = "store")]
 pub use store::{Store, Transaction};
 pub use verify::{
-    read_log_entries, verify, FailureClass, Finding, Outcome, PolicyClass, VerifyOptions,
+    read_log_entries, verify, FailureClass, Finding, Outcome, PlanMark, PolicyClass, VerifyOptions,
     VerifyReport,
 };
 

@@ -31,6 +31,10 @@ pub struct Line {
     pub who: Vec<String>,
     /// What happened.
     pub what: String,
+    /// For a checkpoint whose ceremony ran under a published plan: the plan's SHA-256,
+    /// hex (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 fn list(h: &[[u8; 32]]) -> String {
@@ -204,6 +208,10 @@ pub fn line(entry: &Entry) -> Line {
         kind: entry.body.kind().name(),
         who,
         what,
+        plan: match &entry.body {
+            Body::Checkpoint { plan: Some(p), .. } => Some(hex::encode(p)),
+            _ => None,
+        },
     }
 }
 

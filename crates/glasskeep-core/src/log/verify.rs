@@ -70,6 +70,15 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// A checkpoint that records the ceremony plan it ran under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanMark {
+    /// The checkpoint's seq.
+    pub checkpoint: u64,
+    /// The plan file's SHA-256, hex.
+    pub sha256: String,
+}
+
 /// How to verify.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyOptions {
@@ -128,6 +137,9 @@ pub struct VerifyReport {
     /// Checkpoints whose ceremony ran on a machine clock behind the log: (seq, seconds
     /// behind). Not a failure: the tool used the previous entry's time and said so.
     pub clock_behind: Vec<(u64, u64)>,
+    /// Checkpoints whose ceremony ran under a published plan, with the plan's SHA-256
+    /// (signed with the checkpoint): hold each plan file against it.
+    pub plans: Vec<PlanMark>,
     /// The "now" overdue verdicts used (Unix seconds), if any.
     pub now: Option<u64>,
     /// Where `now` came from: "given" (`--now`) or "machine" (this machine's clock).
@@ -272,6 +284,7 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         head: None,
         anchor_seq: None,
         clock_behind: Vec::new(),
+        plans: Vec::new(),
         now: opts.now,
         clock: opts
             .now
@@ -366,9 +379,15 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                     return report;
                 }
             }
-            Body::Checkpoint { clock, .. } => {
+            Body::Checkpoint { clock, plan, .. } => {
                 if *clock < entry.time {
                     report.clock_behind.push((entry.seq, entry.time - clock));
+                }
+                if let Some(p) = plan {
+                    report.plans.push(PlanMark {
+                        checkpoint: entry.seq,
+                        sha256: hex::encode(p),
+                    });
                 }
                 match check_signatures(&state, entry) {
                     Ok(n) => report.signatures += n as u64,
@@ -505,6 +524,13 @@ impl fmt::Display for VerifyReport {
         }
         if let Some(a) = self.anchor_seq {
             writeln!(f, "anchor matches entry {a}")?;
+        }
+        for p in &self.plans {
+            writeln!(
+                f,
+                "checkpoint {} ran under the ceremony plan with SHA-256 {}",
+                p.checkpoint, p.sha256
+            )?;
         }
         for (seq, behind) in &self.clock_behind {
             writeln!(

@@ -325,7 +325,7 @@ fn days_round_trip() {
 #[test]
 fn the_plan_decoder_survives_mutated_inputs() {
     // The fuzz target's seed corpus decodes, every kind of act included.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/plan");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/plan");
     let mut seeds = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let bytes = std::fs::read(e.unwrap().path()).unwrap();

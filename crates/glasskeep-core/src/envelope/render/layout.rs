@@ -8,7 +8,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::{Face, Item, Page, Paper, RenderError, ADVANCE};
+use super::{advance, Face, Item, Page, Paper, RenderError};
 use crate::envelope::format::{Envelope, Fingerprint};
 use crate::envelope::qr;
 use crate::envelope::text;
@@ -119,8 +119,14 @@ pub(crate) const MODULE: f32 = 1.7;
 const QUIET: f32 = 4.0 * MODULE;
 const BANNER_H: f32 = 30.0;
 const FOOTER_H: f32 = 14.0;
+/// Largest size of the text fallback; smaller when a line would not leave
+/// [`TEXT_GUTTER`] between the columns (OCR engines read columns that nearly touch
+/// as one line and merge a check symbol into the next line's number).
 const TEXT_SIZE: f32 = 8.5;
+const TEXT_GUTTER: f32 = 24.0;
 const TEXT_LEADING: f32 = 11.0;
+/// Where the writing rule of a bag or witness line starts, right of its label.
+const RULE_X: f32 = 200.0;
 
 struct Flow {
     w: f32,
@@ -145,7 +151,7 @@ impl Flow {
         self.y = self.top();
         if self.pages.len() > 1 {
             let header = self.header.clone();
-            self.text(MARGIN, 8.0, Face::Sans, &header);
+            self.text(MARGIN, 7.0, Face::Sans, &header);
             self.y += 4.0;
         }
     }
@@ -181,7 +187,7 @@ impl Flow {
     /// Text wrapped at word boundaries to the usable width; a word longer than a
     /// line (a 128-byte label without spaces) is cut.
     fn para(&mut self, size: f32, face: Face, s: &str) {
-        let max = (((self.w - 2.0 * MARGIN) / (size * ADVANCE)) as usize).max(8);
+        let max = (((self.w - 2.0 * MARGIN) / (size * advance())) as usize).max(8);
         let mut words: Vec<String> = Vec::new();
         for word in s.split(' ') {
             let chars: Vec<char> = word.chars().collect();
@@ -255,14 +261,14 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
         f.ensure(26.0);
         f.y += 22.0;
         f.push(Item::Rule {
-            x: MARGIN + 170.0,
+            x: MARGIN + RULE_X,
             y: f.y,
-            w: w - 2.0 * MARGIN - 170.0,
+            w: w - 2.0 * MARGIN - RULE_X,
         });
         f.push(Item::Text {
             x: MARGIN,
             y: f.y - 2.0,
-            size: 9.0,
+            size: 8.0,
             face: Face::Sans,
             white: false,
             text: format!("{label}:"),
@@ -318,6 +324,13 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     );
     f.y += 4.0;
     let col_w = (w - 2.0 * MARGIN) / 2.0;
+    let longest = sheet
+        .text_lines
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1) as f32;
+    let text_size = TEXT_SIZE.min((col_w - TEXT_GUTTER) / (longest * advance()));
     let mut rest: &[String] = &sheet.text_lines;
     while !rest.is_empty() {
         let room = ((f.bottom() - f.y) / TEXT_LEADING).floor() as usize;
@@ -332,7 +345,7 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
             f.push(Item::Text {
                 x: MARGIN + col as f32 * col_w,
                 y: f.y + TEXT_LEADING * (row as f32 + 1.0),
-                size: TEXT_SIZE,
+                size: text_size,
                 face: Face::Mono,
                 white: false,
                 text: line.clone(),

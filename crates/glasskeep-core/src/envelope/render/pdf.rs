@@ -1,37 +1,38 @@
-//! PDF output with pdf-writer: base-14 fonts (nothing embedded), QR modules as
-//! filled rectangles, one page object per model page.
+//! PDF output with pdf-writer: the text in OCR-B, embedded whole (a CID-keyed Type 0
+//! font over the OpenType file, with a ToUnicode map so that text copied out of the
+//! PDF is the text printed), QR modules as filled rectangles, one page object per
+//! model page.
 
+use std::collections::BTreeMap;
+
+use ab_glyph::{Font, GlyphId};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, TextRenderingMode, UnicodeCmap};
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
 
+use super::font::{glyph, ocrb, OCRB, POSTSCRIPT_NAME};
 use super::{Face, Item, Page, Paper};
 
-const FONTS: [(&[u8], &[u8]); 4] = [
-    (b"F1", b"Helvetica"),
-    (b"F2", b"Helvetica-Bold"),
-    (b"F3", b"Courier"),
-    (b"F4", b"Courier-Bold"),
-];
+const FONT: Name<'static> = Name(b"F1");
 
-fn font_name(face: Face) -> Name<'static> {
-    Name(match face {
-        Face::Sans => FONTS[0].0,
-        Face::SansBold => FONTS[1].0,
-        Face::Mono => FONTS[2].0,
-        Face::MonoBold => FONTS[3].0,
-    })
+fn identity() -> SystemInfo<'static> {
+    SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    }
 }
 
-/// Text in WinAnsiEncoding, the base-14 fonts' encoding: Latin-1 maps to itself,
-/// the em dash to 0x97, anything else to '?'.
-fn win_ansi(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match c {
-            '—' => 0x97,
-            c if (c as u32) < 0x7f && c >= ' ' => c as u8,
-            c if (0xa0..=0xff).contains(&(c as u32)) => c as u32 as u8,
-            _ => b'?',
-        })
-        .collect()
+/// A string as the two-byte glyph ids Identity-H expects, and the characters each
+/// id stands for (collected for the ToUnicode map).
+fn glyph_codes(text: &str, used: &mut BTreeMap<u16, char>) -> Vec<u8> {
+    let font = ocrb();
+    let mut out = Vec::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        let (shown, GlyphId(id)) = glyph(&font, c);
+        used.insert(id, shown);
+        out.extend_from_slice(&id.to_be_bytes());
+    }
+    out
 }
 
 pub(crate) fn render(pages: &[Page], paper: Paper) -> Vec<u8> {
@@ -39,8 +40,12 @@ pub(crate) fn render(pages: &[Page], paper: Paper) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let catalog_id = Ref::new(1);
     let tree_id = Ref::new(2);
-    let font_ids: Vec<Ref> = (0..FONTS.len() as i32).map(|i| Ref::new(3 + i)).collect();
-    let first_page = 3 + FONTS.len() as i32;
+    let type0_id = Ref::new(3);
+    let cid_id = Ref::new(4);
+    let descriptor_id = Ref::new(5);
+    let file_id = Ref::new(6);
+    let cmap_id = Ref::new(7);
+    let first_page = 8;
     let page_ids: Vec<Ref> = (0..pages.len() as i32)
         .map(|i| Ref::new(first_page + 2 * i))
         .collect();
@@ -49,37 +54,73 @@ pub(crate) fn render(pages: &[Page], paper: Paper) -> Vec<u8> {
     pdf.pages(tree_id)
         .kids(page_ids.iter().copied())
         .count(pages.len() as i32);
-    for ((_, base), id) in FONTS.iter().zip(&font_ids) {
-        pdf.type1_font(*id)
-            .base_font(Name(base))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
 
+    let mut used = BTreeMap::new();
     for (page, &page_id) in pages.iter().zip(&page_ids) {
         let content_id = Ref::new(page_id.get() + 1);
         let mut p = pdf.page(page_id);
         p.media_box(Rect::new(0.0, 0.0, w, h))
             .parent(tree_id)
             .contents(content_id);
-        {
-            let mut res = p.resources();
-            let mut fonts = res.fonts();
-            for ((name, _), id) in FONTS.iter().zip(&font_ids) {
-                fonts.pair(Name(name), *id);
-            }
-        }
+        p.resources().fonts().pair(FONT, type0_id);
         drop(p);
 
         let mut c = Content::new();
         for item in &page.items {
-            draw(&mut c, item, h);
+            draw(&mut c, item, h, &mut used);
         }
         pdf.stream(content_id, &c.finish());
     }
+
+    let font = ocrb();
+    let per_unit = 1000.0 / font.units_per_em().unwrap_or(1000.0);
+    let advance = font.h_advance_unscaled(font.glyph_id('0')) * per_unit;
+    let (mut x0, mut y0, mut x1, mut y1) = (0f32, 0f32, 0f32, 0f32);
+    for id in 0..font.glyph_count() {
+        if let Some(o) = font.outline(GlyphId(id as u16)) {
+            x0 = x0.min(o.bounds.min.x);
+            y0 = y0.min(o.bounds.min.y);
+            x1 = x1.max(o.bounds.max.x);
+            y1 = y1.max(o.bounds.max.y);
+        }
+    }
+    pdf.type0_font(type0_id)
+        .base_font(Name(POSTSCRIPT_NAME))
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid_id)
+        .to_unicode(cmap_id);
+    pdf.cid_font(cid_id)
+        .subtype(CidFontType::Type0)
+        .base_font(Name(POSTSCRIPT_NAME))
+        .system_info(identity())
+        .font_descriptor(descriptor_id)
+        .default_width(advance);
+    pdf.font_descriptor(descriptor_id)
+        .name(Name(POSTSCRIPT_NAME))
+        .flags(FontFlags::FIXED_PITCH | FontFlags::SYMBOLIC)
+        .bbox(Rect::new(
+            x0 * per_unit,
+            y0 * per_unit,
+            x1 * per_unit,
+            y1 * per_unit,
+        ))
+        .italic_angle(0.0)
+        .ascent(font.ascent_unscaled() * per_unit)
+        .descent(font.descent_unscaled() * per_unit)
+        .cap_height(font.ascent_unscaled() * per_unit)
+        .stem_v(80.0)
+        .font_file3(file_id);
+    pdf.stream(file_id, OCRB)
+        .pair(Name(b"Subtype"), Name(b"OpenType"));
+    let mut cmap = UnicodeCmap::new(Name(b"OCRB-UTF16"), identity());
+    for (&id, &c) in &used {
+        cmap.pair(id, c);
+    }
+    pdf.cmap(cmap_id, &cmap.finish());
     pdf.finish()
 }
 
-fn draw(c: &mut Content, item: &Item, h: f32) {
+fn draw(c: &mut Content, item: &Item, h: f32, used: &mut BTreeMap<u16, char>) {
     match item {
         Item::Text {
             x,
@@ -89,13 +130,23 @@ fn draw(c: &mut Content, item: &Item, h: f32) {
             white,
             text,
         } => {
-            c.set_fill_gray(if *white { 1.0 } else { 0.0 });
+            let gray = if *white { 1.0 } else { 0.0 };
+            c.set_fill_gray(gray);
             c.begin_text();
-            c.set_font(font_name(*face), *size);
+            c.set_font(FONT, *size);
+            // OCR-B has one weight: bold is the outline filled and stroked.
+            if matches!(face, Face::SansBold | Face::MonoBold) {
+                c.set_stroke_gray(gray);
+                c.set_line_width(*size * 0.04);
+                c.set_text_rendering_mode(TextRenderingMode::FillStroke);
+            } else {
+                c.set_text_rendering_mode(TextRenderingMode::Fill);
+            }
             c.next_line(*x, h - *y);
-            c.show(Str(&win_ansi(text)));
+            c.show(Str(&glyph_codes(text, used)));
             c.end_text();
             c.set_fill_gray(0.0);
+            c.set_stroke_gray(0.0);
         }
         Item::Fill { x, y, w, h: rh } => {
             c.set_fill_gray(0.0);

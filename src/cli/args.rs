@@ -397,6 +397,19 @@ pub enum EnvelopeCommand {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// Read an envelope's text fallback from a text file: typed, copied out of the PDF,
+    /// or OCR output (misreads of look-alike characters are corrected by each line's
+    /// check and listed).
+    #[command(
+        after_help = "Example:\n  pdftoppm -r 300 -gray -png alice.pdf page\n  for p in page-*.png; do tesseract \"$p\" - --psm 6; done > alice.txt\n  glasskeep envelope read alice.txt --output alice.gkenv"
+    )]
+    Read {
+        /// The text file.
+        file: PathBuf,
+        /// Write the envelope record (.gkenv) here (a new file).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// Write the sealed share as a standard age file (for age + age-plugin-yubikey).
     #[command(
         after_help = "Example:\n  glasskeep envelope export-age envelopes/aws-root-.../1-alice.gkenv > share1.age"

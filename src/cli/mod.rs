@@ -212,6 +212,9 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             paper,
             output,
         }) => print::render(file, *format, *paper, output.as_deref())?,
+        Command::Envelope(EnvelopeCommand::Read { file, output }) => {
+            print::read_text(file, output.as_deref())?
+        }
         Command::Envelope(EnvelopeCommand::ExportAge { file, output }) => {
             let e = ceremony::load_envelope(file)?;
             write_out(output.as_deref(), &e.envelope.sealed_share)?;

@@ -141,6 +141,55 @@ pub fn render(
     Ok(())
 }
 
+/// `envelope read`: the text fallback from a text file (typed, copied or OCR
+/// output), its corrections listed, the record written to a new file if asked.
+pub fn read_text(file: &Path, output: Option<&Path>) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    let reading = glasskeep_core::envelope::ocr::decode_ocr(&text)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    let e = reading
+        .envelope()
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    for c in &reading.corrections {
+        match c.printed {
+            Some(p) => println!(
+                "line {}, character {}: read {:?}, the line check says {p:?}",
+                c.line, c.column, c.read
+            ),
+            None => println!(
+                "line {}, character {}: {:?} was added by the reader and is dropped",
+                c.line, c.column, c.read
+            ),
+        }
+    }
+    if e.training {
+        println!("TRAINING envelope: not a real credential");
+    }
+    println!(
+        "{} | {} | share {} of {} | any {} open it",
+        esc(&e.label),
+        esc(&e.custodian),
+        e.index,
+        e.count,
+        e.threshold
+    );
+    println!(
+        "fingerprint {}",
+        glasskeep_core::envelope::Fingerprint::of_bytes(&reading.bytes).to_hex()
+    );
+    if let Some(out) = output {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out)
+            .and_then(|mut f| f.write_all(&reading.bytes))
+            .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
 /// `status` as text.
 pub fn status(s: &StatusReport) {
     let t = |secs: u64| {

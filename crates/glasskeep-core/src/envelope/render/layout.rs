@@ -119,6 +119,12 @@ pub(crate) const MODULE: f32 = 1.7;
 const QUIET: f32 = 4.0 * MODULE;
 const BANNER_H: f32 = 30.0;
 const FOOTER_H: f32 = 14.0;
+/// Height of the header band on every page after the first. Fixed, not derived from
+/// the header's type size: the codes below it keep their place on the page when the
+/// text changes. The 150 dpi scan of the largest envelope is sensitive to where a
+/// module edge falls between pixels (1.7 pt is 3.54 pixels there), and a 0.3 pt shift
+/// of the header once made zbarimg miss one code of 106.
+const HEADER_H: f32 = 14.4;
 /// Largest size of the text fallback; smaller when a line would not leave
 /// [`TEXT_GUTTER`] between the columns (OCR engines read columns that nearly touch
 /// as one line and merge a check symbol into the next line's number).
@@ -152,7 +158,7 @@ impl Flow {
         if self.pages.len() > 1 {
             let header = self.header.clone();
             self.text(MARGIN, 7.0, Face::Sans, &header);
-            self.y += 4.0;
+            self.y = self.top() + HEADER_H;
         }
     }
 

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   age                          # interop: Debian's age decrypts what glasskeep seals
   zbar-tools poppler-utils     # interop: zbarimg reads our QR codes, pdftoppm renders our PDFs
   tesseract-ocr                # interop: OCR of a 300 dpi rendering of the text fallback, read back by `envelope read`
+  chromium                     # tests: the postmortem report (log show --format html) rendered headless, read by tesseract
   librsvg2-bin                 # interop: rsvg-convert rasterises our SVG envelopes for zbarimg
   python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
   faketime                     # tests: a ceremony on a machine whose clock is behind the log

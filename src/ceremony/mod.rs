@@ -52,7 +52,7 @@ pub use envelopes::{load_envelope, EnvelopeFile};
 pub use init::{binary_digest, init, InitReport};
 #[cfg(feature = "card")]
 pub use open::{check_share, drill, open, OpenReport, OpenRequest};
-pub use read::{read_state, transcript, verify_log};
+pub use read::{postmortem_html, read_state, transcript, verify_log};
 #[cfg(feature = "card")]
 pub use seal::{
     begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review, CeremonyReport,

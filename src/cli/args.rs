@@ -461,12 +461,24 @@ pub enum LogCommand {
         #[arg(long, value_parser = humantime::parse_rfc3339)]
         now: Option<std::time::SystemTime>,
     },
-    /// The transcript for the postmortem.
-    #[command(after_help = "Example:\n  glasskeep log show --format text")]
+    /// The transcript for the postmortem; `--format html` writes the postmortem report
+    /// (one offline HTML file: verification, timeline, signers).
+    #[command(
+        after_help = "Example:\n  glasskeep log show --format text\n  glasskeep log show --format html --output postmortem.html"
+    )]
     Show {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
+        /// (html) Verify a TRAINING custody as training, as `log verify --training`.
+        #[arg(long)]
+        training: bool,
+        /// (html) "Now" for overdue verdicts (RFC 3339), as `log verify --now`.
+        #[arg(long, value_parser = humantime::parse_rfc3339)]
+        now: Option<std::time::SystemTime>,
+        /// Write to this new file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     #[cfg(feature = "card")]
     /// Show the entries after the last checkpoint to the custodians present and cover
@@ -545,6 +557,8 @@ pub enum ShowFormat {
     Md,
     /// JSON.
     Json,
+    /// The postmortem report: one self-contained HTML file.
+    Html,
 }
 
 #[cfg(feature = "card")]

@@ -258,7 +258,30 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 },
             );
         }
-        Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
+        Command::Log(LogCommand::Show {
+            format,
+            training,
+            now: given,
+            output,
+        }) => {
+            let (now, now_given) = match given {
+                Some(t) => (
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0),
+                    true,
+                ),
+                None => (now, false),
+            };
+            let opts = glasskeep_core::log::VerifyOptions {
+                anchor: None,
+                now: Some(now),
+                lenient: false,
+                training: *training,
+                now_given,
+            };
+            print::show(dir, *format, &opts, output.as_deref())?
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "glasskeep", &mut std::io::stdout());

@@ -311,14 +311,32 @@ pub fn verify(
     })
 }
 
-/// `log show`.
-pub fn show(dir: &Path, format: ShowFormat) -> Result<(), CliError> {
-    let f = match format {
-        ShowFormat::Text => log::show::Format::Text,
-        ShowFormat::Md => log::show::Format::Markdown,
-        ShowFormat::Json => log::show::Format::Json,
+/// `log show`: the transcript, or the postmortem report (verified with `opts`), to
+/// standard output or a new file.
+pub fn show(
+    dir: &Path,
+    format: ShowFormat,
+    opts: &log::VerifyOptions,
+    output: Option<&Path>,
+) -> Result<(), CliError> {
+    let text = match format {
+        ShowFormat::Text => ceremony::transcript(dir, log::show::Format::Text)?,
+        ShowFormat::Md => ceremony::transcript(dir, log::show::Format::Markdown)?,
+        ShowFormat::Json => ceremony::transcript(dir, log::show::Format::Json)?,
+        ShowFormat::Html => ceremony::postmortem_html(dir, opts)?,
     };
-    print!("{}", ceremony::transcript(dir, f)?);
+    match output {
+        None => print!("{text}"),
+        Some(out) => {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(out)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
+            println!("wrote {}", out.display());
+        }
+    }
     Ok(())
 }
 

@@ -19,6 +19,7 @@ pub mod fuzzing;
 pub mod hex;
 pub mod log;
 pub mod piv;
+pub mod report;
 pub mod seal;
 pub mod secret;
 pub mod shamir;

@@ -74,7 +74,7 @@ fn a_4kib_envelope_pdf_read_by_tesseract_at_300_dpi_decodes_to_the_same_bytes() 
         ocr.push_str(&tesseract(&page));
         ocr.push('\n');
     }
-    // The OCR does misread OCR-B (5 as S, 9 as Y or as two glyphs): the plain typed-text
+    // The OCR does misread OCR-B (5 as S, 9 as Y, as I or as two glyphs): the plain typed-text
     // decoder refuses it, and the OCR reader corrects it by the line checks.
     assert!(text::decode_bytes(&ocr).is_err());
     let reading = ocr::decode_ocr(&ocr).unwrap_or_else(|e| panic!("{e}\n{ocr}"));

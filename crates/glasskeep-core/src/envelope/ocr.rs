@@ -23,9 +23,10 @@ use super::text::{
 
 /// Misreads of OCR-B that tesseract makes, as (printed, read): a symbol may be
 /// corrected from what was read to what was printed. Measured on 300 dpi renderings
-/// of envelope PDFs; O, I, L and U are already read as 0, 1, 1 and V. The first
-/// four are by far the most common and cost [`COMMON`]; the others [`RARE`].
-const MISREADS: [(char, char); 18] = [
+/// of envelope PDFs; O, I, L and U are already read as 0, 1, 1 and V (so a 9 read as
+/// an I, its bowl lost, is the pair ('9', '1')). The first four are by far the most
+/// common and cost [`COMMON`]; the others [`RARE`].
+const MISREADS: [(char, char); 19] = [
     ('5', 'S'),
     ('S', '5'),
     ('9', 'Y'),
@@ -44,6 +45,7 @@ const MISREADS: [(char, char); 18] = [
     ('1', 'J'),
     ('J', '1'),
     ('J', 'D'),
+    ('9', '1'),
 ];
 
 /// One printed 9 that tesseract reads as two glyphs.
@@ -565,6 +567,30 @@ mod tests {
             split[i] = format!("{}{}", &lines[i][..6], lines[i][6..].replacen('9', "10", 1));
             assert_eq!(decode_ocr(&split.join("\n")).unwrap().bytes, data);
         }
+    }
+
+    #[test]
+    fn a_nine_read_as_i_is_corrected_and_reported() {
+        let (data, lines) = sample();
+        let (i, k) = lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let body: String = l.split_once(": ").unwrap().1.split_whitespace().collect();
+                body.find('9').map(|k| (i, k))
+            })
+            .unwrap();
+        let r = decode_ocr(&with_char(&lines, i, k, 'I').join("\n")).unwrap();
+        assert_eq!(r.bytes, data);
+        assert_eq!(
+            r.corrections,
+            vec![Correction {
+                line: i + 1,
+                column: k + 1,
+                read: '1',
+                printed: Some('9')
+            }]
+        );
     }
 
     #[test]

@@ -119,7 +119,8 @@ echo
 step "status: the credential is OPEN and unreviewed"
 gk status || true
 
-# `status` exits 1 while something needs attention (here: the open credential).
+# The open credential's review and rotation are pending (exit 0); `|| true` keeps the
+# demo going should a slow run push one past its window.
 OPEN_SEQ=$( (gk status --json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["unreviewed"][0])')
 step "review opening $OPEN_SEQ by carol, who did not take part in it"
 ceremony review --open "$OPEN_SEQ" --verdict justified --notes "demo: planned exercise" --cosigners carol

@@ -16,6 +16,7 @@ APT_PACKAGES=(
   python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
   faketime                     # tests: a ceremony on a machine whose clock is behind the log
   tmux                         # tests: custodians at a real terminal (typed PINs, Ctrl-C, scrollback)
+  iproute2                     # tests: the air-gap guard in network namespaces (ip link, veth pairs)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -36,4 +37,11 @@ fi
 # The card-free core must build for WebAssembly (an auditor's verifier page).
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
+fi
+
+# Supply-chain policy (deny.toml): licenses, banned crates, sources, duplicate versions.
+# Pinned, so the policy is checked the same way everywhere; built from crates.io.
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi

@@ -20,6 +20,9 @@ tree=$(cargo tree --workspace --locked -e normal --prefix none)
 grep -q '^vsss-rs ' <<<"$tree" || { echo "vsss-rs is missing from the dependency tree"; exit 1; }
 if grep -qE '^(sharks|blahaj) ' <<<"$tree"; then echo "sharks/blahaj must not be in the dependency tree"; exit 1; fi
 echo "vsss-rs present; sharks and blahaj absent"
+# deny.toml: permissive licenses, crates.io only, banned crates (sharks, blahaj, any
+# network stack, OpenSSL); duplicate versions are warnings (docs/ASSURANCE.md says why).
+cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 echo "== card-free core"
 # The core is bytes and rules: no PC/SC, no YubiKey driver (docs/ARCHITECTURE.md).

@@ -1,6 +1,7 @@
-//! Ending a ceremony when the people at the safe press Ctrl-C (or the terminal goes
-//! away): a clear message that says what was and was not recorded, the terminal put
-//! back as it was (echo on, main screen), and never a half-written log.
+//! What an interrupted ceremony has done so far: the phase a Ctrl-C (or the terminal
+//! going away) finds the process in, so the command line can say what was and was not
+//! recorded, and never a half-written log. The signal handling itself, the terminal's
+//! restoration and the message's printing are the command line's (`src/cli/interrupt.rs`).
 //!
 //! A ceremony writes the log once, at the end, in one append. Until then, ending the
 //! process leaves the log byte-identical, so an interrupt simply ends it. While that
@@ -8,9 +9,6 @@
 //! process saying what was recorded.
 
 use std::sync::{Mutex, MutexGuard};
-
-/// Exit code of a ceremony ended by Ctrl-C (128 + SIGINT, as shells report it).
-pub const EXIT_ABORTED: u8 = 130;
 
 /// The message when nothing was recorded.
 pub const NOTHING_RECORDED: &str = "aborted: nothing was recorded and the secret was not revealed";
@@ -36,6 +34,12 @@ static PHASE: Mutex<Phase> = Mutex::new(Phase::Before);
 
 fn phase() -> MutexGuard<'static, Phase> {
     PHASE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The phase, held: while held no log write can start, and one in progress is waited
+/// for. What an interrupt handler takes before it ends the process.
+pub fn hold() -> MutexGuard<'static, Phase> {
+    phase()
 }
 
 /// Sets the phase (the message an interrupt prints from now on).
@@ -75,57 +79,6 @@ pub fn message(p: &Phase) -> String {
             format!(
                 "aborted: {what} is recorded in the log; the secret was cleared from the screen"
             )
-        }
-    }
-}
-
-/// Installs the interrupt handling: SIGINT, SIGTERM, SIGHUP and SIGQUIT end the process
-/// with [`message`] and [`EXIT_ABORTED`], after restoring the terminal. Call once, before
-/// anything is asked.
-pub fn install() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let saved = terminal::save();
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])?;
-    std::thread::Builder::new()
-        .name("interrupt".into())
-        .spawn(move || {
-            if signals.forever().next().is_some() {
-                // Waits here while the log is being written.
-                let p = phase();
-                terminal::restore(saved.as_ref(), matches!(*p, Phase::Showing { .. }));
-                eprintln!("\n{}", message(&p));
-                std::process::exit(i32::from(EXIT_ABORTED));
-            }
-        })?;
-    Ok(())
-}
-
-/// The controlling terminal's settings, saved before any prompt turns echo off.
-mod terminal {
-    use nix::sys::termios::{self, SetArg, Termios};
-    use std::io::Write;
-
-    fn tty() -> Option<std::fs::File> {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .ok()
-    }
-
-    pub(super) fn save() -> Option<Termios> {
-        tty().and_then(|t| termios::tcgetattr(&t).ok())
-    }
-
-    /// Echo back on; with `clear`, the alternate screen wiped and left.
-    pub(super) fn restore(saved: Option<&Termios>, clear: bool) {
-        let Some(mut t) = tty() else { return };
-        if let Some(s) = saved {
-            let _ = termios::tcsetattr(&t, SetArg::TCSANOW, s);
-        }
-        if clear {
-            let _ = t.write_all(b"\x1b[2J\x1b[3J\x1b[H\x1b[?1049l");
-            let _ = t.flush();
         }
     }
 }

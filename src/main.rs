@@ -7,7 +7,15 @@ mod cli;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::args::Cli::parse();
+    let args = match cli::args::Cli::try_parse() {
+        Ok(args) => args,
+        // `--version` names the exact build: an auditor compares this digest with the
+        // one the genesis entry recorded and with the digest of the published release.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => {
+            return cli::print_version();
+        }
+        Err(e) => e.exit(),
+    };
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

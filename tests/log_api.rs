@@ -121,6 +121,7 @@ fn a_custody_from_init_to_review() {
             envelopes: fps.to_vec(),
             payload_digest: [0xcc; 32],
             rotate_within: 86_400,
+            review_within: 7 * 86_400,
         },
     )
     .unwrap();
@@ -163,12 +164,14 @@ fn a_custody_from_init_to_review() {
     );
     assert_eq!(st.unreviewed_openings().count(), 1);
 
-    // The auditor: passes structurally, fails policy (unreviewed, overdue) until reviewed.
+    // The auditor, two days later: passes structurally; the rotation is overdue (a
+    // violation), the review still within its week (pending).
     let bytes = std::fs::read(store.path()).unwrap();
     let opts = VerifyOptions {
         anchor: Some(anchor),
         now: Some(T0 + 2 * 86_400),
         lenient: false,
+        strict: false,
         training: true,
         now_given: true,
     };
@@ -177,11 +180,13 @@ fn a_custody_from_init_to_review() {
     assert_eq!(
         (f.class, f.seq),
         (
-            FailureClass::Policy(PolicyClass::Unreviewed),
+            FailureClass::Policy(PolicyClass::RotationOverdue),
             Some(open_seq)
         )
     );
-    assert_eq!(r.policy.len(), 2);
+    assert_eq!(r.violations.len(), 1);
+    assert_eq!(r.pending.len(), 1);
+    assert_eq!(r.pending[0].kind.to_string(), "pending/review");
 
     let mut tx = store.begin();
     tx.append(
@@ -223,6 +228,7 @@ fn a_custody_from_init_to_review() {
             anchor: Some(anchor),
             now: Some(T0 + 300),
             lenient: false,
+            strict: false,
             training: true,
             now_given: true,
         },

@@ -54,23 +54,7 @@ fn full_ceremony_opens_reviews_rotates_and_verifies() {
     let s = c.status();
     assert_eq!(s["open"].as_array().unwrap().len(), 1);
     let open_seq = s["unreviewed"][0].as_u64().unwrap();
-    // Strict verification fails while the opening is unreviewed and unrotated...
-    let strict = c.run(&["log", "verify", "--training", "--json"], b"");
-    assert_eq!(strict.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&strict.stdout).unwrap();
-    let classes: Vec<String> = report["policy"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["class"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert!(classes.iter().any(|c| c == "policy/unreviewed"), "{report}");
-    assert!(classes.iter().all(|c| c.starts_with("policy/")), "{report}");
-    // ...and passes, with warnings, in lenient mode.
-    assert!(c
-        .run(&["log", "verify", "--training", "--policy", "lenient"], b"")
-        .status
-        .success());
+    a_fresh_opening_is_pending_not_failing(&c, open_seq);
 
     c.ok(
         &[
@@ -425,6 +409,9 @@ fn a_production_custody_refuses_a_simulated_yubikey() {
             // The test machine may be on a network; a production custody refuses that
             // first unless the people present allow it.
             "--allow-network",
+            // The harness reads the PINs from a file, which a production custody refuses
+            // unless the people present allow it.
+            "--allow-scripted-pins",
         ],
         b"",
     );
@@ -674,8 +661,20 @@ fn a_retired_custodian_signs_nothing_more_and_their_sets_must_rotate() {
     );
     let s = c.status();
     assert_eq!(s["must_rotate"][0], "k", "{s}");
+    // The set must be rotated within its window (24 hours) from the retirement: until
+    // then pending, after it a violation.
     let out = c.run(&["log", "verify", "--training", "--json"], b"");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    assert_eq!(
+        r["pending"][0]["kind"], "pending/rotate-after-retirement",
+        "{r}"
+    );
+    c.clock.set(Some("+2 days"));
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    c.clock.set(None);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r}");
     assert_eq!(r["failure"]["class"], "policy/must-rotate", "{r}");
     // She can no longer cosign anything, even with her card back.
     lab.start_card(CardSpec {
@@ -708,11 +707,132 @@ fn a_retired_custodian_signs_nothing_more_and_their_sets_must_rotate() {
     assert!(c.status()["must_rotate"].as_array().unwrap().is_empty());
     let out = c.run(&["log", "verify", "--training", "--json"], b"");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let classes: Vec<&str> = r["policy"]
-        .as_array()
-        .unwrap()
+    assert_eq!(r["ok"], true, "{r}");
+    let kinds: Vec<&str> = ["violations", "pending"]
         .iter()
-        .map(|f| f["class"].as_str().unwrap())
+        .flat_map(|l| r[l].as_array().unwrap())
+        .map(|f| f["kind"].as_str().unwrap())
         .collect();
-    assert!(!classes.contains(&"policy/must-rotate"), "{r}");
+    // What remains is the old set's envelopes, within their grace period.
+    assert!(
+        kinds.iter().all(|k| *k == "pending/destroy-envelope"),
+        "{r}"
+    );
+}
+
+/// Right after a legitimate opening: `log verify` and `status` pass and list the review
+/// and the rotation as pending; `--strict` exits 11; past the rotation deadline (the
+/// machine clock moved on two days) it is a violation and both fail.
+fn a_fresh_opening_is_pending_not_failing(c: &Custody, open_seq: u64) {
+    let kinds = |list: &serde_json::Value| -> Vec<(String, u64)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["kind"].as_str().unwrap().to_string(),
+                    o["seq"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let fresh = vec![
+        ("pending/review".to_string(), open_seq),
+        ("pending/rotate".to_string(), open_seq),
+    ];
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(kinds(&r["pending"]), fresh, "{r}");
+    assert!(r["violations"].as_array().unwrap().is_empty(), "{r}");
+    // The review window recorded at seal: 7 days from the opening by default.
+    let due = |kind: &str| {
+        r["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap()["due"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(due("pending/review") - due("pending/rotate"), 6 * 86_400);
+
+    // As text, piped: the pending section, the verdict saying TRAINING, no colour even
+    // with a colour terminal named.
+    let out = c.run(&["log", "verify", "--training"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("pending:\n  entry {open_seq}: pending/review: ")),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("OK, 2 pending (TRAINING custody)\n"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "{text}");
+    let strict = c.run(&["log", "verify", "--training", "--strict"], b"");
+    assert_eq!(strict.status.code(), Some(11));
+    let strict_text = String::from_utf8(strict.stdout).unwrap();
+    assert!(strict_text.contains("PENDING: "), "{strict_text}");
+
+    // status agrees, with the same items.
+    let out = c.run(&["status", "--json"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(kinds(&s["pending"]), fresh, "{s}");
+    assert!(s["violations"].as_array().unwrap().is_empty(), "{s}");
+    assert!(s["pending"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("aws-root"));
+    let out = c.run(&["status", "--strict"], b"");
+    assert_eq!(out.status.code(), Some(11));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("pending:\n"), "{text}");
+    assert!(!text.contains('\x1b'), "{text}");
+
+    // On a terminal: coloured, unless NO_COLOR says no.
+    let on_tty = |no_color: Option<&str>| {
+        let line = format!(
+            "{} --dir {} log verify --training",
+            common::custody::BIN,
+            c.path().display()
+        );
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.output().expect("script runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty(None);
+    assert!(
+        coloured.contains("\x1b[33m  entry ") && coloured.contains("\x1b[32mOK, 2 pending"),
+        "{coloured:?}"
+    );
+    assert!(!on_tty(Some("1")).contains('\x1b'));
+
+    // Two days on, the rotation deadline has passed: a violation.
+    c.clock.set(Some("+2 days"));
+    let out = c.run(&["log", "verify", "--training", "--json"], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    assert_eq!(r["failure"]["class"], "policy/rotation-overdue", "{r}");
+    assert_eq!(r["failure"]["seq"], open_seq, "{r}");
+    assert_eq!(
+        kinds(&r["pending"]),
+        [("pending/review".to_string(), open_seq)]
+    );
+    let out = c.run(&["status", "--json"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["violations"][0]["kind"], "policy/rotation-overdue", "{s}");
+    c.clock.set(None);
 }

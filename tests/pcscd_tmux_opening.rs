@@ -23,9 +23,21 @@ struct Tmux {
 impl Tmux {
     /// Starts `script` in a detached 80×24 session.
     fn start(dir: &Path, script: &str) -> Tmux {
-        let socket = dir.join("tmux.sock");
-        let run = dir.join("run.sh");
-        std::fs::write(&run, format!("{script}\necho \"EXIT=$?\"\nsleep 3600\n")).unwrap();
+        Tmux::start_named(dir, "gk", script)
+    }
+
+    /// Starts `script` in a session of its own (its own socket and script file).
+    fn start_named(dir: &Path, name: &str, script: &str) -> Tmux {
+        let socket = dir.join(format!("{name}.sock"));
+        let run = dir.join(format!("{name}.sh"));
+        std::fs::write(
+            &run,
+            format!(
+                // The shell outlives a Ctrl-C meant for glasskeep, to report its exit.
+                "trap : INT\n{script}\necho \"EXIT=$?\"\nsleep 3600\n"
+            ),
+        )
+        .unwrap();
         let t = Tmux { socket };
         let st = t
             .cmd()
@@ -131,7 +143,8 @@ fn sealed_custody() -> (PcscLab, Custody, Vec<PathBuf>) {
             CardSpec::new(1003),
         ],
         LabOptions {
-            touch_timeout: Duration::from_secs(2),
+            // Long enough that a key is pulled before its wait ends on a busy machine.
+            touch_timeout: Duration::from_secs(10),
             ..Default::default()
         },
     )
@@ -204,7 +217,10 @@ fn two_custodians_open_at_one_reader_through_a_wrong_pin_and_a_missed_touch() {
 
     // Nobody's key is in: the tool waits and says whose is wanted.
     t.wait_for("alice: insert YubiKey 1001 into any reader (waiting; no YubiKey is in now)");
-    std::thread::sleep(Duration::from_millis(700));
+    // Bob is first at the reader: the tool says whose key is in, and keeps waiting.
+    lab.start_card_in_reader(signal_card(1002), 0).unwrap();
+    t.wait_for("alice: insert YubiKey 1001 (waiting; in now: YubiKey 1002 (bob's))");
+    lab.stop_card(1002).unwrap();
     lab.start_card_in_reader(signal_card(1001), 0).unwrap();
 
     // A wrong PIN: asked again, with the tries left.
@@ -259,10 +275,17 @@ fn two_custodians_open_at_one_reader_through_a_wrong_pin_and_a_missed_touch() {
 /// The alarm screen is confirmed as sent, the secret is shown on the alternate screen
 /// and cleared with Enter.
 fn reveal_and_clear(t: &Tmux) {
-    t.wait_for("sent?");
+    // At 80×24 the notice and its QR code are two screens: nothing scrolls away.
+    let first = t.wait_for("Type yes once it is sent (Enter: show the QR code)");
+    assert!(
+        first.contains("ALARM") && first.contains("aws-root"),
+        "{first}"
+    );
+    t.key("Enter");
+    let qr = t.wait_for("(Enter: show the text)");
+    assert!(qr.contains("as a QR code"), "{qr}");
     t.type_line("yes");
-    let s = t.wait_for(SECRET);
-    assert!(!t.history().contains(SECRET) || s.contains(SECRET));
+    t.wait_for(SECRET);
     t.key("Enter");
 }
 
@@ -296,7 +319,15 @@ fn a_pulled_key_is_asked_back_and_ctrl_c_records_nothing() {
     t.wait_for(
         "alice: YubiKey 1001 stopped answering (pulled out?): insert it again; your PIN is kept",
     );
-    lab.start_card_in_reader(signal_card(1001), 0).unwrap();
+    if let Err(e) = lab.start_card_in_reader(signal_card(1001), 0) {
+        let log = std::fs::read_to_string(lab.dir().join("pcscd.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        panic!(
+            "{e}\npcscd.log:\n{}\nscreen:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            t.history()
+        );
+    }
     t.wait_for_n("alice: touch YubiKey 1001 now to open your share", 2);
     lab.touch(1001).unwrap();
     t.wait_for("alice: touch YubiKey 1001 now to sign the log checkpoint");
@@ -320,4 +351,53 @@ fn a_pulled_key_is_asked_back_and_ctrl_c_records_nothing() {
     // The terminal echoes again after the interrupted no-echo prompt.
     t.type_line("echo-is-back");
     t.wait_for("echo-is-back");
+    drop(t);
+
+    // Carol proves her envelope alone, and mistypes twice: the last try is not spent
+    // unless she says so, and she does not.
+    let check: Vec<String> = [
+        "check-share",
+        "--anchor",
+        &c.head(),
+        "--envelope",
+        custody::p(&env[2]),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let t = Tmux::start_named(c.path(), "check1", &command(&c, &check));
+    t.wait_for("Type yes to record this and sign it");
+    t.type_line("yes");
+    t.wait_for("PIN for carol (YubiKey 1003)");
+    t.type_line("999999");
+    t.wait_for("PIN for carol (YubiKey 1003, 2 tries left)");
+    t.type_line("999998");
+    t.wait_for("carol: YubiKey 1003 has 1 PIN try left");
+    t.wait_for("carol: type yes to use the last PIN try:");
+    t.type_line("no");
+    let h = t.wait_for("EXIT=3");
+    assert!(
+        h.contains("has one PIN try left and spending it was not confirmed"),
+        "{h}"
+    );
+    assert!(h.contains("aborted: nothing was recorded"), "{h}");
+    assert_eq!(c.log(), before);
+    drop(t);
+
+    // Again, sure of it this time; then Ctrl-C while the key waits for her touch.
+    let t = Tmux::start_named(c.path(), "check2", &command(&c, &check));
+    t.wait_for("Type yes to record this and sign it");
+    t.type_line("yes");
+    t.wait_for("carol: type yes to use the last PIN try:");
+    t.type_line("yes");
+    t.wait_for("PIN for carol (YubiKey 1003, 1 try left)");
+    t.type_line("123456");
+    t.wait_for("carol: touch YubiKey 1003 now to open your share");
+    t.key("C-c");
+    let h = t.wait_for("EXIT=130");
+    assert!(
+        h.contains("aborted: nothing was recorded and the secret was not revealed"),
+        "{h}"
+    );
+    assert_eq!(c.log(), before, "the log is byte-identical");
 }

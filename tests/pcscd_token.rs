@@ -44,7 +44,7 @@ fn lists_cards_and_opens_by_serial() {
     let token = open(Some(2001)).unwrap();
     assert_eq!(token.reader(), lab.reader_name(2001).unwrap());
     drop(token);
-    match glasskeep_card::open_custodian(9999, "alice") {
+    match glasskeep_card::open_custodian(9999, "alice", &[]) {
         Err(e @ TokenError::WrongCard { .. }) => assert_eq!(
             e.to_string(),
             "wrong YubiKey: expected serial 9999 (alice), found 2001"

@@ -1,14 +1,19 @@
 //! The custodians present in a ceremony, one at a time: each custodian's card is waited
 //! for (any reader), opened once, their PIN asked until it is right (never spending the
-//! last try unasked), and every card operation of their turn retried after a missed
-//! touch or a pulled key, so that nobody redoes what they, or anyone before them,
-//! already did.
+//! last try the card has reported unasked), and every card operation of their turn
+//! retried after a missed touch or a pulled key, so that nobody redoes what they, or
+//! anyone before them, already did.
+//!
+//! Card round trips are kept to what the keys' policies force: the PIN is verified once
+//! when the custodian joins (which serves a seal key of PIN policy "once" for the whole
+//! turn) and again only right before a key of policy "always" is used; the policies
+//! come from the custodian's attested enrollment record, not from the card.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::custodian::CustodianRecord;
-use crate::piv::Slot;
+use crate::piv::{PinPolicy, Slot};
 use crate::secret::Pin;
 use glasskeep_card::{Token, TokenError};
 
@@ -126,12 +131,16 @@ pub struct Present {
     /// since closing it resets the card, which would spoil a new handle.
     token: Option<Box<dyn Token>>,
     pin: Pin,
+    /// The card took the PIN on this handle (enough for keys of PIN policy "once").
+    pin_verified: bool,
 }
 
 /// Why a card operation failed, as far as retrying goes.
 enum Failure {
     /// Nobody touched the key in time.
     Touch,
+    /// The card wanted the PIN (a session lost since it was verified).
+    Pin,
     /// The key was pulled, or the reader or card reset.
     Gone,
     /// Anything else: no retry.
@@ -149,6 +158,7 @@ fn failure(e: &CeremonyError) -> Failure {
     };
     match token {
         Some(TokenError::TouchTimeout) => Failure::Touch,
+        Some(TokenError::PinNotVerified) => Failure::Pin,
         Some(
             TokenError::NoCard
             | TokenError::NoReader
@@ -167,7 +177,17 @@ impl Present {
             Some(t) => t.verify_pin(&self.pin),
             None => Err(TokenError::NoCard),
         };
+        self.pin_verified = r.is_ok();
         r.map_err(|source| self.card_err(source))
+    }
+
+    /// Whether a key of PIN policy `pin` needs a VERIFY before its next use.
+    fn needs_pin(&self, pin: PinPolicy) -> bool {
+        match pin {
+            PinPolicy::Never => false,
+            PinPolicy::Once => !self.pin_verified,
+            PinPolicy::Always => true,
+        }
     }
 
     /// The custodian's open card.
@@ -190,19 +210,22 @@ impl Present {
         }
     }
 
-    /// Runs one key operation that may need a touch: the PIN verified right before it,
-    /// "touch now" said, and on a missed touch ("touch again?") or a pulled key
-    /// ("insert it again") tried again with the PIN already typed.
+    /// Runs one operation with a key of PIN policy `pin` that may need a touch: the PIN
+    /// verified right before it when the policy wants it (always; once, if not yet on
+    /// this handle), "touch now" said, and on a missed touch ("touch again?") or a
+    /// pulled key ("insert it again") tried again with the PIN already typed.
     pub(crate) fn key_operation<T>(
         &mut self,
         turns: &mut Turns<'_>,
         touch: &str,
+        pin: PinPolicy,
         mut f: impl FnMut(&mut Present) -> Result<T, CeremonyError>,
     ) -> Result<T, CeremonyError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let r = self.unlock().and_then(|()| {
+            let verify = self.needs_pin(pin);
+            let r = if verify { self.unlock() } else { Ok(()) }.and_then(|()| {
                 turns.op.notice(touch);
                 f(self)
             });
@@ -226,13 +249,21 @@ impl Present {
                         return Err(e);
                     }
                 }
+                // The card lost the session the PIN was verified in (another program
+                // reset it): verify again, with the PIN already typed.
+                Failure::Pin if !verify => self.pin_verified = false,
                 Failure::Gone => {
                     turns.op.notice(&format!(
                         "{}: YubiKey {} stopped answering (pulled out?): insert it again; your PIN is kept",
                         self.name, self.serial
                     ));
-                    self.token = None;
-                    self.token = Some(turns.wait_for(&self.name, self.serial)?);
+                    if let Some(t) = self.token.take() {
+                        t.abandon();
+                    }
+                    self.pin_verified = false;
+                    let mut token = turns.wait_for(&self.name, self.serial)?;
+                    assume_policies(&mut *token, &self.record);
+                    self.token = Some(token);
                 }
                 _ => return Err(e),
             }
@@ -254,7 +285,8 @@ impl Present {
                 self.name, self.serial
             )
         };
-        self.key_operation(turns, &touch, |p| {
+        let pin = self.record.sign_pin_policy;
+        self.key_operation(turns, &touch, pin, |p| {
             let r = p.token()?.sign(Slot::SIGNATURE, digest);
             r.map_err(|source| p.card_err(source))
         })
@@ -278,7 +310,9 @@ impl Room {
         let name = record.name.as_str();
         if !self.present.contains_key(name) {
             let serial = record.serial;
-            let mut token = Some(turns.wait_for(name, serial)?);
+            let mut opened = turns.wait_for(name, serial)?;
+            assume_policies(&mut *opened, record);
+            let mut token = Some(opened);
             turns.op.notice(&format!("{name}: YubiKey {serial} is in"));
             let pin = ask_pin(turns, &mut token, name, serial)?;
             let p = Present {
@@ -287,6 +321,7 @@ impl Room {
                 record: record.clone(),
                 token,
                 pin,
+                pin_verified: true,
             };
             self.present.insert(name.to_owned(), p);
         }
@@ -321,10 +356,31 @@ impl Room {
     }
 }
 
+/// The key policies `record` holds (attested at enrollment, in the signed log), so the
+/// card is not asked for them before each use.
+fn assume_policies(token: &mut dyn Token, record: &CustodianRecord) {
+    token.assume_policy(
+        record.seal_slot,
+        record.seal_pin_policy,
+        record.seal_touch_policy,
+    );
+    token.assume_policy(
+        Slot::SIGNATURE,
+        record.sign_pin_policy,
+        record.sign_touch_policy,
+    );
+}
+
 /// Asks `name`'s PIN until the card takes it: each wrong PIN says how many tries are
-/// left; the last try is only spent after an explicit yes; a blocked PIN ends the
-/// ceremony with what to do. When nobody can answer (PINs from a file), the first
-/// wrong PIN ends it. A key pulled meanwhile is waited for again.
+/// left, from the card's answer to it; the last try is only spent after an explicit
+/// yes; a blocked PIN ends the ceremony with what to do. When nobody can answer (PINs
+/// from a file), the first wrong PIN ends it. A key pulled meanwhile is waited for
+/// again.
+///
+/// When people type the PINs, the counter is read before the first one (an empty
+/// VERIFY, which spends nothing): a card already down to its last try must not have it
+/// spent by a slip unasked. Scripted runs (PINs from a file, where a wrong PIN ends the
+/// ceremony at once) skip that round trip; the card's refusal carries the tries left.
 pub(crate) fn ask_pin(
     turns: &mut Turns<'_>,
     token: &mut Option<Box<dyn Token>>,
@@ -339,14 +395,16 @@ pub(crate) fn ask_pin(
     if token.is_none() {
         *token = Some(turns.wait_for(name, serial)?);
     }
-    let mut left = match token.as_mut().map(|t| t.pin_retries()) {
-        None => 3,
-        Some(r) => match r {
-            Ok(n) => n,
-            Err(TokenError::PinBlocked) => return Err(card_err(TokenError::PinBlocked)),
+    // The prompt names the tries left only below 3.
+    let mut left = if turns.op.interactive() {
+        match token.as_mut().map(|t| t.pin_retries()) {
+            Some(Ok(n)) => n,
+            Some(Err(TokenError::PinBlocked)) => return Err(card_err(TokenError::PinBlocked)),
             // Not every card reports it without a PIN; the first VERIFY will tell.
-            Err(_) => 3,
-        },
+            _ => 3,
+        }
+    } else {
+        3
     };
     let mut pending: Option<Pin> = None;
     let mut attempts = 0;
@@ -399,7 +457,9 @@ pub(crate) fn ask_pin(
                 turns.op.notice(&format!(
                     "{name}: YubiKey {serial} stopped answering (pulled out?): insert it again"
                 ));
-                *token = None;
+                if let Some(t) = token.take() {
+                    t.abandon();
+                }
                 *token = Some(turns.wait_for(name, serial)?);
                 pending = Some(pin);
             }
@@ -411,12 +471,17 @@ pub(crate) fn ask_pin(
 impl Present {
     /// A custodian being enrolled: their card is open and their PIN verified.
     pub(crate) fn new(record: CustodianRecord, token: Box<dyn Token>, pin: Pin) -> Self {
+        let mut token = token;
+        assume_policies(&mut *token, &record);
         Present {
             name: record.name.clone(),
             serial: record.serial,
             record,
             token: Some(token),
             pin,
+            // Enrollment's own card work ran since the PIN was checked: verify again
+            // before the first key operation rather than trust the session.
+            pin_verified: false,
         }
     }
 }

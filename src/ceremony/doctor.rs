@@ -373,6 +373,12 @@ fn reader_findings(
                     "take it out unless it is a custodian's YubiKey; if it is, replug it and run `glasskeep doctor` again",
                 ));
             }
+            // Only a ceremony's preflight connects without looking: its custodians'
+            // keys are opened, and named, by the ceremony itself.
+            ProbeState::Present => {
+                cards += 1;
+                line.state = "card";
+            }
             ProbeState::Card(facts) => {
                 cards += 1;
                 line.state = "card";

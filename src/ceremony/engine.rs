@@ -186,13 +186,7 @@ impl<'a> Engine<'a> {
     /// The cards and the people, for card work outside the signing turns (enrollment
     /// opens each new custodian's key and asks their PIN before anything is staged).
     pub(crate) fn turns(&mut self) -> Turns<'_> {
-        let owners = self
-            .store
-            .state()
-            .custodians()
-            .iter()
-            .map(|c| (c.record.serial, c.record.name.clone()))
-            .collect();
+        let owners = owners(self.store.state());
         Turns {
             cards: &mut *self.cards,
             op: &mut *self.op,
@@ -247,12 +241,7 @@ impl<'a> Engine<'a> {
             wait,
             mut room,
         } = self;
-        let owners = store
-            .state()
-            .custodians()
-            .iter()
-            .map(|c| (c.record.serial, c.record.name.clone()))
-            .collect();
+        let owners = owners(store.state());
         let mut tx = store.begin();
         let mut staged = Vec::with_capacity(bodies.len());
         let mut entry_hashes = Vec::with_capacity(bodies.len());
@@ -356,6 +345,15 @@ impl<'a> Engine<'a> {
             cosigners: pending.signers,
         })
     }
+}
+
+/// Whose key each enrolled serial is, for "in now: YubiKey 1002 (bob's)".
+fn owners(state: &State) -> std::collections::BTreeMap<u32, String> {
+    state
+        .custodians()
+        .iter()
+        .map(|c| (c.record.serial, c.record.name.clone()))
+        .collect()
 }
 
 /// The plan said before anything is confirmed: who comes in which order, and what each

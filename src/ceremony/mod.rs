@@ -110,16 +110,35 @@ pub trait Cards {
 #[cfg(feature = "card")]
 /// YubiKeys over PC/SC: what the command line uses.
 #[derive(Debug, Default)]
-pub struct PcscCards;
+pub struct PcscCards {
+    /// Where each custodian's key was last opened, by reader: looking for the next
+    /// custodian's key tries these readers last, so that opening one card does not
+    /// send SELECT, GET VERSION and GET SERIAL to every other card in the room (and
+    /// end its PIN session). Only an order: a key moved to another reader is still
+    /// found.
+    seen: std::collections::BTreeMap<String, u32>,
+}
 
 #[cfg(feature = "card")]
 impl Cards for PcscCards {
     fn open_for(&mut self, serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
-        glasskeep_card::open_custodian(serial, who)
+        let others: Vec<String> = self
+            .seen
+            .iter()
+            .filter(|(_, s)| **s != serial)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let token = glasskeep_card::open_custodian(serial, who, &others)?;
+        self.seen.insert(token.reader().to_owned(), serial);
+        Ok(token)
     }
 
     fn present(&mut self) -> Result<Vec<CardInfo>, TokenError> {
-        glasskeep_card::list_cards()
+        let cards = glasskeep_card::list_cards()?;
+        for c in &cards {
+            self.seen.insert(c.reader.clone(), c.serial);
+        }
+        Ok(cards)
     }
 
     fn presence(&mut self) -> Result<Option<Readers>, TokenError> {

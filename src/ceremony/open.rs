@@ -426,7 +426,8 @@ fn unseal_share(
             p.name, p.serial
         )
     };
-    let plain = p.key_operation(turns, &touch, |p| {
+    let pin = p.record.seal_pin_policy;
+    let plain = p.key_operation(turns, &touch, pin, |p| {
         let name = p.name.clone();
         let record = p.record.clone();
         let identity = PivP256Identity::for_custodian(p.token()?, &record).map_err(|e| {

@@ -28,6 +28,8 @@ pub struct SealRequest {
     pub kind: SecretKind,
     /// Rotation deadline after an opening, in seconds.
     pub rotate_within: u64,
+    /// Review deadline after an opening, in seconds (recorded in the seal entry).
+    pub review_within: u64,
     /// Who cosigns (default: the set's custodians whose YubiKeys are inserted).
     pub cosigners: Vec<String>,
 }
@@ -43,6 +45,8 @@ pub struct RotateRequest {
     pub threshold: Option<usize>,
     /// A new kind for the credential (default: the one it has).
     pub kind: Option<SecretKind>,
+    /// A new review window after an opening, in seconds (default: the old set's).
+    pub review_within: Option<u64>,
     /// Who cosigns (default: the old and new sets' custodians whose YubiKeys are
     /// inserted).
     pub cosigners: Vec<String>,
@@ -140,6 +144,7 @@ pub fn begin_rotate<'a>(
             .unwrap_or_else(|| old.custodians.clone()),
         kind: rot.kind.unwrap_or(old.secret_kind),
         rotate_within: old.rotate_within,
+        review_within: rot.review_within.unwrap_or(old.review_within),
         cosigners: rot.cosigners.clone(),
     };
     let mut among = req.custodians.clone();
@@ -180,6 +185,7 @@ fn prepared<'a>(
             .collect(),
         payload_digest: [0; 32],
         rotate_within: req.rotate_within,
+        review_within: req.review_within,
     }];
     if let Some((old, _)) = rotation {
         bodies.push(Body::Rotate {
@@ -380,6 +386,7 @@ fn seal_into(
             envelopes: envs.iter().map(|e| e.fingerprint.0).collect(),
             payload_digest: set.payload.digest(),
             rotate_within: req.rotate_within,
+            review_within: req.review_within,
         })
     })();
     match r {

@@ -1,11 +1,14 @@
 //! `status`: what the log says now — sealed, open, overdue, unreviewed — derived by
-//! replaying it (there is no other state).
+//! replaying it (there is no other state). What is left to do is split, by the same
+//! rule `log verify` applies (`glasskeep_core::log::policy`), into pending items (within
+//! their window) and violations (past it).
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::log::replay::SetStatus;
+use crate::log::{assess, Obligation, Outcome};
 use glasskeep_core::hex;
 
 use super::CeremonyError;
@@ -39,6 +42,11 @@ pub struct StatusReport {
     pub quorum: u8,
     /// Live sets that include a retired custodian: they must be rotated (labels).
     pub must_rotate: Vec<String>,
+    /// Work within its window (kind `pending/…`, subject, due, seq, detail).
+    pub pending: Vec<Obligation>,
+    /// Requirements whose window has closed (kind `policy/…`, subject, due, seq,
+    /// detail).
+    pub violations: Vec<Obligation>,
 }
 
 /// One custodian.
@@ -88,12 +96,16 @@ pub struct OpenLine {
 }
 
 impl StatusReport {
-    /// Whether anything needs action (open, overdue, unreviewed, undestroyed).
-    pub fn needs_attention(&self) -> bool {
-        !self.open.is_empty()
-            || !self.unreviewed.is_empty()
-            || !self.envelopes_to_destroy.is_empty()
-            || !self.must_rotate.is_empty()
+    /// Failed when anything is past its window; pending when, with `strict`, anything
+    /// is left to do within it; otherwise ok.
+    pub fn outcome(&self, strict: bool) -> Outcome {
+        if !self.violations.is_empty() {
+            Outcome::Failed
+        } else if strict && !self.pending.is_empty() {
+            Outcome::Pending
+        } else {
+            Outcome::Ok
+        }
     }
 }
 
@@ -143,6 +155,7 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
         })
         .map(|(fp, _)| hex::encode(&fp))
         .collect();
+    let judged = assess(s, Some(now));
     Ok(StatusReport {
         training: custody.training,
         org: custody.org.clone(),
@@ -176,5 +189,7 @@ pub fn status(dir: &Path, now: u64) -> Result<StatusReport, CeremonyError> {
             })
             .map(|set| set.label.clone())
             .collect(),
+        pending: judged.pending,
+        violations: judged.violations,
     })
 }

@@ -24,7 +24,8 @@ Exit codes:
   0  done
   1  refused: the request breaks a rule (unknown label, threshold, text, entries after
      the last checkpoint, a production custody on a network), or `log verify` /
-     `status` / `doctor` found a failure or something to do
+     `status` / `doctor` found a failure or a violation (something not done within its
+     window)
   2  usage error
   3  a YubiKey, reader or pcscd problem (wrong PIN, no touch, wrong card)
   4  an input file or secret could not be read or decoded
@@ -34,6 +35,8 @@ Exit codes:
   8  the log is not the one the last ceremony sheet records (--anchor)
   9  not confirmed by the people present: nothing was recorded
  10  INCIDENT: an envelope the log does not vouch for (destroyed, rotated away, unknown)
+ 11  `log verify --strict` / `status --strict`: everything verifies, but work is pending
+     within its window (a review, a rotation, envelopes to destroy, a first seal)
 130  aborted (Ctrl-C, or the terminal closed): nothing was recorded unless the message
      says what was";
 
@@ -80,12 +83,16 @@ pub enum Command {
     /// Paper envelopes.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
-    /// What is sealed, open, overdue or unreviewed.
+    /// What is sealed and open; what is pending (within its window) and what is a
+    /// violation (past it). Exit 1 on a violation.
     #[command(after_help = "Example:\n  glasskeep --dir /safe/custody status")]
     Status {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Pending items exit 11 instead of 0.
+        #[arg(long)]
+        strict: bool,
     },
     /// The ceremony log.
     #[command(subcommand)]
@@ -129,6 +136,10 @@ pub struct Common {
     /// default route exists (the machine is expected to be air-gapped).
     #[arg(long)]
     pub allow_network: bool,
+    /// Accept --pin-file/--pin-fd on a production custody (a production ceremony
+    /// otherwise refuses them: a PIN in a file can be copied, custodians type theirs).
+    #[arg(long)]
+    pub allow_scripted_pins: bool,
 }
 
 /// The commands that need YubiKeys (left out of the auditor's build).
@@ -187,6 +198,11 @@ pub enum CeremonyCommand {
         /// Deadline for rotating the credential after an opening (e.g. 24h, 3d).
         #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
         rotate_within: std::time::Duration,
+        /// Deadline for reviewing an opening, by someone who did not take part (e.g.
+        /// 7d); recorded in the seal entry. Until then an unreviewed opening is pending,
+        /// after it a violation.
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        review_within: std::time::Duration,
         /// Who cosigns (at least the threshold of the set's custodians); default: the
         /// set's custodians whose YubiKeys are inserted.
         #[arg(long, value_delimiter = ',')]
@@ -271,6 +287,10 @@ pub enum CeremonyCommand {
         /// Change what the credential is (default: it keeps its kind).
         #[arg(long, value_enum)]
         kind: Option<SecretKind>,
+        /// Deadline for reviewing an opening of the new set (e.g. 7d); default: the
+        /// old set's.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        review_within: Option<std::time::Duration>,
         /// Who cosigns (at least the old set's threshold of its custodians, and the
         /// new set's of its own); default: those whose YubiKeys are inserted.
         #[arg(long, value_delimiter = ',')]
@@ -441,7 +461,9 @@ pub enum EnvelopeCommand {
 /// `log …`
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
-    /// Verify the whole log (for auditors); non-zero exit on any failure.
+    /// Verify the whole log (for auditors); non-zero exit on any failure or violation.
+    /// Work still within its window (a review, a rotation) is listed as pending and
+    /// passes.
     #[command(after_help = "Example:\n  glasskeep log verify --anchor 5e1f0c9a2b3d4e6f")]
     Verify {
         /// The head hash written on paper after the last ceremony.
@@ -450,9 +472,12 @@ pub enum LogCommand {
         /// Machine-readable report.
         #[arg(long)]
         json: bool,
-        /// Policy findings as warnings instead of failures.
+        /// Violations as warnings instead of failures.
         #[arg(long, value_enum, default_value_t = Policy::Strict)]
         policy: Policy,
+        /// Pending items (and violations taken as warnings) exit 11 instead of 0.
+        #[arg(long)]
+        strict: bool,
         /// Check a TRAINING custody as training; without it a training log fails.
         #[arg(long)]
         training: bool,
@@ -600,5 +625,30 @@ mod help_tests {
             missing.is_empty(),
             "commands without an example: {missing:?}"
         );
+    }
+    /// Every command's `--help`, as a person reads it: reviewed, then held still.
+    #[test]
+    fn help_texts_are_golden() {
+        fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_string();
+            out.push_str(&format!("===== {path} --help\n"));
+            out.push_str(&cmd.render_long_help().to_string());
+            out.push('\n');
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .filter(|n| n != "help")
+                .collect();
+            for n in names {
+                if let Some(sub) = cmd.find_subcommand_mut(&n) {
+                    walk(sub, &path, out);
+                }
+            }
+        }
+        let mut root = Cli::command();
+        root.build();
+        let mut out = String::new();
+        walk(&mut root, "", &mut out);
+        insta::assert_snapshot!(out);
     }
 }

@@ -104,7 +104,7 @@ fn console(common: &Common) -> Console {
     // From here on an interrupt ends the ceremony with what was (not) recorded.
     static INTERRUPTS: std::sync::Once = std::sync::Once::new();
     INTERRUPTS.call_once(|| {
-        if let Err(e) = glasskeep::abort::install() {
+        if let Err(e) = super::interrupt::install() {
             eprintln!("warning: Ctrl-C handling could not be set up ({e}); an interrupt still records nothing");
         }
     });
@@ -125,10 +125,41 @@ fn start(common: &Common) -> StartOptions {
 
 /// Runs one ceremony command.
 pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliError> {
+    // Where an opened secret goes is settled before anything else: a wrong flag costs
+    // neither an opening nor a look at the machine.
+    let open_plan = match cmd {
+        CeremonyCommand::Open {
+            output,
+            stdout,
+            qr,
+            alarm_file,
+            common,
+            ..
+        } => Some(reveal::plan(
+            reveal::Wanted {
+                output: output.as_deref(),
+                stdout: *stdout,
+                qr: *qr,
+                alarm_file: alarm_file.as_deref(),
+                yes: common.yes,
+            },
+            std::io::stdout().is_terminal(),
+        )?),
+        _ => None,
+    };
+    // Then the machine (pcscd, network, scripted PINs on a production custody), then
+    // the envelopes.
     if let Some(common) = doctor::ceremony_common(cmd) {
         doctor::preflight(dir, common)?;
     }
-    let mut cards = PcscCards;
+    let mut loaded = match cmd {
+        CeremonyCommand::Open { envelopes, .. } | CeremonyCommand::Drill { envelopes, .. } => {
+            load_all(envelopes)?
+        }
+        CeremonyCommand::CheckShare { envelope, .. } => vec![ceremony::load_envelope(envelope)?],
+        _ => Vec::new(),
+    };
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     match cmd {
         CeremonyCommand::Init {
@@ -152,6 +183,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             custodians,
             kind,
             rotate_within,
+            review_within,
             cosigners,
             common,
         } => {
@@ -162,6 +194,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 custodians: custodians.clone(),
                 kind,
                 rotate_within: rotate_within.as_secs(),
+                review_within: review_within.as_secs(),
                 cosigners: cosigners.clone(),
             };
             let mut op = console(common);
@@ -177,25 +210,17 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             label,
             reason,
             incident,
-            envelopes,
-            output,
-            stdout,
-            qr,
-            alarm_file,
+            envelopes: _,
             common,
+            ..
         } => {
-            // Where the secret goes is settled first: a wrong flag costs no opening.
-            let plan = reveal::plan(
-                reveal::Wanted {
-                    output: output.as_deref(),
-                    stdout: *stdout,
-                    qr: *qr,
-                    alarm_file: alarm_file.as_deref(),
-                    yes: common.yes,
-                },
-                std::io::stdout().is_terminal(),
-            )?;
-            let files = load_all(envelopes)?;
+            let Some(plan) = open_plan else {
+                return Err(CliError::new(
+                    exit::USAGE,
+                    "internal: no plan for the secret",
+                ));
+            };
+            let files = std::mem::take(&mut loaded);
             let mut op = console(common);
             let (secret, r) = ceremony::open(
                 dir,
@@ -215,10 +240,10 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
         }
         CeremonyCommand::Drill {
             label,
-            envelopes,
+            envelopes: _,
             common,
         } => {
-            let files = load_all(envelopes)?;
+            let files = std::mem::take(&mut loaded);
             let mut op = console(common);
             let r = ceremony::drill(dir, &mut cards, &mut op, &start(common), label, &files, now)?;
             println!(
@@ -228,8 +253,10 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             );
             print::anchor(&r.head);
         }
-        CeremonyCommand::CheckShare { envelope, common } => {
-            let f = ceremony::load_envelope(envelope)?;
+        CeremonyCommand::CheckShare { common, .. } => {
+            let Some(f) = loaded.pop() else {
+                return Err(CliError::new(exit::INPUT, "no envelope was read"));
+            };
             let mut op = console(common);
             let r = ceremony::check_share(dir, &mut cards, &mut op, &start(common), &f, now)?;
             println!(
@@ -244,6 +271,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
             custodians,
             threshold,
             kind,
+            review_within,
             cosigners,
             common,
         } => {
@@ -253,6 +281,7 @@ pub(super) fn run(dir: &Path, cmd: &CeremonyCommand) -> Result<ExitCode, CliErro
                 custodians: custodians.clone(),
                 threshold: *threshold,
                 kind: kind.map(secret_kind),
+                review_within: review_within.map(|d| d.as_secs()),
                 cosigners: cosigners.clone(),
             };
             // Every check, quorum included, before the new secret is typed.
@@ -312,7 +341,7 @@ pub(super) struct EnrollArgs<'a> {
 /// `custodian enroll`.
 pub(super) fn enroll(dir: &Path, a: EnrollArgs<'_>) -> Result<(), CliError> {
     doctor::preflight(dir, a.common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let slot = Slot::retired(a.seal_slot).ok_or_else(|| {
         CliError::new(exit::USAGE, "--seal-slot must be a retired slot, 82 to 95")
@@ -376,7 +405,7 @@ pub(super) fn retire(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::retire(
@@ -405,7 +434,7 @@ pub(super) fn destroyed(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::destroyed(
@@ -429,7 +458,7 @@ pub(super) fn checkpoint(
     common: &Common,
 ) -> Result<(), CliError> {
     doctor::preflight(dir, common)?;
-    let mut cards = PcscCards;
+    let mut cards = PcscCards::default();
     let now = ceremony::now();
     let mut op = console(common);
     let r = ceremony::checkpoint(dir, &mut cards, &mut op, &start(common), custodians, now)?;

@@ -154,6 +154,7 @@ pub(super) fn ceremony_common(cmd: &CeremonyCommand) -> Option<&Common> {
 /// network without `--allow-network`); prints every other problem as a warning.
 pub(super) fn preflight(dir: &Path, common: &Common) -> Result<(), CliError> {
     let state = ceremony::read_state(dir).ok();
+    scripted_pins(state.as_ref(), common)?;
     let findings = doctor::preflight(state.as_ref(), ceremony::now());
     if let Some(b) = doctor::blocker(&findings, common.allow_network) {
         let code = if b.check.is_card() {
@@ -177,6 +178,29 @@ pub(super) fn preflight(dir: &Path, common: &Common) -> Result<(), CliError> {
     }
     for f in findings.iter().filter(|f| f.severity != Severity::Ok) {
         eprintln!("  > {}", warning(f, common.allow_network));
+    }
+    Ok(())
+}
+
+/// A production custody's PINs are typed by the custodians at a no-echo prompt. A PIN
+/// file is a copy of a PIN that outlives the ceremony, so it is refused — before any
+/// other check, card or question — unless the people present pass
+/// `--allow-scripted-pins`. Training custodies (drills, tests) take them freely.
+fn scripted_pins(
+    state: Option<&glasskeep_core::log::State>,
+    common: &Common,
+) -> Result<(), CliError> {
+    let scripted = common.pin_file.is_some() || common.pin_fd.is_some();
+    let production = state.and_then(|s| s.custody()).is_some_and(|c| !c.training);
+    if scripted && production && !common.allow_scripted_pins {
+        return Err(CliError::new(
+            exit::REFUSED,
+            "this is a production custody: each custodian types their PIN when asked, \
+             --pin-file/--pin-fd are for drills on training custodies. Pass \
+             --allow-scripted-pins if the people present accept PINs read from a file. \
+             Nothing was done"
+                .to_owned(),
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ pub mod args;
 mod ceremonies;
 #[cfg(feature = "card")]
 mod doctor;
+#[cfg(feature = "card")]
+mod interrupt;
 mod print;
 mod reveal;
 
@@ -43,6 +45,8 @@ pub mod exit {
     pub const DECLINED: u8 = 9;
     /// An envelope the log does not vouch for was presented: report the incident.
     pub const INCIDENT: u8 = 10;
+    /// `--strict` `log verify` / `status`: verified, with work still within its window.
+    pub const PENDING: u8 = 11;
 }
 
 /// An error for the user: the message says what happened and what to do.
@@ -119,6 +123,38 @@ fn custody_dir(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Whether `cmd` is a ceremony: one that may append to the log and use YubiKeys.
+#[cfg(feature = "card")]
+fn is_ceremony(cmd: &Command) -> bool {
+    match cmd {
+        Command::Ceremony(c) => doctor::ceremony_common(c).is_some(),
+        Command::Custodian(CustodianCommand::Enroll { .. } | CustodianCommand::Retire { .. })
+        | Command::Envelope(EnvelopeCommand::Destroyed { .. })
+        | Command::Log(LogCommand::Checkpoint { .. }) => true,
+        _ => false,
+    }
+}
+
+/// `glasskeep --version`: the version, and the SHA-256 of the running binary (read from
+/// `/proc/self/exe`) — the same digest `init` records in the genesis entry.
+pub fn print_version() -> ExitCode {
+    let digest = match ceremony::binary_digest() {
+        Ok(digest) => digest,
+        Err(e) => {
+            eprintln!("glasskeep: {e}");
+            return ExitCode::from(exit::INPUT);
+        }
+    };
+    let text = format!(
+        "glasskeep {}\nbinary sha256 {}\n",
+        env!("CARGO_PKG_VERSION"),
+        glasskeep_core::hex::encode(&digest)
+    );
+    // A closed pipe (`glasskeep --version | head -1`) is not worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     // Before anything could read a secret or a PIN: no core dumps.
@@ -127,7 +163,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         eprintln!("warning: could not disable core dumps; a crash could write memory to disk");
     }
     let dir = custody_dir(&cli);
-    let result = dispatch(&cli, &dir);
+    #[cfg_attr(not(feature = "card"), allow(unused_mut))]
+    let mut result = dispatch(&cli, &dir);
+    // A ceremony that fails says, last, what it left behind.
+    #[cfg(feature = "card")]
+    if let Err(e) = &mut result {
+        if is_ceremony(&cli.command) && e.code != exit::USAGE {
+            e.message.push('\n');
+            e.message
+                .push_str(&glasskeep::abort::message(&glasskeep::abort::current()));
+        }
+    }
     if let Err(CliError {
         incident: Some(i), ..
     }) = &result
@@ -219,21 +265,14 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             let e = ceremony::load_envelope(file)?;
             write_out(output.as_deref(), &e.envelope.sealed_share)?;
         }
-        Command::Status { json } => {
-            let s = ceremony::status(dir, now)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
-            } else {
-                print::status(&s);
-            }
-            if s.needs_attention() {
-                return Ok(ExitCode::from(exit::REFUSED));
-            }
+        Command::Status { json, strict } => {
+            return print::status_command(dir, now, *json, *strict);
         }
         Command::Log(LogCommand::Verify {
             anchor,
             json,
             policy,
+            strict,
             training,
             now: given,
         }) => {
@@ -252,6 +291,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 *json,
                 print::VerifyFlags {
                     lenient: *policy == args::Policy::Lenient,
+                    strict: *strict,
                     training: *training,
                     now,
                     now_given,
@@ -279,6 +319,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 lenient: false,
                 training: *training,
                 now_given,
+                strict: false,
             };
             print::show(dir, *format, &opts, output.as_deref())?
         }
@@ -298,5 +339,192 @@ fn write_out(output: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
         None => std::io::stdout()
             .write_all(bytes)
             .map_err(|e| CliError::new(exit::INPUT, format!("cannot write to stdout: {e}"))),
+    }
+}
+
+#[cfg(all(test, feature = "card"))]
+mod refusal_tests {
+    //! Every refusal a ceremony can end with, as the person at the safe reads it, with
+    //! its exit code: reviewed once, then held still by a snapshot.
+
+    use super::*;
+    use glasskeep::ceremony::{EnvelopeIncident, FingerprintError};
+    use glasskeep_card::TokenError;
+
+    fn fp() -> (String, String) {
+        ("3f9a1c0e5b7d2a44".into(), "3f9a1c0e5b7d2a44".repeat(4))
+    }
+
+    #[test]
+    fn every_refusal_says_what_happened_and_what_to_do() {
+        let (short, fingerprint) = fp();
+        let card = |source| CeremonyError::Card {
+            custodian: "alice".into(),
+            serial: 1001,
+            source,
+        };
+        let cases: Vec<(&str, CeremonyError)> = vec![
+            (
+                "no custody",
+                CeremonyError::NoCustody {
+                    dir: "/media/custody".into(),
+                },
+            ),
+            (
+                "unverified",
+                CeremonyError::Unverified {
+                    seq: Some(7),
+                    class: "signature".into(),
+                    detail: "checkpoint 7: bob's signature does not verify".into(),
+                },
+            ),
+            ("uncovered", CeremonyError::Uncovered { from: 8, to: 9 }),
+            ("anchor needed", CeremonyError::AnchorNeeded),
+            (
+                "anchor too short",
+                CeremonyError::AnchorTooShort { digits: 8 },
+            ),
+            (
+                "anchor mismatch",
+                CeremonyError::AnchorMismatch {
+                    given: "0123456789abcdef".into(),
+                    head: "fedcba9876543210".repeat(4),
+                },
+            ),
+            (
+                "quorum",
+                CeremonyError::Quorum {
+                    kind: "open",
+                    need: "2 of the set's custodians (alice, bob, carol)".into(),
+                    signers: vec!["alice".into()],
+                },
+            ),
+            ("declined", CeremonyError::Declined),
+            ("wrong PIN", card(TokenError::WrongPin { retries_left: 2 })),
+            ("PIN blocked", card(TokenError::PinBlocked)),
+            ("touch", card(TokenError::TouchTimeout)),
+            (
+                "wrong key",
+                card(TokenError::WrongCard {
+                    expected: 1001,
+                    who: Some("alice".into()),
+                    found: vec![1002],
+                }),
+            ),
+            ("pcscd", CeremonyError::Cards(TokenError::PcscUnavailable)),
+            (
+                "no key",
+                CeremonyError::NoKey {
+                    custodian: "bob".into(),
+                    serial: 1002,
+                    waited: 600,
+                },
+            ),
+            (
+                "last PIN try",
+                CeremonyError::LastPinTry {
+                    custodian: "bob".into(),
+                    serial: 1002,
+                },
+            ),
+            (
+                "unknown label",
+                CeremonyError::UnknownLabel {
+                    label: "aws-root".into(),
+                },
+            ),
+            (
+                "label taken",
+                CeremonyError::LabelTaken {
+                    label: "aws-root".into(),
+                },
+            ),
+            (
+                "not enrolled",
+                CeremonyError::NotEnrolled {
+                    name: "mallory".into(),
+                },
+            ),
+            (
+                "named twice",
+                CeremonyError::NamedTwice {
+                    name: "alice".into(),
+                },
+            ),
+            (
+                "threshold",
+                CeremonyError::Threshold {
+                    threshold: 1,
+                    custodians: 3,
+                },
+            ),
+            (
+                "incident: destroyed",
+                CeremonyError::Incident(EnvelopeIncident::Destroyed {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    seq: 14,
+                }),
+            ),
+            (
+                "incident: superseded",
+                CeremonyError::Incident(EnvelopeIncident::Superseded {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                    label: "aws-root".into(),
+                }),
+            ),
+            (
+                "incident: not logged",
+                CeremonyError::Incident(EnvelopeIncident::NotLogged {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                }),
+            ),
+            (
+                "incident: other credential",
+                CeremonyError::Incident(EnvelopeIncident::OtherCredential {
+                    short: short.clone(),
+                    fingerprint: fingerprint.clone(),
+                    label: "gcp-root".into(),
+                    wanted: "aws-root".into(),
+                }),
+            ),
+            (
+                "incident: twice",
+                CeremonyError::Incident(EnvelopeIncident::Twice {
+                    custodian: "alice".into(),
+                }),
+            ),
+            (
+                "incident: tampered",
+                CeremonyError::Incident(EnvelopeIncident::Tampered {
+                    custodian: "bob".into(),
+                    what: "its payload differs from the one the log records".into(),
+                }),
+            ),
+            (
+                "incident: seal not covered",
+                CeremonyError::Incident(EnvelopeIncident::SealNotCovered {
+                    label: "aws-root".into(),
+                }),
+            ),
+            (
+                "fingerprint too short",
+                CeremonyError::Fingerprint(FingerprintError::TooShort),
+            ),
+            (
+                "fingerprint ambiguous",
+                CeremonyError::Fingerprint(FingerprintError::Ambiguous("3f9a".into(), 2)),
+            ),
+            ("randomness", CeremonyError::Randomness),
+        ];
+        let mut out = String::new();
+        for (what, e) in cases {
+            let cli = CliError::from(e);
+            out.push_str(&format!("{what} [exit {}]\n  {cli}\n", cli.code));
+        }
+        insta::assert_snapshot!(out);
     }
 }

@@ -190,8 +190,33 @@ pub fn read_text(file: &Path, output: Option<&Path>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `status`: the report as text or JSON; exit 1 on a violation, and with `strict`
+/// [`exit::PENDING`] while anything is left to do.
+pub fn status_command(
+    dir: &Path,
+    now: u64,
+    json: bool,
+    strict: bool,
+) -> Result<ExitCode, CliError> {
+    let s = ceremony::status(dir, now)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+    } else {
+        status(&s, strict, Paint::detect());
+    }
+    Ok(exit_for(s.outcome(strict)))
+}
+
+fn exit_for(outcome: log::Outcome) -> ExitCode {
+    match outcome {
+        log::Outcome::Ok => ExitCode::SUCCESS,
+        log::Outcome::Pending => ExitCode::from(exit::PENDING),
+        _ => ExitCode::from(exit::REFUSED),
+    }
+}
+
 /// `status` as text.
-pub fn status(s: &StatusReport) {
+fn status(s: &StatusReport, strict: bool, paint: Paint) {
     let t = |secs: u64| {
         humantime::format_rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
             .to_string()
@@ -237,23 +262,131 @@ pub fn status(s: &StatusReport) {
         );
     }
     for o in &s.open {
-        println!(
+        let line = format!(
             "OPEN: {} opened at entry {}; rotate by {}{}",
             esc(&o.label),
             o.opened_seq,
             t(o.deadline),
             if o.overdue { " — OVERDUE" } else { "" }
         );
+        let tone = if o.overdue { Tone::Bad } else { Tone::Pending };
+        println!("{}", paint.line(Some(tone), &line));
     }
-    for label in &s.must_rotate {
-        println!("MUST ROTATE: {} includes a retired custodian", esc(label));
+    let mut text = String::new();
+    obligations(&mut text, "violations:", &s.violations);
+    obligations(&mut text, "pending:", &s.pending);
+    let outcome = s.outcome(strict);
+    let (n, v) = (s.pending.len(), s.violations.len());
+    let verdict = match outcome {
+        log::Outcome::Ok if n == 0 => "OK".to_string(),
+        log::Outcome::Ok => format!("OK, {n} pending"),
+        log::Outcome::Pending => format!("PENDING: {n} pending (--strict)"),
+        _ => format!("FAILED: {v} violation(s), {n} pending"),
+    };
+    let training = if s.training {
+        " (TRAINING custody)"
+    } else {
+        ""
+    };
+    text.push_str(&format!("{verdict}{training}\n"));
+    print!("{}", paint.report(&text));
+}
+
+/// A titled list of pending items or violations, one per line.
+fn obligations(out: &mut String, title: &str, list: &[log::Obligation]) {
+    if list.is_empty() {
+        return;
     }
-    for seq in &s.unreviewed {
-        println!("UNREVIEWED: opening {seq} (`glasskeep review --open {seq} …`)");
+    out.push_str(title);
+    out.push('\n');
+    for o in list {
+        out.push_str(&format!("  {o}\n"));
     }
-    for fp in &s.envelopes_to_destroy {
-        println!("DESTROY: envelope {fp} of a superseded set");
+}
+
+/// How a line of a report reads at a glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tone {
+    /// A violation or failure.
+    Bad,
+    /// Work within its window.
+    Pending,
+    /// Verified, nothing wrong.
+    Good,
+}
+
+/// Whether to colour stdout: only a terminal that shows colour, and never when the
+/// user set `NO_COLOR`. Colour wraps whole lines, so the text without it is the same.
+#[derive(Clone, Copy, Debug)]
+struct Paint(bool);
+
+impl Paint {
+    fn detect() -> Self {
+        use std::io::IsTerminal;
+        Paint(colour_wanted(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("TERM").as_deref(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
     }
+
+    fn line(self, tone: Option<Tone>, text: &str) -> String {
+        let code = match (self.0, tone) {
+            (true, Some(Tone::Bad)) => "31",
+            (true, Some(Tone::Pending)) => "33",
+            (true, Some(Tone::Good)) => "32",
+            _ => return text.to_string(),
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// A whole report, every line escaped (it quotes the log), each section in its
+    /// tone: the violations red, the pending items yellow, the verdict by its word.
+    fn report(self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut section = None;
+        for raw in text.lines() {
+            let line = esc(raw);
+            let tone = if raw.starts_with("violations") {
+                section = Some(Tone::Bad);
+                section
+            } else if raw == "pending:" {
+                section = Some(Tone::Pending);
+                section
+            } else if raw.starts_with("  ") {
+                section
+            } else {
+                section = None;
+                verdict_tone(raw)
+            };
+            out.push_str(&self.line(tone, &line));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn verdict_tone(line: &str) -> Option<Tone> {
+    if line.starts_with("FAILED") {
+        Some(Tone::Bad)
+    } else if line.starts_with("PENDING") {
+        Some(Tone::Pending)
+    } else if line == "OK" || line.starts_with("OK,") || line.starts_with("OK (") {
+        Some(Tone::Good)
+    } else {
+        None
+    }
+}
+
+fn colour_wanted(
+    tty: bool,
+    term: Option<&std::ffi::OsStr>,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
+    // NO_COLOR (no-color.org): any non-empty value turns colour off.
+    let refused = no_color.is_some_and(|v| !v.is_empty());
+    let term_ok = term.is_some_and(|t| !t.is_empty() && t != "dumb");
+    tty && term_ok && !refused
 }
 
 /// Text from the log, with anything that could rewrite the terminal escaped.
@@ -263,8 +396,10 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// How `log verify` judges.
 pub struct VerifyFlags {
-    /// Policy findings as warnings.
+    /// Violations as warnings.
     pub lenient: bool,
+    /// Pending items exit with [`exit::PENDING`] instead of 0.
+    pub strict: bool,
     /// Accept a training custody.
     pub training: bool,
     /// "Now" for overdue verdicts.
@@ -292,6 +427,7 @@ pub fn verify(
         anchor,
         now: Some(flags.now),
         lenient: flags.lenient,
+        strict: flags.strict,
         training: flags.training,
         now_given: flags.now_given,
     };
@@ -302,13 +438,9 @@ pub fn verify(
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
-        print!("{report}");
+        print!("{}", Paint::detect().report(&report.to_string()));
     }
-    Ok(if report.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::REFUSED)
-    })
+    Ok(exit_for(report.outcome()))
 }
 
 /// `log show`: the transcript, or the postmortem report (verified with `opts`), to
@@ -370,4 +502,51 @@ fn exit_status_roff() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_that_shows_it_and_never_with_no_color() {
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(colour_wanted(true, xterm, None));
+        assert!(colour_wanted(true, xterm, Some(OsStr::new(""))));
+        assert!(!colour_wanted(true, xterm, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, xterm, None));
+        assert!(!colour_wanted(true, Some(OsStr::new("dumb")), None));
+        assert!(!colour_wanted(true, None, None));
+    }
+
+    #[test]
+    fn colour_wraps_whole_lines_and_leaves_the_text_alone() {
+        let text = "head abc\nviolations:\n  entry 3: policy/review-overdue: x\npending:\n  entry 4: pending/rotate: y\nFAILED at entry 3: z\n";
+        assert_eq!(Paint(false).report(text), text);
+        let coloured = Paint(true).report(text);
+        let lines: Vec<&str> = coloured.lines().collect();
+        assert_eq!(lines[0], "head abc");
+        assert_eq!(
+            lines[2],
+            "\x1b[31m  entry 3: policy/review-overdue: x\x1b[0m"
+        );
+        assert_eq!(lines[4], "\x1b[33m  entry 4: pending/rotate: y\x1b[0m");
+        assert_eq!(lines[5], "\x1b[31mFAILED at entry 3: z\x1b[0m");
+        let plain: String = coloured
+            .replace("\x1b[31m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[0m", "");
+        assert_eq!(plain, text);
+        assert_eq!(
+            Paint(true).report("OK, 2 pending\n"),
+            "\x1b[32mOK, 2 pending\x1b[0m\n"
+        );
+    }
+
+    #[test]
+    fn a_report_line_cannot_carry_a_terminal_escape() {
+        assert_eq!(Paint(false).report("org \u{1b}[2J\n"), "org \\u{001B}[2J\n");
+    }
 }

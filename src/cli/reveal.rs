@@ -15,8 +15,6 @@ mod notice;
 mod qr;
 mod term;
 #[cfg(feature = "card")]
-mod totp;
-#[cfg(feature = "card")]
 mod view;
 
 use std::io::{IsTerminal, Write};
@@ -234,34 +232,93 @@ fn alarm_facts(r: &OpenReport) -> notice::AlarmFacts {
     }
 }
 
-/// Writes a notice to stderr: wrapped to the terminal with its QR code, or at 80
-/// columns without one when stderr is not a terminal.
-fn print_notice(n: &notice::Notice, clear: bool) {
+/// A notice for stderr: its text wrapped to the terminal, and, on a terminal, its QR
+/// code (with the line that introduces it) as a second part.
+fn notice_parts(n: &notice::Notice) -> (String, Option<String>) {
     let err = std::io::stderr();
     let tty = err.is_terminal();
     let width = if tty { term::width(&err) } else { 80 };
+    let text = notice::render(n, width);
+    if !tty {
+        return (text, None);
+    }
+    let code = match qr::fit_notice(&n.qr_forms) {
+        Some((i, code)) if qr::rendered_size(&code).0 <= width => {
+            let mut q = String::from(if i == 0 {
+                "The same, as a QR code:\n"
+            } else {
+                "In short, as a QR code:\n"
+            });
+            q.push_str(&qr::render(&code));
+            Some(q)
+        }
+        Some(_) => Some("(the terminal is too narrow for the QR code: 41 columns)\n".into()),
+        None => None,
+    };
+    (text, code)
+}
+
+fn put(s: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(s.as_bytes());
+    let _ = e.flush();
+}
+
+/// Writes a notice to stderr: wrapped to the terminal with its QR code, or at 80
+/// columns without one when stderr is not a terminal.
+fn print_notice(n: &notice::Notice, clear: bool) {
+    let (text, code) = notice_parts(n);
     let mut out = String::new();
-    if tty && clear {
+    if clear && std::io::stderr().is_terminal() {
         out.push_str(term::CLEAR);
     }
-    out.push_str(&notice::render(n, width));
-    if tty {
-        match qr::fit_notice(&n.qr_forms) {
-            Some((i, code)) if qr::rendered_size(&code).0 <= width => {
-                out.push_str(if i == 0 {
-                    "The same, as a QR code:\n"
-                } else {
-                    "In short, as a QR code:\n"
-                });
-                out.push_str(&qr::render(&code));
+    out.push_str(&text);
+    out.push_str(code.as_deref().unwrap_or_default());
+    put(&out);
+}
+
+#[cfg(feature = "card")]
+/// Shows the alarm on a terminal until the people present say it was sent: on one
+/// screen when the text and its QR code fit the terminal's height, else the text and
+/// the QR code as two screens, Enter going from one to the other — so nothing of it
+/// has scrolled away while they copy or photograph it.
+fn alarm_on_terminal(n: &notice::Notice) -> Result<(), CliError> {
+    let (text, code) = notice_parts(n);
+    let rows = term::height(std::io::stderr());
+    let code = code.unwrap_or_default();
+    let one_screen = text.lines().count() + code.lines().count() < rows;
+    let mut page = 0;
+    loop {
+        let (body, prompt) = if one_screen {
+            (
+                format!("{text}{code}"),
+                "Sent to the alarm channel? Type yes once it is sent: ",
+            )
+        } else if page == 0 {
+            (
+                text.clone(),
+                "Sent to the alarm channel? Type yes once it is sent (Enter: show the QR code): ",
+            )
+        } else {
+            (
+                code.clone(),
+                "Sent to the alarm channel? Type yes once it is sent (Enter: show the text): ",
+            )
+        };
+        put(&format!("{}{body}", term::CLEAR));
+        match input::ask_line(prompt)? {
+            Some(a) if a.trim().eq_ignore_ascii_case("yes") => {
+                // The text stays on the screen (and in the scrollback) for the record.
+                if !one_screen && page != 0 {
+                    put(&format!("{}{text}", term::CLEAR));
+                }
+                return Ok(());
             }
-            Some(_) => out.push_str("(the terminal is too narrow for the QR code: 41 columns)\n"),
-            None => {}
+            Some(a) if a.trim().is_empty() => page = 1 - page,
+            Some(_) => put("  > send the notice first: the secret is shown after that\n"),
+            None => return Ok(()),
         }
     }
-    let mut e = err.lock();
-    let _ = e.write_all(out.as_bytes());
-    let _ = e.flush();
 }
 
 #[cfg(feature = "card")]
@@ -280,20 +337,20 @@ pub(super) fn alarm(plan: &Plan, r: &OpenReport) -> Result<(), CliError> {
             })?;
         write_new(p, &png)?;
     }
-    print_notice(&n, true);
-    for p in plan.alarm_text.iter().chain(plan.alarm_png.iter()) {
-        eprintln!("the alarm notice is also in {}", shown_path(p));
-    }
-    if plan.yes || !std::io::stderr().is_terminal() {
+    let files: Vec<String> = plan
+        .alarm_text
+        .iter()
+        .chain(plan.alarm_png.iter())
+        .map(|p| format!("the alarm notice is also in {}\n", shown_path(p)))
+        .collect();
+    if plan.yes || !std::io::stderr().is_terminal() || !input::has_terminal() {
+        print_notice(&n, true);
+        put(&files.concat());
         return Ok(());
     }
-    loop {
-        match input::ask_line("Sent to the alarm channel? Type yes once it is sent: ")? {
-            Some(a) if a.trim().eq_ignore_ascii_case("yes") => return Ok(()),
-            Some(_) => eprintln!("  > send the notice first: the secret is shown after that"),
-            None => return Ok(()),
-        }
-    }
+    alarm_on_terminal(&n)?;
+    put(&files.concat());
+    Ok(())
 }
 
 #[cfg(feature = "card")]

@@ -163,7 +163,9 @@ def build(version, variant):
     checkpoint(["alice", "bob", "carol"] + (["mallory"] if variant == "stranger" else []))
     fps = [hashlib.sha256(f"envelope/{s}/{i}".encode()).digest() for s in (1, 2) for i in range(2)]
     set1, set2 = bytes([1] * 16), bytes([2] * 16)
-    push(2, M(set1, "root", 0, 2, 2, ["alice", "bob"], fps[:2], bytes(32), 86400))
+    # Version 2 seals record a review window (key 10) after the rotation window.
+    windows = [86400] + ([7 * 86400] if version >= 2 else [])
+    push(2, M(set1, "root", 0, 2, 2, ["alice", "bob"], fps[:2], bytes(32), *windows))
     checkpoint(["alice", "bob"], forge="bob" if variant == "bad-signature" else None)
     push(5, M(set1, "bob", fps[1]))
     checkpoint(["bob"])
@@ -171,7 +173,7 @@ def build(version, variant):
     checkpoint(["alice", "bob"])
     push(8, M(open_seq, 0, "confirmed"))
     checkpoint(["carol"])
-    push(2, M(set2, "root", 0, 2, 2, ["alice", "bob"], fps[2:], bytes(32), 86400))
+    push(2, M(set2, "root", 0, 2, 2, ["alice", "bob"], fps[2:], bytes(32), *windows))
     push(6, M(set1, set2))
     checkpoint(["alice", "bob"])
     for fp in fps[:2]:

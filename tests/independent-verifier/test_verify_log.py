@@ -85,13 +85,14 @@ class VectorTests(unittest.TestCase):
 
 class LogVectorTests(unittest.TestCase):
     """Whole vector logs, made with attestations that are not checked: the recorded
-    outcome holds when this verifier skips the attestation check too."""
+    outcome holds when this verifier skips the attestation check too. They were judged
+    without a clock, where no window has closed: here, as of time 0."""
 
     def test_logs(self):
         for v in load_vectors("logs.json"):
             data = bytes.fromhex(v["log"])
             version = data[10] if len(data) > 10 and data[:4] == MAGIC else 2
-            r = verify(data, training=v["expect"] != "training", version=version,
+            r = verify(data, now=0, training=v["expect"] != "training", version=version,
                        attest=lambda rec, store: None)
             got = "ok" if r["ok"] else r["class"]
             self.assertEqual((got, r["seq"] if got != "ok" else None), (v["expect"], v.get("seq")), v["name"])
@@ -114,3 +115,42 @@ class AttestationTests(unittest.TestCase):
                "sign_cert": pem("yubikey-25515137-9c.pem")}
         with self.assertRaisesRegex(Refused, "P-256"):  # that card attested a P-384 key
             verify_record(rec, store)
+
+
+class PendingTests(unittest.TestCase):
+    """The training log cut after its opening: within the windows the opening is pending
+    and the log passes; past them, violations."""
+
+    def setUp(self):
+        import make_training_log as mk
+        log = mk.build(2, "valid")
+        cuts, at = [], 0
+        while at < len(log):
+            at += 8 + int.from_bytes(log[at + 4:at + 8], "big") + 32
+            cuts.append(at)
+        # genesis, 3 enrolls, checkpoint, seal, checkpoint, share-check, checkpoint,
+        # open (9), checkpoint (10): the first 11 entries.
+        self.log, self.open_seq = log[:cuts[10]], 9
+        self.opened = mk.T0 + 60 * 10
+
+    def judge(self, now, strict=False):
+        return verify(self.log, now=now, training=True, attest=lambda rec, store: None, strict=strict)
+
+    def test_just_opened_is_pending(self):
+        r = self.judge(self.opened)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual([(p["kind"], p["seq"]) for p in r["pending"]],
+                         [("pending/review", 9), ("pending/rotate", 9)])
+        self.assertEqual([p["due"] for p in r["pending"]], [self.opened + 7 * 86400, self.opened + 86400])
+        self.assertEqual(r["violations"], [])
+
+    def test_past_the_deadlines(self):
+        r = self.judge(self.opened + 86400 + 1)
+        self.assertEqual((r["ok"], r["class"], r["seq"]), (False, "policy/rotation-overdue", 9))
+        self.assertEqual([p["kind"] for p in r["pending"]], ["pending/review"])
+        r = self.judge(self.opened + 7 * 86400 + 1)
+        self.assertEqual([v["kind"] for v in r["violations"]], ["policy/review-overdue", "policy/rotation-overdue"])
+
+
+if __name__ == "__main__":
+    unittest.main()

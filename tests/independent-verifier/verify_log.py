@@ -5,12 +5,14 @@ Written from docs/FORMAT.md ("Ceremony log") alone, as an auditor outside the pr
 would: its own strict CBOR reader, its own replay, its own attestation path building.
 Python 3.11, the standard library and `cryptography` only.
 
-    verify_log.py LOG [--anchor HEX] [--now RFC3339] [--training] [--lenient]
+    verify_log.py LOG [--anchor HEX] [--now RFC3339] [--training] [--lenient] [--strict]
                       [--format-version {1,2}] [--ca-dir DIR]
     verify_log.py --self-test
 
-Prints one JSON object ({"ok", "class", "seq", "training", ...}) and exits 0 when the
-log passes, 1 when it does not, 2 on a usage error. LOG is the file, or a custody
+Prints one JSON object ({"ok", "class", "seq", "training", "violations", "pending",
+...}) and exits 0 when the log passes, 1 when it does not (a failure or a violation: an
+obligation past its window), 2 on a usage error, and with --strict 11 when it passes
+with work still pending within its window. LOG is the file, or a custody
 folder holding `ceremony.log`. `--format-version 1` reads retired version-1 logs (what
 glasskeep builds before format 2 read and write); the default is version 2.
 """
@@ -50,8 +52,10 @@ N_P256 = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 GENESIS, ENROLL, SEAL, OPEN, DRILL, SHARE_CHECK, ROTATE, DESTROYED, REVIEW, CHECKPOINT, RETIRE = range(11)
 BIDI = {0x061C, 0xFEFF, 0x2028, 0x2029} | set(range(0x200B, 0x2010)) \
     | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x206A))
-POLICY_ORDER = ["opening-not-cosigned", "unreviewed", "rotated-late", "rotation-overdue",
+POLICY_ORDER = ["opening-not-cosigned", "review-overdue", "rotated-late", "rotation-overdue",
                 "envelope-not-destroyed", "must-rotate", "uncheckpointed-tail"]
+PENDING_ORDER = ["enroll", "seal", "review", "rotate", "destroy-envelope", "rotate-after-retirement"]
+DESTRUCTION_GRACE = 30 * 86400
 
 
 def sha256(*parts):
@@ -225,11 +229,15 @@ def enroll(r):
 
 
 def seal(r):
-    v = r.fields(lambda: r.bytes(16), lambda: r.text(1, 128), lambda: r.uint(0, 3),
-                 lambda: r.uint(0, 255), lambda: r.uint(0, 255), lambda: names(r),
-                 lambda: hashes32(r), lambda: r.bytes(32), r.uint)
+    readers = [lambda: r.bytes(16), lambda: r.text(1, 128), lambda: r.uint(0, 3),
+               lambda: r.uint(0, 255), lambda: r.uint(0, 255), lambda: names(r),
+               lambda: hashes32(r), lambda: r.bytes(32), r.uint]
+    if r.version >= 2:
+        readers.append(r.uint)  # key 10: the review window
+    v = r.fields(*readers)
+    # Version 1 had no review window: its openings are never judged overdue for review.
     return {"set": v[0], "label": v[1], "t": v[3], "n": v[4], "custodians": v[5],
-            "envelopes": v[6], "window": v[8]}
+            "envelopes": v[6], "window": v[8], "review_window": v[9] if len(v) > 9 else U64}
 
 
 def open_(r):
@@ -610,7 +618,7 @@ class Replay:
         self.envelopes = {}       # fingerprint -> {"set", "name", "destroyed"}
         self.last_time, self.last_checkpoint = 0, None
         self.batch, self.batch_live = [], set()
-        self.retires = []         # (seq, name, [set ids])
+        self.retires = []         # (seq, time, name, [set ids])
         self.uncovered = []       # v1: open seqs not yet cosigned
         self.checkpoints = self.signatures = 0
         self.clock_behind = []
@@ -692,6 +700,7 @@ class Replay:
                 s["openings"].append(seq)
                 self.openings[seq] = {"time": e["time"], "set": b["set"], "custodians": b["custodians"],
                                       "deadline": min(e["time"] + s["window"], U64),
+                                      "review_deadline": min(e["time"] + s["review_window"], U64),
                                       "review": None, "rotated": None}
                 self.uncovered.append(seq)
         elif kind == ROTATE:
@@ -700,7 +709,7 @@ class Replay:
             if b["old"] == b["new"] or new["status"] != "sealed":
                 raise fail("bad rotation")
             old = self.sets[b["old"]]
-            old["status"], old["rotated"] = "superseded", seq
+            old["status"], old["rotated"], old["rotated_time"] = "superseded", seq, e["time"]
             for o in old["openings"]:
                 self.openings[o]["rotated"] = (seq, e["time"])
         elif kind == DESTROYED:
@@ -720,7 +729,7 @@ class Replay:
             if c is None or c["retired"] is not None or len(self.live()) - 1 < self.custody["q"]:
                 raise fail("cannot retire")
             c["retired"] = seq
-            self.retires.append((seq, b["name"], [sid for sid in self.set_order
+            self.retires.append((seq, e["time"], b["name"], [sid for sid in self.set_order
                                                   if self.sets[sid]["status"] != "superseded"
                                                   and b["name"] in self.sets[sid]["custodians"]]))
         elif kind == CHECKPOINT:
@@ -788,44 +797,77 @@ class Replay:
                 raise Failure("quorum", e["seq"], "the next checkpoint's signers lack this act's quorum")
 
     def policy(self, n_entries, now):
-        out = []
+        """(violations, pending): what missed its window, and what is still within it.
+        `now` None judges nothing overdue."""
+        out, pend = [], []
 
-        def add(seq, cls, detail):
-            out.append((seq, POLICY_ORDER.index(cls), len(out), {"seq": seq, "class": "policy/" + cls, "detail": detail}))
+        def past(due):
+            return now is not None and now > due
+
+        def add(seq, cls, detail, due=None):
+            out.append((-1 if seq is None else seq, POLICY_ORDER.index(cls), len(out),
+                        {"seq": seq, "kind": "policy/" + cls, "due": due, "detail": detail}))
+
+        def owe(seq, cls, detail, due=None):
+            pend.append((-1 if seq is None else seq, PENDING_ORDER.index(cls), len(pend),
+                         {"seq": seq, "kind": "pending/" + cls, "due": due, "detail": detail}))
+
+        if self.version >= 2 and self.custody is not None:
+            if len(self.live()) < self.custody["q"]:
+                owe(None, "enroll", "fewer live custodians than the quorum")
+            if not self.sets:
+                owe(None, "seal", "no credential sealed yet")
         if self.version < 2:
             for o in self.uncovered:
                 add(o, "opening-not-cosigned", "opening not cosigned by its set's threshold")
         for seq in sorted(self.openings):
             o = self.openings[seq]
             if o["review"] is None:
-                add(seq, "unreviewed", "opening has no review")
-            if o["rotated"] is not None and o["rotated"][1] > o["deadline"]:
-                add(seq, "rotated-late", f"rotated at entry {o['rotated'][0]} after the deadline")
-            elif o["rotated"] is None and now > o["deadline"]:
-                add(seq, "rotation-overdue", "not rotated, past the deadline")
+                if past(o["review_deadline"]):
+                    add(seq, "review-overdue", "not reviewed in time", o["review_deadline"])
+                else:
+                    owe(seq, "review", "to be reviewed", o["review_deadline"])
+            if o["rotated"] is not None:
+                if o["rotated"][1] > o["deadline"]:
+                    add(seq, "rotated-late", f"rotated at entry {o['rotated'][0]} after the deadline", o["deadline"])
+            elif past(o["deadline"]):
+                add(seq, "rotation-overdue", "not rotated, past the deadline", o["deadline"])
+            else:
+                owe(seq, "rotate", "to be rotated", o["deadline"])
         for sid in self.set_order:
             s = self.sets[sid]
             if s["status"] == "superseded":
+                due = min(s["rotated_time"] + DESTRUCTION_GRACE, U64)
                 for fp in s["envelopes"]:
                     if self.envelopes[fp]["destroyed"] is None:
-                        add(s["rotated"], "envelope-not-destroyed", f"envelope {fp.hex()} not destroyed")
-        for seq, name, sids in self.retires:
+                        if past(due):
+                            add(s["rotated"], "envelope-not-destroyed", f"envelope {fp.hex()} not destroyed", due)
+                        else:
+                            owe(s["rotated"], "destroy-envelope", f"envelope {fp.hex()} to be destroyed", due)
+        for seq, when, name, sids in self.retires:
             for sid in sids:
-                if self.sets[sid]["status"] != "superseded":
-                    add(seq, "must-rotate", f"set {sid.hex()} includes retired {name}")
+                s = self.sets[sid]
+                if s["status"] != "superseded":
+                    due = min(when + s["window"], U64)
+                    if past(due):
+                        add(seq, "must-rotate", f"set {sid.hex()} includes retired {name}", due)
+                    else:
+                        owe(seq, "rotate-after-retirement", f"set {sid.hex()} includes retired {name}", due)
         start = 1 if self.last_checkpoint is None else self.last_checkpoint + 1
         if start < n_entries:
             add(start, "uncheckpointed-tail", f"entries {start}..{n_entries - 1} not checkpointed")
-        return [f for *_, f in sorted(out, key=lambda x: x[:3])]
+        return ([f for *_, f in sorted(out, key=lambda x: x[:3])],
+                [f for *_, f in sorted(pend, key=lambda x: x[:3])])
 
 
 def verify(data, anchor=None, now=None, training=False, lenient=False, version=2, ca_dir=CA_DIR,
-           attest=verify_record):
+           attest=verify_record, strict=False):
     report = {"ok": False, "class": None, "seq": None, "offset": None, "detail": None,
-              "training": False, "lenient": lenient, "clock": "machine" if now is None else "given",
+              "training": False, "lenient": lenient, "strict": strict,
+              "clock": "machine" if now is None else "given",
               "format_version": version, "org": None, "custody_id": None, "entries": 0,
               "checkpoints": 0, "signatures": 0, "head": None, "anchor_seq": None,
-              "policy": [], "clock_behind": []}
+              "violations": [], "pending": [], "clock_behind": []}
     now = int(time.time()) if now is None else now
     entries, hashes_, failure = read_frames(data, version)
     report["entries"] = len(entries)
@@ -851,11 +893,11 @@ def verify(data, anchor=None, now=None, training=False, lenient=False, version=2
     except Failure as f:
         report.update({"class": f.cls, "seq": f.seq, "offset": f.offset, "detail": f.detail})
     else:
-        report["policy"] = state.policy(len(entries), now)
-        report["ok"] = lenient or not report["policy"]
+        report["violations"], report["pending"] = state.policy(len(entries), now)
+        report["ok"] = lenient or not report["violations"]
         if not report["ok"]:
-            first = report["policy"][0]
-            report.update({"class": first["class"], "seq": first["seq"], "detail": first["detail"]})
+            first = report["violations"][0]
+            report.update({"class": first["kind"], "seq": first["seq"], "detail": first["detail"]})
     report.update(checkpoints=state.checkpoints, signatures=state.signatures,
                   clock_behind=state.clock_behind)
     return report
@@ -875,6 +917,8 @@ def main(argv=None):
     ap.add_argument("--now")
     ap.add_argument("--training", action="store_true")
     ap.add_argument("--lenient", action="store_true")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 11 when the log verifies but work is pending (or violations taken as warnings)")
     ap.add_argument("--format-version", type=int, choices=(1, 2), default=2)
     ap.add_argument("--ca-dir", default=CA_DIR)
     ap.add_argument("--self-test", action="store_true")
@@ -899,11 +943,13 @@ def main(argv=None):
     path = os.path.join(a.log, "ceremony.log") if os.path.isdir(a.log) else a.log
     with open(path, "rb") as f:
         data = f.read()
-    r = verify(data, anchor, now, a.training, a.lenient, a.format_version, a.ca_dir)
+    r = verify(data, anchor, now, a.training, a.lenient, a.format_version, a.ca_dir, strict=a.strict)
     if r["training"]:
         print("TRAINING custody (simulated YubiKeys only)", file=sys.stderr)
     print(json.dumps(r, indent=2))
-    return 0 if r["ok"] else 1
+    if not r["ok"]:
+        return 1
+    return 11 if a.strict and (r["pending"] or r["violations"]) else 0
 
 
 if __name__ == "__main__":

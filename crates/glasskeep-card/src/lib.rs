@@ -20,7 +20,8 @@ pub use self::credentials::{Credential, CredentialMetadata, ManagementKeyAlgorit
 pub use self::list::{render_token_list, CardReport, ReaderReport, ReaderState, SlotReport};
 pub use self::probe::{card_facts, CardFacts, ProbeState, ReaderProbe, Tries};
 pub use self::yubikey::{
-    list_cards, list_readers, open, open_custodian, probe_readers, reader_presence,
+    list_cards, list_readers, open, open_custodian, open_trying_last, probe_readers,
+    reader_presence,
 };
 
 use thiserror::Error;
@@ -220,6 +221,11 @@ pub(crate) fn security_status(
 /// One opened card. Methods that use a key with touch policy "always" block until the
 /// card is touched: callers print "touch your YubiKey now" before calling them.
 pub trait Token {
+    /// Lets go of a card that stopped answering (pulled out mid-operation) without
+    /// asking the reader to reset it: a reset sent to a card that is gone can leave the
+    /// reader unable to see the card when it comes back. Dropping a token resets the
+    /// card, which is right for a card that is still there (its PIN state is cleared).
+    fn abandon(self: Box<Self>) {}
     /// The reader the card sits in.
     fn reader(&self) -> &str;
     /// The card's serial number.
@@ -278,6 +284,14 @@ pub trait Token {
     fn write_certificate(&mut self, slot: Slot, der: &[u8]) -> Result<(), TokenError>;
     /// GET METADATA for `slot`; `None` if the slot is empty.
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError>;
+    /// Takes `slot`'s PIN and touch policies as known (the custodian's attested
+    /// enrollment record holds them), so that using the key need not read them from
+    /// the card first. They only decide how a refusal is reported (PIN or touch); the
+    /// card enforces its own policies whatever is assumed here. A token that never
+    /// reads policies before using a key has nothing to save and ignores it.
+    fn assume_policy(&mut self, slot: Slot, pin: PinPolicy, touch: TouchPolicy) {
+        let _ = (slot, pin, touch);
+    }
 }
 
 /// Unsealing reaches a card through the core's [`KeyAgreement`]; the card's own error

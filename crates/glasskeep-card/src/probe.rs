@@ -33,6 +33,9 @@ pub enum ProbeState {
     },
     /// A YubiKey PIV card.
     Card(CardFacts),
+    /// A card, connected to but not spoken to (a ceremony's preflight): whether it is a
+    /// YubiKey, and whose, is left to the ceremony, which opens only its custodians'.
+    Present,
 }
 
 /// What `doctor` reports about a YubiKey.

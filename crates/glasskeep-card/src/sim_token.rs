@@ -29,6 +29,7 @@ pub(crate) struct SimToken {
     pin_session: bool,
     pin_fresh: bool,
     mgm: Option<Zeroizing<Vec<u8>>>,
+    known: Vec<(Slot, (PinPolicy, TouchPolicy))>,
 }
 
 impl SimToken {
@@ -66,6 +67,7 @@ impl SimToken {
             pin_session: false,
             pin_fresh: false,
             mgm: None,
+            known: Vec::new(),
         };
         token.select();
         token
@@ -198,6 +200,9 @@ impl SimToken {
         &mut self,
         slot: Slot,
     ) -> Result<Option<(PinPolicy, TouchPolicy)>, TokenError> {
+        if let Some((_, p)) = self.known.iter().find(|(s, _)| *s == slot) {
+            return Ok(Some(*p));
+        }
         match self.metadata(slot) {
             Ok(Some(m)) => Ok(Some((m.pin_policy, m.touch_policy))),
             Ok(None) => Err(TokenError::SlotEmpty { slot }),
@@ -430,6 +435,11 @@ impl Token for SimToken {
             0x6982 => Err(TokenError::ManagementKey),
             sw => Err(card_err("store a certificate", sw)),
         }
+    }
+
+    fn assume_policy(&mut self, slot: Slot, pin: PinPolicy, touch: TouchPolicy) {
+        self.known.retain(|(s, _)| *s != slot);
+        self.known.push((slot, (pin, touch)));
     }
 
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError> {

@@ -110,52 +110,69 @@ pub fn reader_presence() -> Result<Vec<(String, Vec<u8>)>, TokenError> {
 
 /// Opens the card with `serial`, or the only card present when `serial` is `None`.
 pub fn open(serial: Option<u32>) -> Result<Box<dyn Token>, TokenError> {
-    let cards = list_cards()?;
-    let found: Vec<u32> = cards.iter().map(|c| c.serial).collect();
-    let card = match serial {
-        None => match cards.as_slice() {
-            [] => return Err(TokenError::NoCard),
-            [one] => one,
-            _ => return Err(TokenError::SeveralCards { serials: found }),
-        },
-        Some(s) => match cards.iter().find(|c| c.serial == s) {
-            Some(c) => c,
-            None if cards.is_empty() => return Err(TokenError::NoCard),
-            None => {
-                return Err(TokenError::WrongCard {
-                    expected: s,
-                    who: None,
-                    found,
-                })
-            }
-        },
-    };
+    open_trying_last(serial, &[])
+}
+
+/// [`open`], trying the readers named in `last` after the others. Each reader is
+/// connected to at most once and the card that matches is the handle returned, so the
+/// card answers SELECT, GET VERSION and GET SERIAL once (the `yubikey` crate sends all
+/// three when it connects); every other card reached on the way costs those three too,
+/// which is why a caller that knows where the other custodians' keys sit names them in
+/// `last`. The order never changes the outcome, only the cost.
+pub fn open_trying_last(
+    serial: Option<u32>,
+    last: &[String],
+) -> Result<Box<dyn Token>, TokenError> {
     let mut ctx = context()?;
     let readers = ctx.iter().map_err(|e| map_err("list readers", e))?;
-    for reader in readers {
-        if reader.name() != card.reader.as_str() {
-            continue;
-        }
-        let key = reader.open().map_err(|e| map_err("open the YubiKey", e))?;
-        // The card may have been swapped between listing and opening.
-        if key.serial().0 != card.serial {
-            let found = vec![key.serial().0];
-            leave(key);
-            return Err(TokenError::WrongCard {
-                expected: card.serial,
-                who: None,
-                found,
-            });
-        }
-        return Ok(Box::new(YubiKeyToken::new(key)));
+    let mut readers: Vec<_> = readers.collect();
+    if readers.is_empty() {
+        return Err(TokenError::NoReader);
     }
-    Err(TokenError::NoCard)
+    // Stable: pcscd's order is kept within each group.
+    readers.sort_by_key(|r| last.iter().any(|l| l.as_str() == r.name()));
+    let mut found = Vec::new();
+    let mut only: Option<YubiKey> = None;
+    for reader in readers {
+        // A reader that is empty or holds some other card is simply not a candidate.
+        let Ok(key) = reader.open() else { continue };
+        found.push(key.serial().0);
+        match serial {
+            Some(want) if key.serial().0 == want => {
+                return Ok(Box::new(YubiKeyToken::new(key)));
+            }
+            Some(_) => leave(key),
+            None if only.is_none() => only = Some(key),
+            None => leave(key),
+        }
+    }
+    match (serial, only) {
+        (Some(_), _) | (None, None) if found.is_empty() => Err(TokenError::NoCard),
+        (Some(expected), _) => Err(TokenError::WrongCard {
+            expected,
+            who: None,
+            found,
+        }),
+        (None, Some(key)) if found.len() == 1 => Ok(Box::new(YubiKeyToken::new(key))),
+        (None, only) => {
+            if let Some(key) = only {
+                leave(key);
+            }
+            Err(TokenError::SeveralCards { serials: found })
+        }
+    }
 }
 
 /// Opens the YubiKey of custodian `who`, whose serial is `serial`; a wrong card is
 /// reported with the custodian's name ("insert the YubiKey with serial 1001 (alice)").
-pub fn open_custodian(serial: u32, who: &str) -> Result<Box<dyn Token>, TokenError> {
-    open(Some(serial)).map_err(|e| match e {
+/// Readers in `last` (holding other custodians' keys, as far as the caller knows) are
+/// tried after the others: see [`open_trying_last`].
+pub fn open_custodian(
+    serial: u32,
+    who: &str,
+    last: &[String],
+) -> Result<Box<dyn Token>, TokenError> {
+    open_trying_last(Some(serial), last).map_err(|e| match e {
         TokenError::WrongCard {
             expected, found, ..
         } => TokenError::WrongCard {
@@ -203,8 +220,13 @@ pub fn list_readers() -> Result<Vec<ReaderReport>, TokenError> {
 /// Every reader pcscd knows and what it holds, for `doctor`. With `facts`, each
 /// YubiKey's serial, firmware and PIN/PUK counters are read (spending no try);
 /// without, a reader is only connected to and left, which is enough to tell empty,
-/// busy and present apart.
+/// busy and present apart and sends the cards nothing (no APDU: a ceremony's preflight
+/// must not cost the custodians' keys a round trip, nor touch keys of people who take
+/// no part).
 pub fn probe_readers(facts: bool) -> Result<Vec<ReaderProbe>, TokenError> {
+    if !facts {
+        return connect_readers();
+    }
     let mut ctx = context()?;
     let readers = match ctx.iter() {
         Ok(r) => r,
@@ -260,6 +282,45 @@ pub fn probe_readers(facts: bool) -> Result<Vec<ReaderProbe>, TokenError> {
     Ok(out)
 }
 
+/// [`probe_readers`] without facts: a shared PC/SC connection to each reader, left at
+/// once. Connecting sends no APDU (pcscd read the ATR when the card came in).
+fn connect_readers() -> Result<Vec<ReaderProbe>, TokenError> {
+    let pcsc_err = |e: pcsc::Error| match e {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TokenError::PcscUnavailable,
+        other => TokenError::Pcsc(other.to_string()),
+    };
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(pcsc_err)?;
+    let names = match ctx.list_readers_owned() {
+        Ok(n) => n,
+        Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
+        Err(e) => return Err(pcsc_err(e)),
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let state = match ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
+            Ok(card) => {
+                // Failing to disconnect politely only means the card is reset on drop.
+                let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+                ProbeState::Present
+            }
+            Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => ProbeState::Empty,
+            // Another process connected exclusively (gpg's scdaemon does by default).
+            Err(pcsc::Error::SharingViolation) => ProbeState::Busy,
+            Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped) => {
+                return Err(TokenError::PcscUnavailable)
+            }
+            Err(e) => ProbeState::Unusable {
+                reason: format!("the reader could not be connected to ({e})"),
+            },
+        };
+        out.push(ReaderProbe {
+            reader: name.to_string_lossy().into_owned(),
+            state,
+        });
+    }
+    Ok(out)
+}
+
 fn version_of(key: &YubiKey) -> Version {
     let v = key.version();
     Version {
@@ -293,6 +354,8 @@ pub(crate) struct YubiKeyToken {
     /// The management key to administer the card with, once one was accepted; `None`
     /// means the factory key.
     mgm: Option<Zeroizing<Vec<u8>>>,
+    /// Slot policies known without asking the card (attested at enrollment).
+    known: Vec<(Slot, (PinPolicy, TouchPolicy))>,
 }
 
 fn to_yk_mgm(alg: ManagementKeyAlgorithm) -> MgmAlgorithmId {
@@ -322,6 +385,7 @@ impl YubiKeyToken {
             pin_session: false,
             pin_fresh: false,
             mgm: None,
+            known: Vec::new(),
         }
     }
 
@@ -396,11 +460,15 @@ impl YubiKeyToken {
         super::security_status(policy, self.pin_session, self.pin_fresh)
     }
 
-    /// The slot's policy (if the firmware tells), failing early on an empty slot.
+    /// The slot's policy: the one given by [`Token::assume_policy`], else what GET
+    /// METADATA says (if the firmware tells), failing early on an empty slot.
     fn policy_for_use(
         &mut self,
         slot: Slot,
     ) -> Result<Option<(PinPolicy, TouchPolicy)>, TokenError> {
+        if let Some((_, p)) = self.known.iter().find(|(s, _)| *s == slot) {
+            return Ok(Some(*p));
+        }
         match self.metadata(slot) {
             Ok(Some(m)) => Ok(Some((m.pin_policy, m.touch_policy))),
             Ok(None) => Err(TokenError::SlotEmpty { slot }),
@@ -443,6 +511,10 @@ fn point_of(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> Result<Vec<u8>
 }
 
 impl Token for YubiKeyToken {
+    fn abandon(self: Box<Self>) {
+        leave(self.key);
+    }
+
     fn reader(&self) -> &str {
         &self.reader
     }
@@ -648,6 +720,11 @@ impl Token for YubiKeyToken {
                 yk::Error::AuthenticationError => TokenError::ManagementKey,
                 e => map_err("store a certificate", e),
             })
+    }
+
+    fn assume_policy(&mut self, slot: Slot, pin: PinPolicy, touch: TouchPolicy) {
+        self.known.retain(|(s, _)| *s != slot);
+        self.known.push((slot, (pin, touch)));
     }
 
     fn metadata(&mut self, slot: Slot) -> Result<Option<SlotMetadata>, TokenError> {

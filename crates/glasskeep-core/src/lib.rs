@@ -19,8 +19,11 @@ pub mod fuzzing;
 pub mod hex;
 pub mod log;
 pub mod piv;
+#[cfg(all(test, feature = "store"))]
+mod properties;
 pub mod report;
 pub mod seal;
 pub mod secret;
 pub mod shamir;
 pub mod text;
+pub mod totp;

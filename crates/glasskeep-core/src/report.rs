@@ -52,7 +52,7 @@ th,td{border:1px solid #999;padding:.25em .4em;vertical-align:top;text-align:lef
 th{background:#eee}\
 tr.k-open td,tr.k-retire td{background:#fff1e0}\
 tr.finding td{background:#fdd}\
-.late{color:#a00;font-weight:bold}.met{color:#070}\
+.late{color:#a00;font-weight:bold}.pending{color:#850}.met{color:#070}\
 .unsigned{color:#a00;font-weight:bold}";
 
 /// The signers of each entry: the custodians of the first checkpoint at or after it
@@ -108,7 +108,24 @@ pub fn html(lines: &[Line], verify: &VerifyReport) -> String {
         esc(&verify.to_string())
     );
 
-    let findings: Vec<&Finding> = verify.failure.iter().chain(&verify.policy).collect();
+    // (seq, class, detail, late): the failure, the violations, then what is pending.
+    let findings: Vec<(Option<u64>, String, &str, bool)> = verify
+        .failure
+        .iter()
+        .map(|f: &Finding| (f.seq, f.class.to_string(), f.detail.as_str(), true))
+        .chain(
+            verify
+                .violations
+                .iter()
+                .map(|o| (o.seq, o.kind.to_string(), o.detail.as_str(), true)),
+        )
+        .chain(
+            verify
+                .pending
+                .iter()
+                .map(|o| (o.seq, o.kind.to_string(), o.detail.as_str(), false)),
+        )
+        .collect();
     let signed = signers(lines);
     let checkpoint = Kind::Checkpoint.name();
     let open = Kind::Open.name();
@@ -122,14 +139,15 @@ pub fn html(lines: &[Line], verify: &VerifyReport) -> String {
         if l.kind == checkpoint {
             continue;
         }
-        let here: Vec<&&Finding> = findings.iter().filter(|f| f.seq == Some(l.seq)).collect();
+        let here: Vec<_> = findings.iter().filter(|f| f.0 == Some(l.seq)).collect();
         let mut what = esc(&l.what);
-        for f in &here {
+        for (_, class, detail, late) in &here {
             let _ = write!(
                 what,
-                "<br><span class=\"late\">{}: {}</span>",
-                esc(&f.class.to_string()),
-                esc(&f.detail)
+                "<br><span class=\"{}\">{}: {}</span>",
+                if *late { "late" } else { "pending" },
+                esc(class),
+                esc(detail)
             );
         }
         if l.kind == open && here.is_empty() && verify.ok {

@@ -468,4 +468,35 @@ mod tests {
         assert!(text.contains("NEVER RECORDED"), "{text}");
         assert!(text.contains("unknown: the folder's log"), "{text}");
     }
+
+    /// Every INCIDENT notice, as the people at the safe read it at 80 columns.
+    #[test]
+    fn incident_notices_are_golden() {
+        let fp = Some("c0ffee".repeat(10) + "c0ff");
+        let custody = Some(("Example Corp".to_string(), facts().custody_id));
+        let mut out = String::new();
+        for finding in [
+            Finding::Destroyed { seq: 9 },
+            Finding::Superseded {
+                set: "29ea7888bd0c61d3e42c5950167dd300".into(),
+                label: "aws-root".into(),
+            },
+            Finding::NeverRecorded,
+            Finding::OtherCredential {
+                label: "gcp-root".into(),
+                wanted: "aws-root".into(),
+            },
+            Finding::Other("bob's envelope is not what the log recorded".into()),
+        ] {
+            let f = IncidentFacts {
+                custody: custody.clone(),
+                fingerprint: fp.clone(),
+                finding,
+                time: 1_764_417_600,
+            };
+            out.push_str(&render(&incident(&f), 80));
+            out.push_str("-----\n");
+        }
+        insta::assert_snapshot!(out);
+    }
 }

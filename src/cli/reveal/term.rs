@@ -25,6 +25,21 @@ pub fn width(fd: impl AsFd) -> usize {
     cols.clamp(MIN_WIDTH, MAX_WIDTH)
 }
 
+#[cfg(feature = "card")]
+/// The height of the terminal behind `fd` in rows (TIOCGWINSZ), else `$LINES`, else 24.
+pub fn height(fd: impl AsFd) -> usize {
+    rustix::termios::tcgetwinsize(fd)
+        .ok()
+        .map(|w| usize::from(w.ws_row))
+        .filter(|&r| r > 0)
+        .or_else(|| {
+            std::env::var("LINES")
+                .ok()
+                .and_then(|c| c.trim().parse::<usize>().ok())
+        })
+        .unwrap_or(24)
+}
+
 /// How many columns `c` takes on a terminal: two for the wide East Asian scripts and
 /// the emoji blocks, one otherwise. Approximate (no combining marks), and errs on the
 /// wide side where it matters: a line measured too wide only wraps earlier.

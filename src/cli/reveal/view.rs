@@ -10,7 +10,8 @@ use glasskeep_core::text::{escape, forbidden};
 use zeroize::Zeroizing;
 
 use super::notice::wrap;
-use super::{qr, totp};
+use super::qr;
+use glasskeep_core::totp;
 
 /// How the secret screen is drawn.
 #[derive(Debug, Clone, Copy)]

@@ -72,6 +72,9 @@ pub struct LabOptions {
     pub sim_bin: Option<PathBuf>,
     /// How long a touch-policy operation waits before `6982` (a real card: ~15 s).
     pub touch_timeout: Duration,
+    /// Each simulator writes every APDU it answers to its log (`sim-SERIAL.log`, PIN
+    /// data hidden), so tests can count a command's card round trips.
+    pub trace: bool,
 }
 
 impl Default for LabOptions {
@@ -79,6 +82,7 @@ impl Default for LabOptions {
         LabOptions {
             sim_bin: None,
             touch_timeout: Duration::from_secs(2),
+            trace: false,
         }
     }
 }
@@ -139,6 +143,7 @@ pub struct PcscLab {
     dir: PathBuf,
     sim_bin: PathBuf,
     touch_timeout: Duration,
+    trace: bool,
     pcscd: Option<Child>,
     cards: Vec<LabCard>,
     // Declared last so it is released only after the processes above are stopped.
@@ -183,6 +188,7 @@ impl PcscLab {
             dir,
             sim_bin,
             touch_timeout: options.touch_timeout,
+            trace: options.trace,
             pcscd: None,
             cards: Vec::new(),
             _lock: lock,
@@ -318,7 +324,11 @@ impl PcscLab {
             .append(true)
             .open(&log_path)
             .map_err(io("create simulator log"))?;
-        let child = Command::new(&self.sim_bin)
+        let mut cmd = Command::new(&self.sim_bin);
+        if self.trace {
+            cmd.arg("--trace");
+        }
+        let child = cmd
             .arg("--port")
             .arg((BASE_PORT + card.slot as u16).to_string())
             .arg("--state")
@@ -450,6 +460,20 @@ impl PcscLab {
     /// The lab's folder (pcscd.log, sim-SERIAL.log, reader.conf.d).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The command APDUs card `serial` has answered so far, as its trace shows them
+    /// (hex, PIN data hidden), oldest first. Empty unless the lab runs with
+    /// [`LabOptions::trace`].
+    pub fn apdus(&self, serial: u32) -> Result<Vec<String>, LabError> {
+        self.index(serial)?;
+        let log = self.dir.join(format!("sim-{serial}.log"));
+        let text = fs::read_to_string(&log).map_err(io(format!("read {}", log.display())))?;
+        Ok(text
+            .lines()
+            .filter_map(|l| l.strip_prefix("> "))
+            .map(str::to_owned)
+            .collect())
     }
 }
 

@@ -81,6 +81,9 @@ pub enum Body {
         payload_digest: Hash,
         /// Seconds from an opening by which the set must be rotated.
         rotate_within: u64,
+        /// Seconds from an opening by which someone who did not take part must review
+        /// it.
+        review_within: u64,
     },
     /// Opens a set.
     Open {
@@ -211,8 +214,9 @@ impl Body {
                 envelopes,
                 payload_digest,
                 rotate_within,
+                review_within,
             } => {
-                e.map(9).key(1).bytes(&set.0).key(2).text(label);
+                e.map(10).key(1).bytes(&set.0).key(2).text(label);
                 e.key(3).uint(*secret_kind as u64);
                 e.key(4).uint(u64::from(*threshold));
                 e.key(5).uint(u64::from(*shares));
@@ -221,6 +225,7 @@ impl Body {
                 e.key(7);
                 hashes(e, envelopes);
                 e.key(8).bytes(payload_digest).key(9).uint(*rotate_within);
+                e.key(10).uint(*review_within);
             }
             Body::Open {
                 set,
@@ -333,7 +338,7 @@ impl Body {
                 }
             }
             Kind::Seal => {
-                d.map_len(9)?;
+                d.map_len(10)?;
                 d.key(1)?;
                 let set = set_id(d)?;
                 d.key(2)?;
@@ -357,6 +362,8 @@ impl Body {
                 let payload_digest = d.bytes_fixed::<32>("payload digest")?;
                 d.key(9)?;
                 let rotate_within = d.uint()?;
+                d.key(10)?;
+                let review_within = d.uint()?;
                 Body::Seal {
                     set,
                     label,
@@ -367,6 +374,7 @@ impl Body {
                     envelopes,
                     payload_digest,
                     rotate_within,
+                    review_within,
                 }
             }
             Kind::Open => {

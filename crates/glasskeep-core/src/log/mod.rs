@@ -13,6 +13,7 @@
 //! - [`frame`]: the frame around each entry, and torn-tail detection;
 //! - [`store`]: the writer lock, transactions, whole appends;
 //! - [`replay`]: the state machine every entry passes before it is written;
+//! - [`policy`]: pending items and violations, for `log verify` and `status`;
 //! - [`mod@verify`]: the auditor's `log verify`;
 //! - [`show`]: the postmortem transcript.
 //!
@@ -26,6 +27,7 @@ pub mod checkpoint;
 pub mod entry;
 pub mod frame;
 pub mod kinds;
+pub mod policy;
 pub mod record;
 pub mod replay;
 pub mod show;
@@ -38,12 +40,14 @@ pub use checkpoint::{
     CheckpointSigner, PendingCheckpoint, SignError,
 };
 pub use entry::{Entry, Hash, ZERO_HASH};
+pub use policy::{assess, Assessment, ItemClass, Obligation, PendingClass};
 pub use replay::{OpenCredential, ReplayError, SetStatus, State};
 pub use store::{replay_bytes, StoreError};
 #[cfg(feature = "store")]
 pub use store::{Store, Transaction};
 pub use verify::{
-    read_log_entries, verify, FailureClass, Finding, PolicyClass, VerifyOptions, VerifyReport,
+    read_log_entries, verify, FailureClass, Finding, Outcome, PolicyClass, VerifyOptions,
+    VerifyReport,
 };
 
 use subtle::ConstantTimeEq;

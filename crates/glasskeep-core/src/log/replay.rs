@@ -49,6 +49,9 @@ pub struct Custodian {
     pub firmware_risk_accepted: bool,
     /// Seq of the retire entry, once retired.
     pub retired: Option<u64>,
+    /// Claimed time of the retire entry, once retired: the sets that include the
+    /// custodian must be rotated within their window from then.
+    pub retired_time: Option<u64>,
 }
 
 impl Custodian {
@@ -113,12 +116,17 @@ pub struct SealedSet {
     pub payload_digest: Hash,
     /// Rotation window after an opening, seconds.
     pub rotate_within: u64,
+    /// Review window after an opening, seconds.
+    pub review_within: u64,
     /// Seq of the seal entry.
     pub sealed_seq: u64,
     /// Status.
     pub status: SetStatus,
     /// The set that superseded this one.
     pub superseded_by: Option<SetId>,
+    /// Claimed time of the rotate entry that superseded it: its envelopes' destruction
+    /// grace period runs from then.
+    pub superseded_time: Option<u64>,
     /// Seqs of the openings of this set, in order.
     pub openings: Vec<u64>,
 }
@@ -136,6 +144,8 @@ pub struct Opening {
     pub custodians: Vec<String>,
     /// Time by which the set must be rotated.
     pub deadline: u64,
+    /// Time by which the opening must be reviewed.
+    pub review_deadline: u64,
     /// The review closing it: (seq, verdict).
     pub review: Option<(u64, Verdict)>,
     /// The rotation that ended the exposure: (seq, time).
@@ -700,6 +710,7 @@ impl State {
                     enrolled_seq: seq,
                     firmware_risk_accepted: *firmware_risk_accepted,
                     retired: None,
+                    retired_time: None,
                 });
                 self.batch
                     .push((seq, Kind::Enroll, Need::Enroll(record.name.clone())));
@@ -714,6 +725,7 @@ impl State {
                 envelopes,
                 payload_digest,
                 rotate_within,
+                review_within,
             } => {
                 for (name, e) in custodians.iter().zip(envelopes) {
                     self.envelopes.insert(
@@ -747,9 +759,11 @@ impl State {
                         envelopes: envelopes.clone(),
                         payload_digest: *payload_digest,
                         rotate_within: *rotate_within,
+                        review_within: *review_within,
                         sealed_seq: seq,
                         status: SetStatus::Sealed,
                         superseded_by: None,
+                        superseded_time: None,
                         openings: Vec::new(),
                     },
                 );
@@ -765,6 +779,7 @@ impl State {
                 s.status = SetStatus::Opened;
                 s.openings.push(seq);
                 let deadline = entry.time.saturating_add(s.rotate_within);
+                let review_deadline = entry.time.saturating_add(s.review_within);
                 self.openings.insert(
                     seq,
                     Opening {
@@ -773,6 +788,7 @@ impl State {
                         set: *set,
                         custodians: custodians.clone(),
                         deadline,
+                        review_deadline,
                         review: None,
                         rotated: None,
                     },
@@ -803,6 +819,7 @@ impl State {
                 ));
                 s.status = SetStatus::Superseded { seq };
                 s.superseded_by = Some(*new);
+                s.superseded_time = Some(entry.time);
                 for o in &s.openings {
                     if let Some(op) = self.openings.get_mut(o) {
                         op.rotated = Some((seq, entry.time));
@@ -839,6 +856,7 @@ impl State {
             Body::Retire { custodian, .. } => {
                 if let Some(&i) = self.by_name.get(custodian) {
                     self.custodians[i].retired = Some(seq);
+                    self.custodians[i].retired_time = Some(entry.time);
                 }
                 self.batch
                     .push((seq, Kind::Retire, Need::Retire(custodian.clone())));

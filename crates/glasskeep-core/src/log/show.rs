@@ -86,13 +86,15 @@ pub fn line(entry: &Entry) -> Line {
             custodians,
             envelopes,
             rotate_within,
+            review_within,
             ..
         } => (
             custodians.clone(),
             format!(
-                "sealed \"{label}\" ({}) as set {set}, {threshold} of {shares}, rotate within {}s; envelopes {}",
+                "sealed \"{label}\" ({}) as set {set}, {threshold} of {shares}, rotate within {}s, review within {}s; envelopes {}",
                 secret_kind.name(),
                 rotate_within,
+                review_within,
                 list(envelopes)
             ),
         ),

@@ -195,6 +195,7 @@ pub fn seal_body(set: SetId, label: &str, t: u8, names: &[&str]) -> Body {
         envelopes: (0..names.len()).map(|i| envelope(set, i)).collect(),
         payload_digest: [0xd1; 32],
         rotate_within: 86_400,
+        review_within: 7 * 86_400,
     }
 }
 

@@ -16,7 +16,9 @@ use crate::hex;
 use crate::log::checkpoint::{check_signatures, AttestationCheck};
 use crate::log::entry::{Entry, Hash, ZERO_HASH};
 use crate::log::frame::{frames, FrameFault};
-use crate::log::replay::{ReplayError, SetStatus, State};
+pub use crate::log::policy::PolicyClass;
+use crate::log::policy::{assess, rfc3339, ItemClass, Obligation};
+use crate::log::replay::{ReplayError, State};
 use crate::log::{hash_eq, Body};
 
 /// What kind of failure a verification found.
@@ -55,24 +57,6 @@ pub enum FailureClass {
     Anchor,
 }
 
-/// Which policy requirement is not met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PolicyClass {
-    /// An opening has no review.
-    Unreviewed,
-    /// A set was rotated after its deadline.
-    RotatedLate,
-    /// An opened set is past its deadline and not rotated.
-    RotationOverdue,
-    /// An envelope of a superseded set is not recorded destroyed.
-    EnvelopeNotDestroyed,
-    /// Entries after the last checkpoint: nobody has signed them yet.
-    UncheckpointedTail,
-    /// A live set includes a retired custodian: it must be rotated.
-    MustRotate,
-}
-
 /// One problem, located.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -91,10 +75,13 @@ pub struct Finding {
 pub struct VerifyOptions {
     /// The head hash kept on paper: it must be the file's head or one of its entries.
     pub anchor: Option<Hash>,
-    /// "Now" (Unix seconds) for overdue rotations; `None` skips that check.
+    /// "Now" (Unix seconds) for deadlines; `None` judges nothing overdue.
     pub now: Option<u64>,
-    /// Report policy findings as warnings instead of failures.
+    /// Report violations as warnings instead of failures.
     pub lenient: bool,
+    /// Pending items count too: the verdict is "pending", not "ok", while anything is
+    /// left to do (`--strict`).
+    pub strict: bool,
     /// Accept a training custody (`--training`); without it a training log fails.
     pub training: bool,
     /// Whether `now` was given by the auditor (`--now`) rather than read from this
@@ -108,14 +95,20 @@ pub struct VerifyReport {
     /// "TRAINING" for a training custody, first in every rendering; "production"
     /// otherwise; absent when the genesis could not be read.
     pub custody: Option<&'static str>,
-    /// Whether the log passed.
+    /// Whether the log passed: chain, signatures and rules verify and no violation
+    /// (pending items do not fail it).
     pub ok: bool,
     /// The first failure, if any.
     pub failure: Option<Finding>,
-    /// Policy findings (warnings when lenient, otherwise failures too).
-    pub policy: Vec<Finding>,
-    /// Whether policy findings were treated as warnings.
+    /// Requirements whose window closed with the work undone (warnings when lenient,
+    /// otherwise failures).
+    pub violations: Vec<Obligation>,
+    /// Work still within its window: not a failure.
+    pub pending: Vec<Obligation>,
+    /// Whether violations were treated as warnings.
     pub lenient: bool,
+    /// Whether pending items make the verdict "pending" (`--strict`).
+    pub strict: bool,
     /// The organisation.
     pub org: Option<String>,
     /// Whether this is a training custody.
@@ -266,8 +259,10 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         custody: None,
         ok: false,
         failure: None,
-        policy: Vec::new(),
+        violations: Vec::new(),
+        pending: Vec::new(),
         lenient: opts.lenient,
+        strict: opts.strict,
         org: None,
         training: None,
         custody_id: None,
@@ -403,92 +398,44 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
     }
 
     // Stage 4: policy.
-    report.policy = policy(&state, entries.len() as u64, opts.now);
-    report.ok = opts.lenient || report.policy.is_empty();
+    let judged = assess(&state, opts.now);
+    report.violations = judged.violations;
+    report.pending = judged.pending;
+    report.ok = opts.lenient || report.violations.is_empty();
     if !report.ok {
-        report.failure = report.policy.first().cloned();
+        report.failure = report.violations.first().and_then(|v| match v.kind {
+            ItemClass::Violation(class) => Some(fail(
+                v.seq,
+                None,
+                FailureClass::Policy(class),
+                format!("{}: {}", v.subject, v.detail),
+            )),
+            ItemClass::Pending(_) => None,
+        });
     }
     report
 }
 
-fn policy(state: &State, len: u64, now: Option<u64>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let p = |seq: u64, class: PolicyClass, detail: String| {
-        fail(Some(seq), None, FailureClass::Policy(class), detail)
-    };
-    for c in state.custodians() {
-        let Some(retired) = c.retired else { continue };
-        for s in state.sets() {
-            let live = !matches!(s.status, SetStatus::Superseded { .. });
-            if live && s.custodians.contains(&c.record.name) {
-                let detail = format!(
-                    "set {} ({:?}) includes {}, retired at entry {retired}: rotate it",
-                    s.id, s.label, c.record.name
-                );
-                out.push(p(retired, PolicyClass::MustRotate, detail));
-            }
-        }
-    }
-    for o in state.openings() {
-        if o.review.is_none() {
-            out.push(p(
-                o.seq,
-                PolicyClass::Unreviewed,
-                "opening has no review".into(),
-            ));
-        }
-        match (o.rotated, now) {
-            (Some((rseq, rtime)), _) if rtime > o.deadline => {
-                let detail = format!(
-                    "rotated at entry {rseq}, {}s after the deadline",
-                    rtime - o.deadline
-                );
-                out.push(p(o.seq, PolicyClass::RotatedLate, detail));
-            }
-            (None, Some(now)) if now > o.deadline => {
-                let detail = format!("not rotated, {}s past the deadline", now - o.deadline);
-                out.push(p(o.seq, PolicyClass::RotationOverdue, detail));
-            }
-            _ => {}
-        }
-    }
-    for s in state.sets() {
-        if let SetStatus::Superseded { seq } = s.status {
-            for fp in &s.envelopes {
-                if state.envelope(fp).is_some_and(|e| e.destroyed.is_none()) {
-                    let detail = format!(
-                        "envelope {} of superseded set {} is not destroyed",
-                        hex::encode(fp),
-                        s.id
-                    );
-                    out.push(p(seq, PolicyClass::EnvelopeNotDestroyed, detail));
-                }
-            }
-        }
-    }
-    // Genesis alone needs no checkpoint: nothing has been enrolled to sign one yet.
-    let from = state.last_checkpoint().map_or(1, |c| c + 1);
-    if from < len {
-        let detail = format!(
-            "entries {from}..{} are not covered by any checkpoint",
-            len - 1
-        );
-        out.push(p(from, PolicyClass::UncheckpointedTail, detail));
-    }
-    out.sort_by_key(|f| f.seq);
-    out
+/// What a verification concluded, for the verdict line and the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything verifies and nothing is left to do (or only pending items, without
+    /// `strict`).
+    Ok,
+    /// Everything verifies, and with `strict` there is work left to do.
+    Pending,
+    /// A failure: the log does not verify, or a violation.
+    Failed,
 }
 
-impl PolicyClass {
-    /// The kebab-case name printed in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            PolicyClass::Unreviewed => "unreviewed",
-            PolicyClass::RotatedLate => "rotated-late",
-            PolicyClass::RotationOverdue => "rotation-overdue",
-            PolicyClass::EnvelopeNotDestroyed => "envelope-not-destroyed",
-            PolicyClass::UncheckpointedTail => "uncheckpointed-tail",
-            PolicyClass::MustRotate => "must-rotate",
+impl VerifyReport {
+    /// The verdict: failed, pending (strict only), or ok.
+    pub fn outcome(&self) -> Outcome {
+        let left = !self.pending.is_empty() || (self.lenient && !self.violations.is_empty());
+        match (self.ok, self.strict && left) {
+            (false, _) => Outcome::Failed,
+            (true, true) => Outcome::Pending,
+            (true, false) => Outcome::Ok,
         }
     }
 }
@@ -565,31 +512,51 @@ impl fmt::Display for VerifyReport {
                 "note: entry {seq}: the machine clock was {behind}s behind the log; the previous entry's time was used"
             )?;
         }
-        for w in &self.policy {
-            let level = if self.lenient { "warning" } else { "error" };
-            writeln!(
-                f,
-                "{level}: entry {}: {}: {}",
-                w.seq.unwrap_or(0),
-                w.class,
-                w.detail
-            )?;
+        if !self.violations.is_empty() {
+            let head = if self.lenient {
+                "violations (warnings: --policy lenient):"
+            } else {
+                "violations:"
+            };
+            writeln!(f, "{head}")?;
+            for v in &self.violations {
+                writeln!(f, "  {v}")?;
+            }
         }
-        match (&self.failure, self.ok) {
-            (_, true) => writeln!(f, "OK"),
-            (Some(x), false) => {
+        if !self.pending.is_empty() {
+            writeln!(f, "pending:")?;
+            for p in &self.pending {
+                writeln!(f, "  {p}")?;
+            }
+        }
+        let training = if self.training == Some(true) {
+            " (TRAINING custody)"
+        } else {
+            ""
+        };
+        let pending = self.pending.len();
+        match (self.outcome(), &self.failure) {
+            (Outcome::Failed, Some(x)) => {
                 let at = x
                     .seq
                     .map_or("the file".to_string(), |s| format!("entry {s}"));
                 let off = x.offset.map(|o| format!(" (byte {o})")).unwrap_or_default();
-                writeln!(f, "FAILED at {at}{off}: {}: {}", x.class, x.detail)
+                writeln!(
+                    f,
+                    "FAILED at {at}{off}: {}: {}{training}",
+                    x.class, x.detail
+                )
             }
-            (None, false) => writeln!(f, "FAILED"),
+            (Outcome::Failed, None) => writeln!(f, "FAILED{training}"),
+            (Outcome::Pending, _) => writeln!(
+                f,
+                "PENDING: verified, {pending} pending and {} violation(s) as warnings (--strict){training}",
+                if self.lenient { self.violations.len() } else { 0 }
+            ),
+            (Outcome::Ok, _) if pending > 0 => {
+                writeln!(f, "OK, {pending} pending{training}")
+            }
+            (Outcome::Ok, _) => writeln!(f, "OK{training}"),
         }
     }
-}
-
-fn rfc3339(t: u64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t);
-    humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -2,6 +2,7 @@
 
 mod malicious;
 mod mutation;
+mod policy;
 mod replay;
 mod show;
 mod store;

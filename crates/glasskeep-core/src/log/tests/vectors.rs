@@ -193,6 +193,22 @@ fn generate() -> (Value, Value, Value, Value) {
             "threshold 256",
             patch(&seal, &[0x04, 0x02, 0x05], &[0x04, 0x19, 0x01, 0x00, 0x05]),
         ),
+        ("seal without its review window (a map of 9)", {
+            let c = patch(&seal, &[0xaa, 0x01, 0x50], &[0xa9, 0x01, 0x50]);
+            // The review window is the last pair: key 10, 604 800 seconds.
+            assert_eq!(&c[c.len() - 6..], &[0x0a, 0x1a, 0x00, 0x09, 0x3a, 0x80]);
+            c[..c.len() - 6].to_vec()
+        }),
+        ("seal with an unknown key 11", {
+            let mut c = patch(&seal, &[0xaa, 0x01, 0x50], &[0xab, 0x01, 0x50]);
+            c.extend_from_slice(&[0x0b, 0x00]);
+            c
+        }),
+        ("review window as a negative integer", {
+            let mut c = seal[..seal.len() - 5].to_vec();
+            c.extend_from_slice(&[0x3a, 0x00, 0x09, 0x3a, 0x7f]);
+            c
+        }),
         (
             "secret kind 4",
             patch(&seal, &[0x03, 0x00, 0x04], &[0x03, 0x04, 0x04]),

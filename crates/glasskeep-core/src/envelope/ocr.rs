@@ -26,7 +26,7 @@ use super::text::{
 /// of envelope PDFs; O, I, L and U are already read as 0, 1, 1 and V (so a 9 read as
 /// an I, its bowl lost, is the pair ('9', '1')). The first four are by far the most
 /// common and cost [`COMMON`]; the others [`RARE`].
-const MISREADS: [(char, char); 19] = [
+const MISREADS: [(char, char); 20] = [
     ('5', 'S'),
     ('S', '5'),
     ('9', 'Y'),
@@ -46,15 +46,17 @@ const MISREADS: [(char, char); 19] = [
     ('J', '1'),
     ('J', 'D'),
     ('9', '1'),
+    ('Q', 'A'),
 ];
 
 /// One printed 9 that tesseract reads as two glyphs.
-const SPLIT_NINES: [(char, char); 6] = [
+const SPLIT_NINES: [(char, char); 7] = [
     ('1', '0'),
     ('Y', '0'),
     ('9', '0'),
     ('1', '9'),
     ('D', 'Y'),
+    ('Q', 'Y'),
     ('9', 'Y'),
 ];
 
@@ -111,7 +113,16 @@ fn char_of(symbol: u8) -> char {
 fn normalise(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut prev = ' ';
-    for c in line.chars() {
+    let chars: Vec<char> = line.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // The page prints capitals only. A lowercase letter beside the same capital
+        // (`Ww`, `wW`) is the one glyph read twice: tesseract's ghost of it.
+        if c.is_ascii_lowercase() {
+            let upper = c.to_ascii_uppercase();
+            if prev == upper || chars.get(i + 1) == Some(&upper) {
+                continue;
+            }
+        }
         let c = match c.to_ascii_uppercase() {
             // OCR-B's Q has a tail that tesseract reads as a second glyph.
             '@' if prev == 'Q' => continue,
@@ -567,6 +578,43 @@ mod tests {
             split[i] = format!("{}{}", &lines[i][..6], lines[i][6..].replacen('9', "10", 1));
             assert_eq!(decode_ocr(&split.join("\n")).unwrap().bytes, data);
         }
+    }
+
+    #[test]
+    fn a_ghost_lowercase_letter_and_a_nine_read_as_qy_are_read_back() {
+        let (data, lines) = sample();
+        // A capital read twice, once in lowercase (`Ww`), is one glyph.
+        let (i, w) = lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                l[6..]
+                    .find(|c: char| c.is_ascii_uppercase())
+                    .map(|k| (i, 6 + k))
+            })
+            .unwrap();
+        let mut ghost = lines.clone();
+        let c = lines[i].as_bytes()[w] as char;
+        ghost[i] = format!(
+            "{}{}{}",
+            &lines[i][..=w],
+            c.to_ascii_lowercase(),
+            &lines[i][w + 1..]
+        );
+        let r = decode_ocr(&ghost.join("\n")).unwrap();
+        assert_eq!((r.bytes, r.corrections), (data.clone(), vec![]));
+        // A 9 whose bowl reads as Q and whose stem reads as Y.
+        let nine = lines[..lines.len() - 1]
+            .iter()
+            .position(|l| l[6..].contains('9'))
+            .unwrap();
+        let mut split = lines.clone();
+        split[nine] = format!(
+            "{}{}",
+            &lines[nine][..6],
+            lines[nine][6..].replacen('9', "QY", 1)
+        );
+        assert_eq!(decode_ocr(&split.join("\n")).unwrap().bytes, data);
     }
 
     #[test]

@@ -23,6 +23,7 @@ fn envelope(payload_len: usize, training: bool) -> Envelope {
         created: 1_795_000_000,
         training,
         sealed_share: (0..300u32).map(|i| (i * 37 + 11) as u8).collect(),
+        seal_slot: Some(glasskeep_core::piv::Slot::RETIRED1),
         payload: (0..payload_len as u32)
             .map(|i| (i * 29 + i / 253) as u8)
             .collect(),
@@ -113,6 +114,19 @@ fn pdftotext_keeps_every_line_with_its_check_characters() {
     assert_eq!(reading.bytes, encoded);
     assert!(reading.corrections.is_empty(), "{:?}", reading.corrections);
     assert!(copied.contains("TRAINING - NOT A REAL CREDENTIAL"));
+    // The seal slot and where the recovery kit is, as printed.
+    let flat = squeeze(&copied);
+    assert!(
+        flat.contains("Seal key: PIV slot 82 (age-plugin-yubikey slot 1)"),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("age-plugin-yubikey --identity --serial 1001 --slot 1"),
+        "{flat}"
+    );
+    assert!(flat.contains(
+        "Recovery kit: in the safe beside this envelope (RECOVERY.pdf, recover.py, live-sets sheet)."
+    ));
     assert!(copied.contains(&e.fingerprint().unwrap().to_hex()));
 }
 

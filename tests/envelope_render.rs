@@ -21,6 +21,7 @@ fn envelope(payload_len: usize, training: bool) -> Envelope {
         created: 1_795_000_000,
         training,
         sealed_share: (0..320u32).map(|i| (i * 31 + 7) as u8).collect(),
+        seal_slot: Some(glasskeep_core::piv::Slot::RETIRED1),
         payload: (0..payload_len as u32)
             .map(|i| (i * 17 + i / 251) as u8)
             .collect(),

@@ -27,6 +27,9 @@ pub(crate) struct Sheet {
 
 pub(crate) const TITLE: &str = "GLASSKEEP BREAK-GLASS ENVELOPE";
 pub(crate) const TRAINING_BANNER: &str = "TRAINING — NOT A REAL CREDENTIAL";
+/// Where the recovery kit is kept: the same sentence on every envelope.
+pub(crate) const RECOVERY_KIT: &str =
+    "Recovery kit: in the safe beside this envelope (RECOVERY.pdf, recover.py, live-sets sheet).";
 pub(crate) const BAG_LINES: [&str; 4] = [
     "Tamper-evident bag number",
     "Sealed by (name, signature, date)",
@@ -73,6 +76,17 @@ impl Sheet {
             ("Label", e.label.clone()),
             ("Custodian", e.custodian.clone()),
             ("YubiKey serial", e.serial.to_string()),
+            (
+                "Seal key",
+                match e.seal_slot {
+                    Some(s) => format!(
+                        "PIV slot {:02x} (age-plugin-yubikey slot {})",
+                        s.id(),
+                        s.id() - 0x81
+                    ),
+                    None => "not recorded (a version 1 envelope): see RECOVERY.pdf".into(),
+                },
+            ),
             ("Set id", e.set_id.to_hex()),
             ("Created", created_text(e.created)),
         ];
@@ -96,7 +110,15 @@ impl Sheet {
                 if qr_parts.len() == 1 { "" } else { "s" },
                 e.label
             ),
-            "4. Without glasskeep: follow docs/RECOVERY.md (any QR reader, age, age-plugin-yubikey, python3).".into(),
+            match e.seal_slot {
+                Some(s) => format!(
+                    "4. Without glasskeep: follow RECOVERY.pdf (any QR reader, age, python3); this key's identity: age-plugin-yubikey --identity --serial {} --slot {}",
+                    e.serial,
+                    s.id() - 0x81
+                ),
+                None => "4. Without glasskeep: follow RECOVERY.pdf (any QR reader, age, age-plugin-yubikey, python3).".into(),
+            },
+            format!("   {RECOVERY_KIT}"),
             "5. No QR reader? Type the text block (every line and the END line) into glasskeep.".into(),
             "6. Keep this envelope sealed in its bag; report any damaged or opened bag at once.".into(),
         ];

@@ -342,7 +342,14 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     }
     f.y += 6.0;
 
-    // The text fallback, two columns, column-major on each page.
+    // The text fallback, two columns, column-major on each page. A block that does not
+    // fit below the codes starts on a page of its own: tesseract misreads many more
+    // lines on a page it shares with dense QR codes, and text-only pages can be copied
+    // or scanned apart from the codes.
+    let rows = sheet.text_lines.len().div_ceil(2) as f32;
+    if f.y + 11.0 * 1.3 + 4.0 + TEXT_LEADING * rows + 4.0 > f.bottom() {
+        f.new_page();
+    }
     f.ensure(60.0);
     f.text(
         MARGIN,

@@ -117,7 +117,7 @@ fn pdftotext_keeps_every_line_with_its_check_characters() {
     // The seal slot and where the recovery kit is, as printed.
     let flat = squeeze(&copied);
     assert!(
-        flat.contains("Seal key: PIV slot 82 (age-plugin-yubikey slot 1)"),
+        flat.contains("YubiKey serial: 1001 (seal key: PIV slot 82)"),
         "{flat}"
     );
     assert!(

@@ -75,16 +75,11 @@ impl Sheet {
             ("Organisation", e.organisation.clone()),
             ("Label", e.label.clone()),
             ("Custodian", e.custodian.clone()),
-            ("YubiKey serial", e.serial.to_string()),
             (
-                "Seal key",
+                "YubiKey serial",
                 match e.seal_slot {
-                    Some(s) => format!(
-                        "PIV slot {:02x} (age-plugin-yubikey slot {})",
-                        s.id(),
-                        s.id() - 0x81
-                    ),
-                    None => "not recorded (a version 1 envelope): see RECOVERY.pdf".into(),
+                    Some(s) => format!("{} (seal key: PIV slot {:02x})", e.serial, s.id()),
+                    None => e.serial.to_string(),
                 },
             ),
             ("Set id", e.set_id.to_hex()),
@@ -111,8 +106,9 @@ impl Sheet {
                 e.label
             ),
             match e.seal_slot {
+                // age-plugin-yubikey numbers the retired slots 82..95 as 1..20.
                 Some(s) => format!(
-                    "4. Without glasskeep: follow RECOVERY.pdf (any QR reader, age, python3); this key's identity: age-plugin-yubikey --identity --serial {} --slot {}",
+                    "4. Without glasskeep: RECOVERY.pdf; this key is age-plugin-yubikey --identity --serial {} --slot {}",
                     e.serial,
                     s.id() - 0x81
                 ),
@@ -153,6 +149,11 @@ const HEADER_H: f32 = 14.4;
 const TEXT_SIZE: f32 = 8.5;
 const TEXT_GUTTER: f32 = 24.0;
 const TEXT_LEADING: f32 = 11.0;
+/// Distance between the bag and witness lines: room to write, less a quarter of one
+/// instruction line each, so the recovery-kit sentence added to the instructions left
+/// every code below where it was (the photo and 150 dpi scanning tests are sensitive
+/// to where module edges fall).
+const BAG_PITCH: f32 = 22.0 - 8.5 * 1.3 / 4.0;
 /// Where the writing rule of a bag or witness line starts, right of its label.
 const RULE_X: f32 = 200.0;
 
@@ -287,7 +288,7 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     f.y += 8.0;
     for label in BAG_LINES {
         f.ensure(26.0);
-        f.y += 22.0;
+        f.y += BAG_PITCH;
         f.push(Item::Rule {
             x: MARGIN + RULE_X,
             y: f.y,

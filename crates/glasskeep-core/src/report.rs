@@ -55,6 +55,11 @@ tr.finding td{background:#fdd}\
 .late{color:#a00;font-weight:bold}.pending{color:#850}.met{color:#070}\
 .unsigned{color:#a00;font-weight:bold}";
 
+/// The page may load nothing and run nothing: no script, image, font, frame or
+/// connection; only the inline style sheet above applies.
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 /// The signers of each entry: the custodians of the first checkpoint at or after it
 /// (a checkpoint covers every entry before it), `None` for entries no checkpoint
 /// covers yet.
@@ -84,6 +89,7 @@ pub fn html(lines: &[Line], verify: &VerifyReport) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
          <title>{}glasskeep postmortem: {}</title><style>{STYLE}</style></head><body>\n",
         if training { "TRAINING - " } else { "" },
         esc(org)

@@ -7,9 +7,14 @@ fn report_of(b: &crate::log::testutil::Builder, opts: &VerifyOptions) -> String 
     html(&lines, &verify(&b.bytes(), &FakeAttestation(None), opts))
 }
 
-/// Nothing in the file can fetch, run or link to anything.
+/// Nothing in the file can fetch, run or link to anything, and a strict
+/// Content-Security-Policy in the head says so to the browser as well.
 fn assert_inert(h: &str) {
-    let lower = h.to_ascii_lowercase();
+    let csp = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">");
+    assert_eq!(h.matches(&csp).count(), 1);
+    assert!(h.find(&csp) < h.find("<title>"));
+    assert!(CSP.starts_with("default-src 'none';"));
+    let lower = h.replacen(&csp, "", 1).to_ascii_lowercase();
     for bad in [
         "<script", "http", "url(", "src=", "href=", "<link", "<iframe", "@import",
     ] {

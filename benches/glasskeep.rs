@@ -147,6 +147,7 @@ fn envelope() -> Envelope {
         created: 1_795_000_000,
         training: true,
         sealed_share: (0..320u32).map(|i| (i * 31 + 7) as u8).collect(),
+        seal_slot: Some(glasskeep_core::piv::Slot::RETIRED1),
         payload: (0..64u32).map(|i| (i * 17) as u8).collect(),
     }
 }

@@ -109,6 +109,7 @@ fn paper() {
             created: 1_795_000_000,
             training: true,
             sealed_share: seal::seal(&share.encode(), &to).expect("seal"),
+            seal_slot: Some(glasskeep_core::piv::Slot::RETIRED1),
             payload: set.payload.encode(),
         };
         let bytes = envelope.encode().expect("encode").len();

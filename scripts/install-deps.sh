@@ -10,6 +10,8 @@ APT_PACKAGES=(
   yubikey-manager              # ykman 4.0.9: a second independent PIV client; from apt like the rest, so no pip/PyPI step
   age                          # interop: Debian's age decrypts what glasskeep seals
   zbar-tools poppler-utils     # interop: zbarimg reads our QR codes, pdftoppm renders our PDFs
+  tesseract-ocr                # interop: OCR of a 300 dpi rendering of the text fallback, read back by `envelope read`
+  chromium                     # tests: the postmortem report (log show --format html) rendered headless, read by tesseract
   librsvg2-bin                 # interop: rsvg-convert rasterises our SVG envelopes for zbarimg
   python3-cryptography         # the recovery script in docs/RECOVERY.md, the independent log verifier
   faketime                     # tests: a ceremony on a machine whose clock is behind the log

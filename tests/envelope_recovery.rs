@@ -33,6 +33,7 @@ fn envelope(payload: Vec<u8>) -> Envelope {
         created: 1_795_000_000,
         training: true,
         sealed_share: b"age-encryption.org/v1\n-> piv-p256 stand-in\n".repeat(6),
+        seal_slot: Some(glasskeep_core::piv::Slot::RETIRED1),
         payload,
     }
 }

@@ -54,7 +54,7 @@ pub use init::{binary_digest, init, InitReport};
 pub use kit::{recovery_kit, KitReport, KIT_FILES};
 #[cfg(feature = "card")]
 pub use open::{check_share, drill, open, OpenReport, OpenRequest};
-pub use read::{log_entries, read_state, transcript, verify_log};
+pub use read::{log_entries, postmortem_html, read_state, transcript, verify_log};
 #[cfg(feature = "card")]
 pub use seal::{
     activate, begin_rotate, begin_seal, checkpoint, destroyed, precheck_seal, retire, review,

@@ -394,6 +394,7 @@ fn seal_into(
                 training: custody.training,
                 sealed_share: sealed,
                 payload: payload.clone(),
+                seal_slot: Some(record.seal_slot),
             };
             let bytes = envelope.encode().map_err(|e| CeremonyError::Envelope {
                 path: folder.clone(),

@@ -508,6 +508,19 @@ pub enum EnvelopeCommand {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// Read an envelope's text fallback from a text file: typed, copied out of the PDF,
+    /// or OCR output (misreads of look-alike characters are corrected by each line's
+    /// check and listed).
+    #[command(
+        after_help = "Example:\n  pdftoppm -r 300 -gray -png alice.pdf page\n  for p in page-*.png; do tesseract \"$p\" - --psm 6; done > alice.txt\n  glasskeep envelope read alice.txt --output alice.gkenv"
+    )]
+    Read {
+        /// The text file.
+        file: PathBuf,
+        /// Write the envelope record (.gkenv) here (a new file).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// Write the sealed share as a standard age file (for age + age-plugin-yubikey).
     #[command(
         after_help = "Example:\n  glasskeep envelope export-age envelopes/aws-root-.../1-alice.gkenv > share1.age"
@@ -588,12 +601,24 @@ pub enum LogCommand {
         #[arg(long, value_parser = humantime::parse_rfc3339)]
         now: Option<std::time::SystemTime>,
     },
-    /// The transcript for the postmortem.
-    #[command(after_help = "Example:\n  glasskeep log show --format text")]
+    /// The transcript for the postmortem; `--format html` writes the postmortem report
+    /// (one offline HTML file: verification, timeline, signers).
+    #[command(
+        after_help = "Example:\n  glasskeep log show --format text\n  glasskeep log show --format html --output postmortem.html"
+    )]
     Show {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
+        /// (html) Verify a TRAINING custody as training, as `log verify --training`.
+        #[arg(long)]
+        training: bool,
+        /// (html) "Now" for overdue verdicts (RFC 3339), as `log verify --now`.
+        #[arg(long, value_parser = humantime::parse_rfc3339)]
+        now: Option<std::time::SystemTime>,
+        /// Write to this new file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     /// Print a ceremony sheet from the log after the fact: by default of the last
     /// ceremony (the entries after the checkpoint before the last one), to the head.
@@ -702,6 +727,8 @@ pub enum ShowFormat {
     Md,
     /// JSON.
     Json,
+    /// The postmortem report: one self-contained HTML file.
+    Html,
 }
 
 #[cfg(feature = "card")]

@@ -264,6 +264,9 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             paper,
             output,
         }) => print::render(file, *format, *paper, output.as_deref())?,
+        Command::Envelope(EnvelopeCommand::Read { file, output }) => {
+            print::read_text(file, output.as_deref())?
+        }
         Command::Envelope(EnvelopeCommand::ExportAge { file, output }) => {
             let e = ceremony::load_envelope(file)?;
             write_out(output.as_deref(), &e.envelope.sealed_share)?;
@@ -301,7 +304,31 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
                 },
             );
         }
-        Command::Log(LogCommand::Show { format }) => print::show(dir, *format)?,
+        Command::Log(LogCommand::Show {
+            format,
+            training,
+            now: given,
+            output,
+        }) => {
+            let (now, now_given) = match given {
+                Some(t) => (
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0),
+                    true,
+                ),
+                None => (now, false),
+            };
+            let opts = glasskeep_core::log::VerifyOptions {
+                anchor: None,
+                now: Some(now),
+                lenient: false,
+                training: *training,
+                now_given,
+                strict: false,
+            };
+            print::show(dir, *format, &opts, output.as_deref())?
+        }
         Command::Log(LogCommand::Sheet {
             file,
             from,

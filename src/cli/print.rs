@@ -170,6 +170,55 @@ pub fn render(
     Ok(())
 }
 
+/// `envelope read`: the text fallback from a text file (typed, copied or OCR
+/// output), its corrections listed, the record written to a new file if asked.
+pub fn read_text(file: &Path, output: Option<&Path>) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    let reading = glasskeep_core::envelope::ocr::decode_ocr(&text)
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    let e = reading
+        .envelope()
+        .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
+    for c in &reading.corrections {
+        match c.printed {
+            Some(p) => println!(
+                "line {}, character {}: read {:?}, the line check says {p:?}",
+                c.line, c.column, c.read
+            ),
+            None => println!(
+                "line {}, character {}: {:?} was added by the reader and is dropped",
+                c.line, c.column, c.read
+            ),
+        }
+    }
+    if e.training {
+        println!("TRAINING envelope: not a real credential");
+    }
+    println!(
+        "{} | {} | share {} of {} | any {} open it",
+        esc(&e.label),
+        esc(&e.custodian),
+        e.index,
+        e.count,
+        e.threshold
+    );
+    println!(
+        "fingerprint {}",
+        glasskeep_core::envelope::Fingerprint::of_bytes(&reading.bytes).to_hex()
+    );
+    if let Some(out) = output {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out)
+            .and_then(|mut f| f.write_all(&reading.bytes))
+            .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
 /// `status`: the report as text or JSON; exit 1 on a violation, and with `strict`
 /// [`exit::PENDING`] while anything is left to do.
 pub fn status_command(
@@ -447,14 +496,32 @@ pub fn verify(
     Ok(exit_for(report.outcome()))
 }
 
-/// `log show`.
-pub fn show(dir: &Path, format: ShowFormat) -> Result<(), CliError> {
-    let f = match format {
-        ShowFormat::Text => log::show::Format::Text,
-        ShowFormat::Md => log::show::Format::Markdown,
-        ShowFormat::Json => log::show::Format::Json,
+/// `log show`: the transcript, or the postmortem report (verified with `opts`), to
+/// standard output or a new file.
+pub fn show(
+    dir: &Path,
+    format: ShowFormat,
+    opts: &log::VerifyOptions,
+    output: Option<&Path>,
+) -> Result<(), CliError> {
+    let text = match format {
+        ShowFormat::Text => ceremony::transcript(dir, log::show::Format::Text)?,
+        ShowFormat::Md => ceremony::transcript(dir, log::show::Format::Markdown)?,
+        ShowFormat::Json => ceremony::transcript(dir, log::show::Format::Json)?,
+        ShowFormat::Html => ceremony::postmortem_html(dir, opts)?,
     };
-    print!("{}", ceremony::transcript(dir, f)?);
+    match output {
+        None => print!("{text}"),
+        Some(out) => {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(out)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", out.display())))?;
+            println!("wrote {}", out.display());
+        }
+    }
     Ok(())
 }
 

@@ -149,10 +149,44 @@ pub fn generate() -> Vec<Vector> {
         "UnsupportedVersion { version: 0 }",
     );
     env(
-        "version_2",
-        with(0, V::U(2)),
-        "UnsupportedVersion { version: 2 }",
+        "version_3",
+        with(0, V::U(3)),
+        "UnsupportedVersion { version: 3 }",
     );
+    // Version 2 adds the seal slot, key 13 (a retired PIV slot, 82..95 hex); the
+    // records above are version 1, which has no key 13 and stays readable.
+    let v2 = |slot: V| {
+        let mut f = fields();
+        f[0].1 = V::U(2);
+        f.push((13, slot));
+        encode(&f)
+    };
+    env("ok_v2_slot_82", v2(V::U(0x82)), "ok");
+    env("ok_v2_slot_95", v2(V::U(0x95)), "ok");
+    env(
+        "v2_slot_9a_not_retired",
+        v2(V::U(0x9a)),
+        "BadSealSlot { slot: 154 }",
+    );
+    env("v2_slot_96", v2(V::U(0x96)), "BadSealSlot { slot: 150 }");
+    env("v2_slot_81", v2(V::U(0x81)), "BadSealSlot { slot: 129 }");
+    env("v2_slot_300", v2(V::U(300)), "BadSealSlot { slot: 300 }");
+    env(
+        "v2_slot_noncanonical",
+        v2(V::Raw(vec![0x19, 0x00, 0x82])),
+        "NonCanonical",
+    );
+    env("v2_slot_as_bytes", v2(V::B(vec![0x82])), "WrongType");
+    env(
+        "v2_without_seal_slot",
+        with(0, V::U(2)),
+        "MissingKey { key: 13",
+    );
+    let mut f = fields();
+    f[0].1 = V::U(2);
+    f.push((13, V::U(0x82)));
+    f.push((14, V::U(0)));
+    env("v2_unknown_key_14", encode(&f), "UnknownKey { key: 14 }");
     let mut t = good.clone();
     t.push(0);
     env("trailing_byte", t, "TrailingBytes { count: 1 }");

@@ -161,6 +161,21 @@ pub fn text_fallback(data: &[u8]) {
     }
 }
 
+/// OCR output of the text fallback (`envelope read`): refuses or corrects, never
+/// crashes, and what it accepts is an envelope text whose fingerprint it checked.
+pub fn ocr_text(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(reading) = crate::envelope::ocr::decode_ocr(text) {
+        let lines = crate::envelope::text::encode_lines(&reading.bytes).join("\n");
+        assert_eq!(
+            crate::envelope::text::decode_bytes(&lines).ok(),
+            Some(reading.bytes)
+        );
+    }
+}
+
 /// A photo or scan: the image decoders and the QR detector must refuse, not crash.
 pub fn scan_image(data: &[u8]) {
     let _ = crate::envelope::scan::decode_image(data);
@@ -325,6 +340,16 @@ mod tests {
         let fingerprint = end.split_once("FINGERPRINT").unwrap().1;
         let overclaim = format!("{body}\nEND 4294967295 LINES FINGERPRINT{fingerprint}");
         let at_limit = format!("{body}\nEND 3793 LINES FINGERPRINT{fingerprint}");
+        // OCR-like damage: a 5 read as S, a 9 split in two, spaces lost.
+        let damaged = lines
+            .replacen('5', "S", 3)
+            .replacen('9', "10", 2)
+            .replace("  ", " ");
+        smoke::run(
+            ocr_text,
+            &[lines.clone().into_bytes(), damaged.into_bytes()],
+            300,
+        );
         smoke::run(
             text_fallback,
             &[

@@ -23,6 +23,7 @@ pub mod piv;
 pub mod plan;
 #[cfg(all(test, feature = "store"))]
 mod properties;
+pub mod report;
 pub mod seal;
 pub mod secret;
 pub mod shamir;

@@ -169,6 +169,10 @@ fn envelope_record() -> impl Strategy<Value = Envelope> {
                     training,
                     sealed_share: share.clone(),
                     payload: payload.clone(),
+                    // Every retired slot, and now and then a version 1 record (no slot).
+                    seal_slot: (index % 7 != 0)
+                        .then(|| crate::piv::Slot::retired(0x82 + index % 20))
+                        .flatten(),
                 })
             },
         )

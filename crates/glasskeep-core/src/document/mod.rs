@@ -125,7 +125,7 @@ pub struct Options {
 /// The document as a PDF. The same blocks and options always give the same bytes.
 pub fn to_pdf(blocks: &[Block], options: &Options) -> Vec<u8> {
     let pages = layout::pages(blocks, options);
-    crate::envelope::render::pdf::render(&pages, options.paper)
+    crate::envelope::render::pdf::render_base14(&pages, options.paper)
 }
 
 /// Markdown source as a PDF: [`markdown::parse`], then [`to_pdf`].

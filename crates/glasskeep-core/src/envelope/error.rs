@@ -41,10 +41,16 @@ pub enum EnvelopeError {
         found: &'static str,
     },
     /// The format version is not one this build reads.
-    #[error("envelope format version {version} is not supported (this build reads version 1) — use the glasskeep release that made it")]
+    #[error("envelope format version {version} is not supported (this build reads versions 1 and 2) — use the glasskeep release that made it")]
     UnsupportedVersion {
         /// The version found.
         version: u64,
+    },
+    /// The seal slot is not a retired PIV slot (82..=95 hex, 130..=149).
+    #[error("seal slot {slot} is not a retired PIV slot (hex 82..95) — not a glasskeep envelope")]
+    BadSealSlot {
+        /// The value found.
+        slot: u64,
     },
     /// A map key this version does not define.
     #[error("unknown key {key} in the envelope record — refused rather than ignored")]

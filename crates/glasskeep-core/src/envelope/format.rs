@@ -8,13 +8,17 @@
 //! reason, never repaired.
 
 use crate::cbor::{Decoder, Encoder};
+use crate::piv::Slot;
 use crate::shamir::SetId;
 use sha2::{Digest, Sha256};
 
 pub use super::error::EnvelopeError;
 
-/// The only envelope format version this build reads and writes.
-pub const FORMAT_VERSION: u64 = 1;
+/// The envelope format version this build writes: version 2 adds the seal slot (key 13).
+pub const FORMAT_VERSION: u64 = 2;
+/// The first version, without the seal slot: still read, and written back unchanged
+/// (an envelope read from version 1 bytes keeps its fingerprint).
+pub const FORMAT_VERSION_1: u64 = 1;
 
 /// Longest organisation or custodian name on an envelope, in bytes of UTF-8. Labels are
 /// bounded by [`crate::shamir::MAX_LABEL_LEN`], the one label limit of every format
@@ -37,7 +41,7 @@ const fn cbor_head_len(n: u64) -> usize {
     }
 }
 
-/// Longest encoded envelope record: every field at its largest (map head, thirteen
+/// Longest encoded envelope record: every field at its largest (map head, fourteen
 /// one-byte keys, then each value with its head). The QR and text decoders derive
 /// their part and line limits from it, so a count claimed by a header or an END line
 /// can be refused before any work proportional to it.
@@ -54,7 +58,8 @@ pub const MAX_ENCODED_LEN: usize = cbor_head_len(KEY_COUNT_TOTAL)
     + cbor_head_len(MAX_SEALED_SHARE_LEN as u64)
     + MAX_SEALED_SHARE_LEN
     + cbor_head_len(MAX_PAYLOAD_LEN as u64)
-    + MAX_PAYLOAD_LEN;
+    + MAX_PAYLOAD_LEN
+    + cbor_head_len(u8::MAX as u64);
 
 // Map keys, ascending from 0 as in every glasskeep record (key 0 is the version).
 // docs/FORMAT.md names each one.
@@ -71,7 +76,9 @@ const KEY_CREATED: u64 = 9;
 const KEY_TRAINING: u64 = 10;
 const KEY_SEALED_SHARE: u64 = 11;
 const KEY_PAYLOAD: u64 = 12;
-const KEY_COUNT_TOTAL: u64 = 13;
+/// Version 2 only.
+const KEY_SEAL_SLOT: u64 = 13;
+const KEY_COUNT_TOTAL: u64 = 14;
 
 const FIELD_NAMES: [&str; KEY_COUNT_TOTAL as usize] = [
     "version",
@@ -87,6 +94,7 @@ const FIELD_NAMES: [&str; KEY_COUNT_TOTAL as usize] = [
     "training",
     "sealed share",
     "payload",
+    "seal slot",
 ];
 
 fn field_name(key: u64) -> &'static str {
@@ -124,6 +132,10 @@ pub struct Envelope {
     pub sealed_share: Vec<u8>,
     /// The encoded payload ciphertext record, the same on every envelope of the set.
     pub payload: Vec<u8>,
+    /// The retired PIV slot (82..=95) of the custodian's YubiKey that holds the seal
+    /// key: what `age-plugin-yubikey --identity --serial N --slot S` needs. `None` only
+    /// for an envelope read from version 1 bytes, which did not record it.
+    pub seal_slot: Option<Slot>,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -140,6 +152,7 @@ impl std::fmt::Debug for Envelope {
             .field("count", &self.count)
             .field("created", &self.created)
             .field("training", &self.training)
+            .field("seal_slot", &self.seal_slot)
             .field("sealed_share_len", &self.sealed_share.len())
             .field("payload_len", &self.payload.len())
             .finish()
@@ -198,8 +211,16 @@ impl Envelope {
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         self.validate()?;
         let mut e = Encoder::new();
-        e.map(FIELD_NAMES.len());
-        e.key(KEY_VERSION).uint(FORMAT_VERSION);
+        match self.seal_slot {
+            Some(_) => e
+                .map(FIELD_NAMES.len())
+                .key(KEY_VERSION)
+                .uint(FORMAT_VERSION),
+            None => e
+                .map(FIELD_NAMES.len() - 1)
+                .key(KEY_VERSION)
+                .uint(FORMAT_VERSION_1),
+        };
         e.key(KEY_SET_ID).bytes(&self.set_id.0);
         e.key(KEY_LABEL).text(&self.label);
         e.key(KEY_ORGANISATION).text(&self.organisation);
@@ -212,6 +233,9 @@ impl Envelope {
         e.key(KEY_TRAINING).bool(self.training);
         e.key(KEY_SEALED_SHARE).bytes(&self.sealed_share);
         e.key(KEY_PAYLOAD).bytes(&self.payload);
+        if let Some(slot) = self.seal_slot {
+            e.key(KEY_SEAL_SLOT).uint(u64::from(slot.id()));
+        }
         Ok(e.into_bytes())
     }
 
@@ -260,7 +284,7 @@ impl Envelope {
 
         r.next_key(KEY_VERSION)?;
         let version = r.uint(KEY_VERSION)?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
             return Err(EnvelopeError::UnsupportedVersion { version });
         }
         r.next_key(KEY_SET_ID)?;
@@ -294,6 +318,14 @@ impl Envelope {
         let sealed_share = r.bytes(KEY_SEALED_SHARE, 1, MAX_SEALED_SHARE_LEN)?.to_vec();
         r.next_key(KEY_PAYLOAD)?;
         let payload = r.bytes(KEY_PAYLOAD, 1, MAX_PAYLOAD_LEN)?.to_vec();
+        let seal_slot = if version == FORMAT_VERSION {
+            r.next_key(KEY_SEAL_SLOT)?;
+            let id = r.uint(KEY_SEAL_SLOT)?;
+            let slot = u8::try_from(id).ok().and_then(Slot::retired);
+            Some(slot.ok_or(EnvelopeError::BadSealSlot { slot: id })?)
+        } else {
+            None
+        };
         r.end()?;
 
         // check_counts proved each of these is <= 255.
@@ -310,6 +342,7 @@ impl Envelope {
             training,
             sealed_share,
             payload,
+            seal_slot,
         })
     }
 }
@@ -449,6 +482,7 @@ mod tests {
             created: 1_790_000_000,
             training: false,
             sealed_share: vec![0xa5; 300],
+            seal_slot: Some(crate::piv::Slot::RETIRED1),
             payload: vec![0x5a; 120],
         }
     }
@@ -456,7 +490,7 @@ mod tests {
     #[test]
     fn the_largest_envelope_is_exactly_max_encoded_len() {
         // The decoders' line and part limits rest on this number (docs/FORMAT.md
-        // states 71 107): it must be what the largest valid envelope really encodes to.
+        // states 71 110): it must be what the largest valid envelope really encodes to.
         let largest = Envelope {
             label: "l".repeat(MAX_TEXT_LEN),
             organisation: "o".repeat(MAX_TEXT_LEN),
@@ -468,12 +502,13 @@ mod tests {
             created: u64::MAX,
             training: true,
             sealed_share: vec![0xa5; MAX_SEALED_SHARE_LEN],
+            seal_slot: Some(crate::piv::Slot::RETIRED1),
             payload: vec![0x5a; MAX_PAYLOAD_LEN],
             ..sample()
         };
         let bytes = largest.encode().unwrap();
         assert_eq!(bytes.len(), MAX_ENCODED_LEN);
-        assert_eq!(MAX_ENCODED_LEN, 71_107);
+        assert_eq!(MAX_ENCODED_LEN, 71_110);
         assert_eq!(Envelope::decode(&bytes).unwrap(), largest);
     }
 

@@ -19,6 +19,7 @@ pub mod base45;
 mod detect;
 mod error;
 pub mod format;
+pub mod ocr;
 pub mod qr;
 pub mod render;
 pub mod scan;

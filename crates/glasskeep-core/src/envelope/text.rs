@@ -126,6 +126,15 @@ pub enum TextError {
         /// Of the decoded bytes.
         found: String,
     },
+    /// OCR output (`envelope read`): these lines fail their check, and no single
+    /// misread between look-alike characters makes them pass (or more than one does).
+    #[error("{}: the check fails and no single misread of look-alike characters explains it — compare {} with the paper and correct {} by hand", lines_list(lines, *more), if lines.len() + more == 1 { "that line" } else { "those lines" }, if lines.len() + more == 1 { "it" } else { "them" })]
+    Uncorrectable {
+        /// The first such lines (at most [`NAMED_LINES`]), ascending.
+        lines: Vec<usize>,
+        /// How many more beyond those named.
+        more: usize,
+    },
     /// The text decodes, but not to a valid envelope.
     #[error("the text decodes, but {0}")]
     Envelope(#[from] EnvelopeError),
@@ -148,13 +157,13 @@ fn lines_list(lines: &[usize], more: usize) -> String {
 /// Keeps the first [`NAMED_LINES`] of an ascending stream of line numbers and counts
 /// the rest, so an error's size does not follow the number of lines at fault.
 #[derive(Default)]
-struct Named {
-    lines: Vec<usize>,
-    more: usize,
+pub(super) struct Named {
+    pub(super) lines: Vec<usize>,
+    pub(super) more: usize,
 }
 
 impl Named {
-    fn push(&mut self, line: usize) {
+    pub(super) fn push(&mut self, line: usize) {
         if self.lines.len() < NAMED_LINES {
             self.lines.push(line);
         } else {
@@ -221,7 +230,7 @@ fn line_key(line: usize) -> (u8, u8) {
 }
 
 /// The two check symbols of a line's data symbols (values 0..32), keyed by its number.
-fn check(line: usize, data: &[u8]) -> [u8; 2] {
+pub(super) fn check(line: usize, data: &[u8]) -> [u8; 2] {
     let (mut c0, mut c1) = line_key(line);
     let mut coeff = 1u8;
     for &d in data {
@@ -268,7 +277,7 @@ fn bytes_of(symbols: &[u8]) -> Option<Vec<u8>> {
     (bits < 5 && acc == 0).then_some(out)
 }
 
-fn symbol(c: char) -> Option<u8> {
+pub(super) fn symbol(c: char) -> Option<u8> {
     let c = match c.to_ascii_uppercase() {
         'O' => '0',
         'I' | 'L' => '1',
@@ -319,13 +328,13 @@ pub fn envelope_to_lines(envelope: &Envelope) -> Result<Vec<String>, EnvelopeErr
     Ok(encode_lines(&envelope.encode()?))
 }
 
-struct End {
+pub(super) struct End {
     /// At most [`MAX_LINES`]: `parse_end` refuses larger claims.
-    count: usize,
-    fingerprint: String,
+    pub(super) count: usize,
+    pub(super) fingerprint: String,
 }
 
-fn parse_end(compact: &str) -> Result<End, TextError> {
+pub(super) fn parse_end(compact: &str) -> Result<End, TextError> {
     let rest = compact.strip_prefix("END").ok_or(TextError::BadEndLine)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
@@ -362,9 +371,9 @@ fn parse_end(compact: &str) -> Result<End, TextError> {
     Ok(End { count, fingerprint })
 }
 
-type Lines = Vec<(usize, Vec<u8>)>;
+pub(super) type Lines = Vec<(usize, Vec<u8>)>;
 
-fn look_alike_digits(s: &str) -> String {
+pub(super) fn look_alike_digits(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             'O' => '0',
@@ -380,7 +389,7 @@ fn symbols(line: usize, body: &str) -> Result<Vec<u8>, TextError> {
         .collect()
 }
 
-fn compact(raw: &str) -> String {
+pub(super) fn compact(raw: &str) -> String {
     raw.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
@@ -472,11 +481,25 @@ pub fn decode_bytes(text: &str) -> Result<Vec<u8>, TextError> {
     }
 }
 
-fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError> {
+fn check_lines(lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError> {
+    let (bytes, (expected, found)) = assemble(lines, end.ok_or(TextError::MissingEnd))?;
+    if expected != found {
+        return Err(TextError::FingerprintMismatch { expected, found });
+    }
+    Ok(bytes)
+}
+
+/// Checks the lines against the END line (numbering, count, every line's check and
+/// length) and joins them: the bytes, and the fingerprint prefix the END line states
+/// beside the one the bytes have. The caller compares the two.
+pub(super) fn assemble(
+    mut lines: Lines,
+    end: Result<End, TextError>,
+) -> Result<(Vec<u8>, (String, String)), TextError> {
     if lines.is_empty() {
         return Err(TextError::NoLines);
     }
-    let end = end.ok_or(TextError::MissingEnd)?;
+    let end = end?;
     lines.sort_by_key(|(n, _)| *n);
     if let Some(w) = lines.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(TextError::DuplicateLine { line: w[0].0 });
@@ -530,13 +553,7 @@ fn check_lines(mut lines: Lines, end: Option<End>) -> Result<Vec<u8>, TextError>
         symbols: stream.len(),
     })?;
     let found = Fingerprint::of_bytes(&bytes).prefix_upper();
-    if found != end.fingerprint {
-        return Err(TextError::FingerprintMismatch {
-            expected: end.fingerprint,
-            found,
-        });
-    }
-    Ok(bytes)
+    Ok((bytes, (end.fingerprint, found)))
 }
 
 /// Decodes the text fallback to an envelope.
@@ -603,7 +620,7 @@ mod tests {
     #[test]
     fn limits_follow_the_largest_envelope() {
         // docs/FORMAT.md ("Text fallback") states these numbers.
-        assert_eq!(MAX_SYMBOLS, 113_772);
+        assert_eq!(MAX_SYMBOLS, 113_776);
         assert_eq!(MAX_LINES, 3_793);
         let lines = encode_lines(&vec![0xa5; MAX_ENCODED_LEN]);
         assert_eq!(lines.len(), MAX_LINES + 1);

@@ -6,7 +6,12 @@
 //! Every page repeats a header (after the first), a footer with the page number and the
 //! head, and for a training custody a TRAINING band at its top and bottom.
 
-use crate::envelope::render::{Face, Item, Page, Paper, ADVANCE};
+use crate::envelope::render::{Face, Item, Page, Paper};
+
+/// Advance of one character, as a fraction of the font size, for wrapping: the sheet is
+/// set in the base-14 faces, where Courier is 0.6 and Helvetica narrower, so 0.6 never
+/// overflows.
+const ADVANCE: f32 = 0.6;
 use crate::hex;
 
 use super::Sheet;

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::{Face, Item, Page, Paper, RenderError, ADVANCE};
+use super::{advance, Face, Item, Page, Paper, RenderError};
 use crate::envelope::format::{Envelope, Fingerprint};
 use crate::envelope::qr;
 use crate::envelope::text;
@@ -27,6 +27,9 @@ pub(crate) struct Sheet {
 
 pub(crate) const TITLE: &str = "GLASSKEEP BREAK-GLASS ENVELOPE";
 pub(crate) const TRAINING_BANNER: &str = "TRAINING — NOT A REAL CREDENTIAL";
+/// Where the recovery kit is kept: the same sentence on every envelope.
+pub(crate) const RECOVERY_KIT: &str =
+    "Recovery kit: in the safe beside this envelope (RECOVERY.pdf, recover.py, live-sets sheet).";
 pub(crate) const BAG_LINES: [&str; 4] = [
     "Tamper-evident bag number",
     "Sealed by (name, signature, date)",
@@ -72,7 +75,13 @@ impl Sheet {
             ("Organisation", e.organisation.clone()),
             ("Label", e.label.clone()),
             ("Custodian", e.custodian.clone()),
-            ("YubiKey serial", e.serial.to_string()),
+            (
+                "YubiKey serial",
+                match e.seal_slot {
+                    Some(s) => format!("{} (seal key: PIV slot {:02x})", e.serial, s.id()),
+                    None => e.serial.to_string(),
+                },
+            ),
             ("Set id", e.set_id.to_hex()),
             ("Created", created_text(e.created)),
         ];
@@ -96,7 +105,16 @@ impl Sheet {
                 if qr_parts.len() == 1 { "" } else { "s" },
                 e.label
             ),
-            "4. Without glasskeep: follow docs/RECOVERY.md (any QR reader, age, age-plugin-yubikey, python3).".into(),
+            match e.seal_slot {
+                // age-plugin-yubikey numbers the retired slots 82..95 as 1..20.
+                Some(s) => format!(
+                    "4. Without glasskeep: RECOVERY.pdf; this key is age-plugin-yubikey --identity --serial {} --slot {}",
+                    e.serial,
+                    s.id() - 0x81
+                ),
+                None => "4. Without glasskeep: follow RECOVERY.pdf (any QR reader, age, age-plugin-yubikey, python3).".into(),
+            },
+            format!("   {RECOVERY_KIT}"),
             "5. No QR reader? Type the text block (every line and the END line) into glasskeep.".into(),
             "6. Keep this envelope sealed in its bag; report any damaged or opened bag at once.".into(),
         ];
@@ -119,8 +137,25 @@ pub(crate) const MODULE: f32 = 1.7;
 const QUIET: f32 = 4.0 * MODULE;
 const BANNER_H: f32 = 30.0;
 const FOOTER_H: f32 = 14.0;
+/// Height of the header band on every page after the first. Fixed, not derived from
+/// the header's type size: the codes below it keep their place on the page when the
+/// text changes. The 150 dpi scan of the largest envelope is sensitive to where a
+/// module edge falls between pixels (1.7 pt is 3.54 pixels there), and a 0.3 pt shift
+/// of the header once made zbarimg miss one code of 106.
+const HEADER_H: f32 = 14.4;
+/// Largest size of the text fallback; smaller when a line would not leave
+/// [`TEXT_GUTTER`] between the columns (OCR engines read columns that nearly touch
+/// as one line and merge a check symbol into the next line's number).
 const TEXT_SIZE: f32 = 8.5;
+const TEXT_GUTTER: f32 = 24.0;
 const TEXT_LEADING: f32 = 11.0;
+/// Distance between the bag and witness lines: room to write, less a quarter of one
+/// instruction line each, so the recovery-kit sentence added to the instructions left
+/// every code below where it was (the photo and 150 dpi scanning tests are sensitive
+/// to where module edges fall).
+const BAG_PITCH: f32 = 22.0 - 8.5 * 1.3 / 4.0;
+/// Where the writing rule of a bag or witness line starts, right of its label.
+const RULE_X: f32 = 200.0;
 
 struct Flow {
     w: f32,
@@ -145,8 +180,8 @@ impl Flow {
         self.y = self.top();
         if self.pages.len() > 1 {
             let header = self.header.clone();
-            self.text(MARGIN, 8.0, Face::Sans, &header);
-            self.y += 4.0;
+            self.text(MARGIN, 7.0, Face::Sans, &header);
+            self.y = self.top() + HEADER_H;
         }
     }
 
@@ -181,7 +216,7 @@ impl Flow {
     /// Text wrapped at word boundaries to the usable width; a word longer than a
     /// line (a 128-byte label without spaces) is cut.
     fn para(&mut self, size: f32, face: Face, s: &str) {
-        let max = (((self.w - 2.0 * MARGIN) / (size * ADVANCE)) as usize).max(8);
+        let max = (((self.w - 2.0 * MARGIN) / (size * advance())) as usize).max(8);
         let mut words: Vec<String> = Vec::new();
         for word in s.split(' ') {
             let chars: Vec<char> = word.chars().collect();
@@ -253,16 +288,16 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     f.y += 8.0;
     for label in BAG_LINES {
         f.ensure(26.0);
-        f.y += 22.0;
+        f.y += BAG_PITCH;
         f.push(Item::Rule {
-            x: MARGIN + 170.0,
+            x: MARGIN + RULE_X,
             y: f.y,
-            w: w - 2.0 * MARGIN - 170.0,
+            w: w - 2.0 * MARGIN - RULE_X,
         });
         f.push(Item::Text {
             x: MARGIN,
             y: f.y - 2.0,
-            size: 9.0,
+            size: 8.0,
             face: Face::Sans,
             white: false,
             text: format!("{label}:"),
@@ -308,7 +343,14 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     }
     f.y += 6.0;
 
-    // The text fallback, two columns, column-major on each page.
+    // The text fallback, two columns, column-major on each page. A block that does not
+    // fit below the codes starts on a page of its own: tesseract misreads many more
+    // lines on a page it shares with dense QR codes, and text-only pages can be copied
+    // or scanned apart from the codes.
+    let rows = sheet.text_lines.len().div_ceil(2) as f32;
+    if f.y + 11.0 * 1.3 + 4.0 + TEXT_LEADING * rows + 4.0 > f.bottom() {
+        f.new_page();
+    }
     f.ensure(60.0);
     f.text(
         MARGIN,
@@ -318,6 +360,13 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
     );
     f.y += 4.0;
     let col_w = (w - 2.0 * MARGIN) / 2.0;
+    let longest = sheet
+        .text_lines
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1) as f32;
+    let text_size = TEXT_SIZE.min((col_w - TEXT_GUTTER) / (longest * advance()));
     let mut rest: &[String] = &sheet.text_lines;
     while !rest.is_empty() {
         let room = ((f.bottom() - f.y) / TEXT_LEADING).floor() as usize;
@@ -332,7 +381,7 @@ pub(crate) fn pages(sheet: &Sheet, paper: Paper) -> Vec<Page> {
             f.push(Item::Text {
                 x: MARGIN + col as f32 * col_w,
                 y: f.y + TEXT_LEADING * (row as f32 + 1.0),
-                size: TEXT_SIZE,
+                size: text_size,
                 face: Face::Mono,
                 white: false,
                 text: line.clone(),

@@ -1,10 +1,10 @@
 //! Paper renderings of an envelope: PDF, PNG, SVG and plain text.
 //!
 //! PDF, PNG and SVG are drawn from one page model (module `layout`), so the three
-//! show the same thing in the same place; only the drawing differs. Text uses the PDF
-//! base-14 fonts (Helvetica, Courier), the SVG generic families, and for PNG a 5x7
-//! bitmap font drawn for this project (module `font`): no font files are embedded or
-//! fetched. QR modules are drawn as filled squares by each backend.
+//! show the same thing in the same place; only the drawing differs. Text is set in
+//! OCR-B (module `font`: a vendored font file, embedded in the PDF and rasterised for
+//! PNG; the SVG names the family), so that OCR can read the typed-text fallback back.
+//! Nothing is fetched. QR modules are drawn as filled squares by each backend.
 
 mod font;
 mod layout;
@@ -134,10 +134,10 @@ pub fn render(envelope: &Envelope, format: Format, paper: Paper) -> Result<Vec<u
     }
 }
 
-/// Pages of the page model as a PDF: ceremony sheets (crate::sheet) are drawn by the
-/// same backend as envelopes.
+/// Pages of the page model as a PDF in the base-14 faces: ceremony sheets
+/// (crate::sheet) are drawn by the same backend as envelopes, their text in Helvetica.
 pub(crate) fn pdf_of_pages(pages: &[Page], paper: Paper) -> Vec<u8> {
-    pdf::render(pages, paper)
+    pdf::render_base14(pages, paper)
 }
 
 /// A typeface of the page model.
@@ -181,9 +181,11 @@ pub(crate) struct Page {
     pub items: Vec<Item>,
 }
 
-/// Advance of one character, as a fraction of the font size, for layout. Courier and
-/// the bitmap font are 0.6; Helvetica is narrower, so 0.6 never overflows.
-pub(crate) const ADVANCE: f32 = 0.6;
+/// Advance of one character, as a fraction of the font size, for layout: OCR-B is
+/// monospaced, so one number serves every character.
+pub(crate) fn advance() -> f32 {
+    font::advance()
+}
 
 /// Columns of the grid in which PNG and SVG lay out several pages: about square, so
 /// neither side of a 150 dpi image passes the 16k-pixel limit common image tools

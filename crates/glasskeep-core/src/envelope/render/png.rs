@@ -3,15 +3,17 @@
 //! strip would pass the 16k-pixel side limit common image tools (ImageMagick, hence
 //! zbarimg) enforce after a dozen pages.
 
+use ab_glyph::{point, Font, FontRef, PxScale};
 use image::{GrayImage, ImageEncoder, Luma};
 
-use super::font::glyph;
-use super::{grid_columns, Face, Item, Page, Paper, RenderError, ADVANCE, PNG_DPI};
+use super::font::{glyph, ocrb};
+use super::{advance, grid_columns, Face, Item, Page, Paper, RenderError, PNG_DPI};
 
 const GAP_PX: u32 = 16;
 
 struct Canvas {
     img: GrayImage,
+    font: FontRef<'static>,
     scale: f32,
     left: u32,
     top: u32,
@@ -34,22 +36,45 @@ impl Canvas {
         }
     }
 
+    /// Blends `value` into one pixel of the current page by `coverage` (0..=1),
+    /// clipped to the image: antialiased glyph edges, as a printer's toner would be.
+    fn blend(&mut self, x: i64, y: i64, value: u8, coverage: f32) {
+        let (x, y) = (x + i64::from(self.left), y + i64::from(self.top));
+        if x < 0 || y < 0 || x >= i64::from(self.img.width()) || y >= i64::from(self.img.height()) {
+            return;
+        }
+        // Both coordinates were clipped to the image just above.
+        let p = self.img.get_pixel_mut(x as u32, y as u32);
+        let old = f32::from(p.0[0]);
+        let new = old + (f32::from(value) - old) * coverage.clamp(0.0, 1.0);
+        p.0[0] = new.round() as u8;
+    }
+
     fn text(&mut self, x: f32, y: f32, size: f32, face: Face, white: bool, text: &str) {
-        let unit = size / 10.0;
-        let dot = (unit * self.scale).round().max(1.0) as i64;
+        let font = self.font.clone();
+        let em_px = size * self.scale;
+        let upem = font.units_per_em().unwrap_or(1000.0);
+        // PxScale counts ascent minus descent, not the em square.
+        let scale = PxScale::from(em_px * font.height_unscaled() / upem);
         let value = if white { 255 } else { 0 };
-        let bold = matches!(face, Face::SansBold | Face::MonoBold);
-        let gy = self.px(y - 7.0 * unit);
+        // OCR-B has one weight; bold is the same outline drawn twice, a little apart.
+        let strikes: &[f32] = match face {
+            Face::SansBold | Face::MonoBold => &[0.0, 0.045],
+            Face::Sans | Face::Mono => &[0.0],
+        };
+        let step = advance() * size;
         for (i, c) in text.chars().enumerate() {
-            let gx = self.px(x + i as f32 * ADVANCE * size);
-            for (r, bits) in glyph(c).iter().enumerate() {
-                for col in 0..5 {
-                    if bits & (0x10 >> col) != 0 {
-                        let px = gx + col * dot;
-                        let py = gy + r as i64 * dot;
-                        // Bold: widen each dot by a third, like a heavier pen.
-                        let extra = if bold { (dot / 3).max(1) } else { 0 };
-                        self.fill(px, py, px + dot + extra, py + dot, value);
+            let (_, id) = glyph(&font, c);
+            for &offset in strikes {
+                let gx = (x + i as f32 * step + offset * size) * self.scale;
+                let g = id.with_scale_and_position(scale, point(gx, y * self.scale));
+                if let Some(outline) = font.outline_glyph(g) {
+                    let min = outline.px_bounds().min;
+                    let (ox, oy) = (min.x.floor() as i64, min.y.floor() as i64);
+                    let mut cells = Vec::new();
+                    outline.draw(|px, py, cov| cells.push((px, py, cov)));
+                    for (px, py, cov) in cells {
+                        self.blend(ox + i64::from(px), oy + i64::from(py), value, cov);
                     }
                 }
             }
@@ -110,6 +135,7 @@ pub(crate) fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>, RenderErro
     let (total_w, total_h) = (cols * (pw + GAP_PX) - GAP_PX, rows * (ph + GAP_PX) - GAP_PX);
     let mut c = Canvas {
         img: GrayImage::from_pixel(total_w, total_h, Luma([160])),
+        font: ocrb(),
         scale,
         left: 0,
         top: 0,

@@ -61,10 +61,10 @@ fn draw(s: &mut String, item: &Item) {
             text,
         } => {
             let (family, weight) = match face {
-                Face::Sans => ("Helvetica, Arial, sans-serif", "normal"),
-                Face::SansBold => ("Helvetica, Arial, sans-serif", "bold"),
-                Face::Mono => ("Courier, monospace", "normal"),
-                Face::MonoBold => ("Courier, monospace", "bold"),
+                Face::Sans => ("OCR-B, OCRB, monospace", "normal"),
+                Face::SansBold => ("OCR-B, OCRB, monospace", "bold"),
+                Face::Mono => ("OCR-B, OCRB, monospace", "normal"),
+                Face::MonoBold => ("OCR-B, OCRB, monospace", "bold"),
             };
             let fill = if *white { "#fff" } else { "#000" };
             let _ = writeln!(

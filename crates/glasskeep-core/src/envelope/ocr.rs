@@ -1,0 +1,705 @@
+//! Reading the typed-text fallback back from OCR output (`glasskeep envelope read`).
+//!
+//! OCR engines do not type like people: they misread one glyph as another of similar
+//! shape (0 as D or Q, 5 as S, 8 as B, 2 as Z), print an `@` for a zero, scatter
+//! punctuation where a stroke is faint, and read two columns as one line. This reader
+//! takes every numbered line wherever it starts on a physical line, drops what is not
+//! a letter, digit or colon, and where a line's check fails tries every single
+//! substitution of a look-alike character until the check passes.
+//!
+//! Why a single substitution can be trusted: the line check (docs/FORMAT.md, "Text
+//! fallback") detects every error touching at most two symbols, so its codewords are
+//! at least three substitutions apart. A line read with one misread has exactly one
+//! codeword one substitution away: the printed line. A line with two or more misreads
+//! may find none (refused) or, rarely, a wrong one; more than one candidate is refused
+//! as well, and the envelope's fingerprint on the END line (64 bits) checks the whole
+//! at the end, so a wrong correction cannot pass unnoticed.
+
+use super::format::{Envelope, EnvelopeError};
+use super::text::{
+    assemble, check, compact, look_alike_digits, parse_end, symbol, End, Lines, Named, TextError,
+    ALPHABET, SYMBOLS_PER_LINE,
+};
+
+/// Misreads of OCR-B that tesseract makes, as (printed, read): a symbol may be
+/// corrected from what was read to what was printed. Measured on 300 dpi renderings
+/// of envelope PDFs; O, I, L and U are already read as 0, 1, 1 and V (so a 9 read as
+/// an I, its bowl lost, is the pair ('9', '1')). The first four are by far the most
+/// common and cost [`COMMON`]; the others [`RARE`].
+const MISREADS: [(char, char); 20] = [
+    ('5', 'S'),
+    ('S', '5'),
+    ('9', 'Y'),
+    ('9', '0'),
+    ('0', 'D'),
+    ('0', 'Q'),
+    ('Q', '0'),
+    ('D', '0'),
+    ('8', 'B'),
+    ('B', '8'),
+    ('S', '8'),
+    ('2', 'Z'),
+    ('Z', '2'),
+    ('6', 'G'),
+    ('G', '6'),
+    ('1', 'J'),
+    ('J', '1'),
+    ('J', 'D'),
+    ('9', '1'),
+    ('Q', 'A'),
+];
+
+/// One printed 9 that tesseract reads as two glyphs.
+const SPLIT_NINES: [(char, char); 7] = [
+    ('1', '0'),
+    ('Y', '0'),
+    ('9', '0'),
+    ('1', '9'),
+    ('D', 'Y'),
+    ('Q', 'Y'),
+    ('9', 'Y'),
+];
+
+/// The cost of a common misread (the first four of [`MISREADS`]) or of joining a
+/// split 9.
+const COMMON: usize = 1;
+/// The cost of any other misread, or of dropping a character the OCR added.
+const RARE: usize = 2;
+/// Most combinations of tied line readings tried against the fingerprint.
+const MAX_COMBINATIONS: usize = 256;
+/// The cost of putting back a character the OCR lost (one of 32, so dearer).
+const LOST: usize = 3;
+/// Most cost the reader spends on one line. The cheapest reading the check accepts
+/// wins; a tie is refused. Cheap changes are the likely ones, so the true line is
+/// almost always the cheapest; should a wrong line pass its check instead, the
+/// envelope's fingerprint on the END line refuses the whole.
+const MAX_COST: usize = 5;
+
+/// One correction [`decode_ocr`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    /// The line number.
+    pub line: usize,
+    /// The symbol's position on the line, from 1 (the check symbols are the last two).
+    pub column: usize,
+    /// What the OCR read.
+    pub read: char,
+    /// What the line check says was printed there; `None` when the OCR added the
+    /// character and it was dropped.
+    pub printed: Option<char>,
+}
+
+/// What OCR output decoded to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrReading {
+    /// The envelope's encoded record.
+    pub bytes: Vec<u8>,
+    /// The substitutions made, in line order.
+    pub corrections: Vec<Correction>,
+}
+
+impl OcrReading {
+    /// The envelope the bytes encode.
+    pub fn envelope(&self) -> Result<Envelope, EnvelopeError> {
+        Envelope::decode(&self.bytes)
+    }
+}
+
+fn char_of(symbol: u8) -> char {
+    char::from(ALPHABET[usize::from(symbol & 31)])
+}
+
+/// A character as OCR engines print it, mapped to what it stands for on the page.
+fn normalise(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut prev = ' ';
+    let chars: Vec<char> = line.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // The page prints capitals only. A lowercase letter beside the same capital
+        // (`Ww`, `wW`) is the one glyph read twice: tesseract's ghost of it.
+        if c.is_ascii_lowercase() {
+            let upper = c.to_ascii_uppercase();
+            if prev == upper || chars.get(i + 1) == Some(&upper) {
+                continue;
+            }
+        }
+        let c = match c.to_ascii_uppercase() {
+            // OCR-B's Q has a tail that tesseract reads as a second glyph.
+            '@' if prev == 'Q' => continue,
+            '@' => '0',
+            '£' => 'E',
+            ';' => ':',
+            'U' => 'V',
+            c => c,
+        };
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// Digits of a line number as read: every look-alike of a digit is that digit (a line
+/// number holds nothing else).
+fn number_of(token: &str) -> Option<usize> {
+    let digits: String = look_alike_digits(token)
+        .chars()
+        .map(|c| match c {
+            'D' | 'Q' => '0',
+            'J' | 'T' => '1',
+            'Z' => '2',
+            'S' => '5',
+            'G' => '6',
+            'B' => '8',
+            c => c,
+        })
+        .collect();
+    // Printed numbers have at least four digits; a time such as 11:06:40 does not.
+    if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A numbered line as read: its groups of characters, as the OCR spaced them.
+type ReadLine = (usize, Vec<String>);
+
+/// Numbered lines and the END line, wherever they start on a physical line.
+fn read_lines(text: &str) -> Result<(Vec<ReadLine>, Option<End>), TextError> {
+    let mut lines = Vec::new();
+    let mut end = None;
+    for raw in text.lines() {
+        let norm = normalise(raw);
+        let mut current: Option<ReadLine> = None;
+        let tokens: Vec<&str> = norm.split_whitespace().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            // The END line may share a physical line with the other column's last line.
+            if token.starts_with("END") {
+                let rest: String = compact(&tokens[i..].concat())
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                if rest.contains("LINES") {
+                    end = Some(parse_end(&rest)?);
+                    break;
+                }
+            }
+            let token: String = token
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == ':')
+                .collect();
+            if let Some((number, rest)) = token.split_once(':') {
+                if let Some(n) = number_of(number) {
+                    lines.extend(current.take());
+                    let rest: String = rest.chars().filter(|c| *c != ':').collect();
+                    current = Some((
+                        n,
+                        vec![rest].into_iter().filter(|g| !g.is_empty()).collect(),
+                    ));
+                    continue;
+                }
+            }
+            if let Some((_, groups)) = current.as_mut() {
+                let g: String = token.chars().filter(|c| *c != ':').collect();
+                if !g.is_empty() {
+                    groups.push(g);
+                }
+            }
+        }
+        lines.extend(current);
+    }
+    Ok((lines, end))
+}
+
+/// A candidate reading of one line: its symbols and the corrections that made it.
+type Candidate = (Vec<u8>, Vec<Correction>);
+
+fn passes(n: usize, syms: &[u8]) -> bool {
+    syms.len() >= 3 && {
+        let (data, given) = syms.split_at(syms.len() - 2);
+        check(n, data) == [given[0], given[1]]
+    }
+}
+
+/// What the search carries along one line: the reading, where characters may be
+/// dropped, the line's number and printed length, and the candidates found.
+struct Search<'a> {
+    n: usize,
+    read: &'a [u8],
+    droppable: &'a [bool],
+    /// Where a character the OCR lost may be put back (before position i; the last
+    /// entry is the end of the line): inside a group shorter than printed.
+    insertable: &'a [bool],
+    /// The printed length, or `None` for the last line (any length).
+    printed: Option<usize>,
+    found: Vec<(usize, Candidate)>,
+}
+
+impl Search<'_> {
+    fn walk(&mut self, pos: usize, left: usize, out: &mut Vec<u8>, fixes: &mut Vec<Correction>) {
+        if self.insertable[pos] && LOST <= left {
+            for s in 0..32u8 {
+                out.push(s);
+                fixes.push(Correction {
+                    line: self.n,
+                    column: pos + 1,
+                    read: ' ',
+                    printed: Some(char_of(s)),
+                });
+                self.walk_from(pos, left - LOST, out, fixes);
+                fixes.pop();
+                out.pop();
+            }
+        }
+        self.walk_from(pos, left, out, fixes);
+    }
+
+    fn walk_from(
+        &mut self,
+        pos: usize,
+        left: usize,
+        out: &mut Vec<u8>,
+        fixes: &mut Vec<Correction>,
+    ) {
+        if let Some(p) = self.printed {
+            let remaining = self.read.len() - pos;
+            if out.len() + remaining + usize::from(self.insertable[pos..].iter().any(|&b| b)) < p
+                || out.len() + remaining > p + left
+            {
+                return;
+            }
+        }
+        if pos == self.read.len() {
+            if self.printed.is_none_or(|p| p == out.len()) && passes(self.n, out) {
+                self.found
+                    .push((MAX_COST - left, (out.clone(), fixes.clone())));
+            }
+            return;
+        }
+        let c = char_of(self.read[pos]);
+        out.push(self.read[pos]);
+        self.walk(pos + 1, left, out, fixes);
+        out.pop();
+        if left == 0 {
+            return;
+        }
+        let column = pos + 1;
+        for (k, &(printed, read)) in MISREADS.iter().enumerate() {
+            let cost = if k < 4 { COMMON } else { RARE };
+            if read == c && cost <= left {
+                if let Some(s) = symbol(printed) {
+                    out.push(s);
+                    fixes.push(Correction {
+                        line: self.n,
+                        column,
+                        read: c,
+                        printed: Some(printed),
+                    });
+                    self.walk(pos + 1, left - cost, out, fixes);
+                    fixes.pop();
+                    out.pop();
+                }
+            }
+        }
+        if self.droppable[pos] && RARE <= left {
+            fixes.push(Correction {
+                line: self.n,
+                column,
+                read: c,
+                printed: None,
+            });
+            self.walk(pos + 1, left - RARE, out, fixes);
+            fixes.pop();
+        }
+        if let Some(&next) = self.read.get(pos + 1) {
+            if SPLIT_NINES.contains(&(c, char_of(next))) {
+                out.push(9);
+                fixes.push(Correction {
+                    line: self.n,
+                    column,
+                    read: c,
+                    printed: Some('9'),
+                });
+                fixes.push(Correction {
+                    line: self.n,
+                    column: column + 1,
+                    read: char_of(next),
+                    printed: None,
+                });
+                self.walk(pos + 2, left - COMMON, out, fixes);
+                fixes.truncate(fixes.len() - 2);
+                out.pop();
+            }
+        }
+    }
+}
+
+/// The readings of line `n` that pass its check at the lowest cost (at most
+/// [`MAX_COST`]): one as a rule, none when nothing explains the line, several on a
+/// tie (the envelope's fingerprint then chooses).
+fn correct_line(n: usize, groups: &[String], last: bool) -> Result<Vec<Candidate>, TextError> {
+    // Printed groups hold 5 symbols and the check group 2: when the OCR kept seven
+    // groups, an added character sits in a group that is too long.
+    let grouped = groups.len() == 7;
+    let mut syms = Vec::new();
+    let mut droppable = Vec::new();
+    let mut short_spans = Vec::new();
+    for (k, g) in groups.iter().enumerate() {
+        let printed = if k == 6 { 2 } else { 5 };
+        if grouped && g.len() < printed {
+            short_spans.push(syms.len()..=syms.len() + g.len());
+        }
+        for c in g.chars() {
+            syms.push(symbol(c).ok_or(TextError::InvalidCharacter {
+                line: n,
+                character: c,
+            })?);
+            droppable.push(!grouped || g.len() > printed);
+        }
+    }
+    let insertable: Vec<bool> = (0..=syms.len())
+        .map(|i| short_spans.iter().any(|r| r.contains(&i)))
+        .collect();
+    if (last || syms.len() == SYMBOLS_PER_LINE + 2) && passes(n, &syms) {
+        return Ok(vec![(syms, Vec::new())]);
+    }
+    let mut search = Search {
+        n,
+        read: &syms,
+        droppable: &droppable,
+        insertable: &insertable,
+        printed: (!last).then_some(SYMBOLS_PER_LINE + 2),
+        found: Vec::new(),
+    };
+    search.walk(0, MAX_COST, &mut Vec::new(), &mut Vec::new());
+    let mut found = search.found;
+    let Some(fewest) = found.iter().map(|(k, _)| *k).min() else {
+        return Ok(Vec::new());
+    };
+    found.retain(|(k, _)| *k == fewest);
+    found.sort_by(|a, b| a.1 .0.cmp(&b.1 .0));
+    found.dedup_by(|a, b| a.1 .0 == b.1 .0);
+    Ok(found.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Fingerprint prefixes that differ only where OCR confuses hex digits.
+fn same_but_for_look_alikes(read: &str, actual: &str) -> bool {
+    read.len() == actual.len()
+        && read.chars().zip(actual.chars()).all(|(r, a)| {
+            r == a
+                || matches!(
+                    (r, a),
+                    ('D' | 'Q', '0')
+                        | ('S', '5')
+                        | ('B', '8')
+                        | ('Z', '2')
+                        | ('G', '6')
+                        | ('8', 'B')
+                        | ('0', 'D')
+                        | ('F', 'E')
+                        | ('E', 'F')
+                        | ('4', 'A')
+                        | ('A', '4')
+                )
+        })
+}
+
+/// Decodes OCR output of an envelope's text fallback, correcting single look-alike
+/// misreads by each line's check. Refuses, naming them, lines no single look-alike
+/// substitution explains; every other failure is the typed-text decoder's.
+pub fn decode_ocr(text: &str) -> Result<OcrReading, TextError> {
+    let (read, end) = read_lines(text)?;
+    if read.is_empty() {
+        return Err(TextError::NoLines);
+    }
+    // Which line is the last (the only one that may be short) comes from END.
+    let end = end.ok_or(TextError::MissingEnd)?;
+    let last_line = Some(end.count);
+    let mut lines: Vec<(usize, Vec<Candidate>)> = Vec::with_capacity(read.len());
+    let mut bad = Vec::new();
+    for (n, groups) in read {
+        let found = correct_line(n, &groups, Some(n) == last_line)?;
+        if found.is_empty() {
+            bad.push(n);
+        }
+        lines.push((n, found));
+    }
+    // Ties are settled by the envelope's fingerprint: every combination of the tied
+    // readings is tried, as long as there are few.
+    let combinations = lines
+        .iter()
+        .try_fold(1usize, |acc, (_, c)| acc.checked_mul(c.len().max(1)))
+        .filter(|&k| k <= MAX_COMBINATIONS);
+    if combinations.is_none() {
+        bad.extend(lines.iter().filter(|(_, c)| c.len() > 1).map(|(n, _)| *n));
+    }
+    if !bad.is_empty() {
+        // Columns are read side by side: name the lines in ascending order.
+        bad.sort_unstable();
+        let mut named = Named::default();
+        for n in bad {
+            named.push(n);
+        }
+        return Err(TextError::Uncorrectable {
+            lines: named.lines,
+            more: named.more,
+        });
+    }
+    let mut first_error = None;
+    for k in 0..combinations.unwrap_or(1) {
+        let mut rest = k;
+        let mut chosen: Lines = Vec::with_capacity(lines.len());
+        let mut corrections = Vec::new();
+        for (n, found) in &lines {
+            let (syms, fixes) = &found[rest % found.len()];
+            rest /= found.len();
+            chosen.push((*n, syms.clone()));
+            corrections.extend(fixes.iter().cloned());
+        }
+        let end = End {
+            count: end.count,
+            fingerprint: end.fingerprint.clone(),
+        };
+        match assemble(chosen, Ok(end)) {
+            Ok((bytes, (expected, found))) => {
+                if same_but_for_look_alikes(&expected, &found) {
+                    corrections.sort_by_key(|c| (c.line, c.column));
+                    return Ok(OcrReading { bytes, corrections });
+                }
+                // With corrections made, the likeliest cause is a corrected line that
+                // passed its check wrongly: name those lines, not the END line.
+                let mut corrected: Vec<usize> = corrections.iter().map(|c| c.line).collect();
+                corrected.sort_unstable();
+                corrected.dedup();
+                first_error.get_or_insert(if corrected.is_empty() {
+                    TextError::FingerprintMismatch { expected, found }
+                } else {
+                    let mut named = Named::default();
+                    for n in corrected {
+                        named.push(n);
+                    }
+                    TextError::Uncorrectable {
+                        lines: named.lines,
+                        more: named.more,
+                    }
+                });
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(TextError::NoLines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::text::encode_lines;
+
+    fn sample() -> (Vec<u8>, Vec<String>) {
+        let data: Vec<u8> = (0..400u32).map(|i| (i * 7 + 3) as u8).collect();
+        let lines = encode_lines(&data);
+        (data, lines)
+    }
+
+    /// Line `i` (0-based) with its `k`-th data character replaced by `c`.
+    fn with_char(lines: &[String], i: usize, k: usize, c: char) -> Vec<String> {
+        let mut out = lines.to_vec();
+        let (number, body) = out[i].split_once(": ").unwrap();
+        let mut chars: Vec<char> = body.chars().collect();
+        let pos = chars
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_whitespace())
+            .nth(k)
+            .unwrap()
+            .0;
+        chars[pos] = c;
+        out[i] = format!("{number}: {}", chars.into_iter().collect::<String>());
+        out
+    }
+
+    #[test]
+    fn clean_text_reads_without_corrections() {
+        let (data, lines) = sample();
+        let r = decode_ocr(&lines.join("\n")).unwrap();
+        assert_eq!((r.bytes, r.corrections), (data, vec![]));
+    }
+
+    #[test]
+    fn a_five_read_as_s_is_corrected_and_reported() {
+        let (data, lines) = sample();
+        // Find a line holding a 5 and read it as S.
+        let (i, k) = lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let body: String = l.split_once(": ").unwrap().1.split_whitespace().collect();
+                body.find('5').map(|k| (i, k))
+            })
+            .unwrap();
+        let r = decode_ocr(&with_char(&lines, i, k, 'S').join("\n")).unwrap();
+        assert_eq!(r.bytes, data);
+        assert_eq!(
+            r.corrections,
+            vec![Correction {
+                line: i + 1,
+                column: k + 1,
+                read: 'S',
+                printed: Some('5')
+            }]
+        );
+        // The plain decoder, for typed text, names the line instead.
+        assert!(matches!(
+            crate::envelope::text::decode_bytes(&with_char(&lines, i, k, 'S').join("\n")),
+            Err(TextError::ChecksumMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_q_tail_an_at_sign_and_a_split_nine_are_read_back() {
+        let (data, lines) = sample();
+        let damaged: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                if l.starts_with("END") {
+                    l.clone()
+                } else {
+                    l.replacen('Q', "Q@", 1)
+                }
+            })
+            .collect();
+        assert_eq!(decode_ocr(&damaged.join("\n")).unwrap().bytes, data);
+        let nine = lines
+            .iter()
+            .position(|l| !l.starts_with("END") && l[6..].contains('9'));
+        if let Some(i) = nine {
+            let mut split = lines.clone();
+            split[i] = format!("{}{}", &lines[i][..6], lines[i][6..].replacen('9', "10", 1));
+            assert_eq!(decode_ocr(&split.join("\n")).unwrap().bytes, data);
+        }
+    }
+
+    #[test]
+    fn a_ghost_lowercase_letter_and_a_nine_read_as_qy_are_read_back() {
+        let (data, lines) = sample();
+        // A capital read twice, once in lowercase (`Ww`), is one glyph.
+        let (i, w) = lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                l[6..]
+                    .find(|c: char| c.is_ascii_uppercase())
+                    .map(|k| (i, 6 + k))
+            })
+            .unwrap();
+        let mut ghost = lines.clone();
+        let c = lines[i].as_bytes()[w] as char;
+        ghost[i] = format!(
+            "{}{}{}",
+            &lines[i][..=w],
+            c.to_ascii_lowercase(),
+            &lines[i][w + 1..]
+        );
+        let r = decode_ocr(&ghost.join("\n")).unwrap();
+        assert_eq!((r.bytes, r.corrections), (data.clone(), vec![]));
+        // A 9 whose bowl reads as Q and whose stem reads as Y.
+        let nine = lines[..lines.len() - 1]
+            .iter()
+            .position(|l| l[6..].contains('9'))
+            .unwrap();
+        let mut split = lines.clone();
+        split[nine] = format!(
+            "{}{}",
+            &lines[nine][..6],
+            lines[nine][6..].replacen('9', "QY", 1)
+        );
+        assert_eq!(decode_ocr(&split.join("\n")).unwrap().bytes, data);
+    }
+
+    #[test]
+    fn a_nine_read_as_i_is_corrected_and_reported() {
+        let (data, lines) = sample();
+        let (i, k) = lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let body: String = l.split_once(": ").unwrap().1.split_whitespace().collect();
+                body.find('9').map(|k| (i, k))
+            })
+            .unwrap();
+        let r = decode_ocr(&with_char(&lines, i, k, 'I').join("\n")).unwrap();
+        assert_eq!(r.bytes, data);
+        assert_eq!(
+            r.corrections,
+            vec![Correction {
+                line: i + 1,
+                column: k + 1,
+                read: '1',
+                printed: Some('9')
+            }]
+        );
+    }
+
+    #[test]
+    fn two_columns_on_one_physical_line_are_two_lines() {
+        let (data, lines) = sample();
+        let (numbered, end) = lines.split_at(lines.len() - 1);
+        let half = numbered.len().div_ceil(2);
+        let mut text = String::new();
+        for r in 0..half {
+            text.push_str(&numbered[r]);
+            if let Some(right) = numbered.get(r + half) {
+                text.push_str("      ");
+                text.push_str(right);
+            }
+            text.push('\n');
+        }
+        text.push_str(&end[0]);
+        assert_eq!(decode_ocr(&text).unwrap().bytes, data);
+    }
+
+    #[test]
+    fn a_line_with_letters_that_are_not_look_alikes_is_refused_by_number() {
+        let (_, lines) = sample();
+        // K and W are never confused with anything in the table, twice on one line.
+        let bad = with_char(&with_char(&lines, 2, 3, 'K'), 2, 9, 'W');
+        let bad = if bad == lines {
+            with_char(&lines, 2, 3, 'X')
+        } else {
+            bad
+        };
+        match decode_ocr(&bad.join("\n")) {
+            Err(TextError::Uncorrectable { lines, more }) => {
+                assert_eq!((lines, more), (vec![3], 0))
+            }
+            Err(TextError::FingerprintMismatch { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn structure_errors_are_the_typed_decoders() {
+        let (_, lines) = sample();
+        let no_end = lines[..lines.len() - 1].join("\n");
+        assert_eq!(decode_ocr(&no_end), Err(TextError::MissingEnd));
+        let mut missing = lines.clone();
+        missing.remove(1);
+        assert!(matches!(
+            decode_ocr(&missing.join("\n")),
+            Err(TextError::MissingLines { .. })
+        ));
+        let mut wrong_fp = lines.clone();
+        let last = wrong_fp.len() - 1;
+        wrong_fp[last] = format!("{}7777", &lines[last][..lines[last].len() - 4]);
+        assert!(matches!(
+            decode_ocr(&wrong_fp.join("\n")),
+            Err(TextError::FingerprintMismatch { .. })
+        ));
+        assert_eq!(
+            decode_ocr("nothing here\n11:06:40 UTC"),
+            Err(TextError::NoLines)
+        );
+        assert!(decode_ocr("").is_err());
+    }
+}

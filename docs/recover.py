@@ -86,8 +86,12 @@ class Cbor:
             return s if major == 2 else s.decode("utf-8")
         fail("unexpected CBOR major type %d" % major)
 
-    def record(self, names):
+    def record(self, names, v2_extra=None):
         major, n = self.head()
+        if v2_extra is not None and major == 5 and n == len(names) + len(v2_extra):
+            names, want = names + v2_extra, 2
+        else:
+            want = 1
         if major != 5 or n != len(names):
             fail("not a glasskeep record with %d fields" % len(names))
         out = {}
@@ -98,14 +102,16 @@ class Cbor:
             out[name] = self.value()
         if self.i != len(self.d):
             fail("trailing bytes after the record")
-        if out["version"] != 1:
-            fail("format version %r is not 1" % out["version"])
+        if out["version"] != want:
+            fail("format version %r with %d fields is not one this script reads" % (out["version"], n))
         return out
 
 
 ENVELOPE = ["version", "set_id", "label", "organisation", "custodian", "serial",
             "index", "threshold", "count", "created", "training", "sealed_share",
             "payload"]
+# Envelope format version 2 adds the seal slot (a retired PIV slot, 0x82..0x95).
+ENVELOPE_V2 = ["seal_slot"]
 PAYLOAD = ["version", "set_id", "label", "threshold", "count", "nonce", "ciphertext"]
 SHARE = ["version", "set_id", "index", "threshold", "count", "value",
          "payload_digest"]
@@ -222,12 +228,18 @@ def unpack(source, outdir="."):
         blob, fingerprint = reassemble(text.splitlines())
     else:
         blob, fingerprint = from_text(text)
-    env = Cbor(blob).record(ENVELOPE)
+    env = Cbor(blob).record(ENVELOPE, ENVELOPE_V2)
+    slot = env.get("seal_slot")
+    if slot is not None and not 0x82 <= slot <= 0x95:
+        fail("seal slot %r is not a retired PIV slot" % slot)
     if not 2 <= env["threshold"] <= env["count"] or not 1 <= env["index"] <= env["count"]:
         fail("share index, threshold or count out of range")
     for key, value in [("set id", env["set_id"].hex()), ("label", env["label"]),
                        ("organisation", env["organisation"]),
                        ("custodian", env["custodian"]), ("YubiKey serial", env["serial"]),
+                       ("seal slot", "not recorded (version 1): try --slot 1" if slot is None else
+                        "%02x: age-plugin-yubikey --identity --serial %d --slot %d"
+                        % (slot, env["serial"], slot - 0x81)),
                        ("share", "%d of %d, any %d open it" % (env["index"], env["count"], env["threshold"])),
                        ("created (unix)", env["created"]),
                        ("training", "YES - NOT A REAL CREDENTIAL" if env["training"] else "no"),

@@ -315,7 +315,7 @@ fn a_planned_seal_records_the_plan_and_an_unplanned_command_is_refused() {
         b"",
     );
     assert!(!o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("cannot be activated yet"), "{}", out(&o));
+    assert!(out(&o).contains("fewer than its threshold"), "{}", out(&o));
     assert!(
         !out(&o).contains("dry run: nothing was written"),
         "{}",

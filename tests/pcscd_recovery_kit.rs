@@ -9,7 +9,7 @@ use std::process::Command;
 
 mod common;
 
-use common::custody::{enrolled, lab, p, Custody};
+use common::custody::{acknowledge, enrolled, lab, p, Custody};
 
 fn text_of(pdf: &Path) -> String {
     let o = Command::new("pdftotext")
@@ -114,6 +114,8 @@ fn the_kit_lists_the_live_envelopes_and_its_script_recovers_the_secret() {
     let mut rotate = vec!["rotate", "--label", "kit-root"];
     rotate.extend(cosign);
     c.ok(&rotate, b"the rotated secret\n");
+    // Two-phase rotation: each new custodian acknowledges, which supersedes the old set.
+    acknowledge(&c, "kit-root");
 
     let s = c.status();
     let sets = s["sets"].as_array().unwrap();

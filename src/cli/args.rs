@@ -512,7 +512,7 @@ pub enum EnvelopeCommand {
     /// or OCR output (misreads of look-alike characters are corrected by each line's
     /// check and listed).
     #[command(
-        after_help = "Example:\n  pdftoppm -r 300 -gray -png alice.pdf page\n  for p in page-*.png; do tesseract \"$p\" - --psm 6; done > alice.txt\n  glasskeep envelope read alice.txt --output alice.gkenv"
+        after_help = "Example:\n  glasskeep envelope read alice.txt --output alice.gkenv\n\nwhere alice.txt is OCR output of the envelope's pages, e.g.:\n  pdftoppm -r 300 -gray -png alice.pdf page\n  for p in page-*.png; do tesseract \"$p\" - --psm 6; done > alice.txt"
     )]
     Read {
         /// The text file.

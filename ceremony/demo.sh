@@ -96,14 +96,13 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # The head hash the last ceremony printed, as the next ceremony's anchor; --yes stands
 # for the custodians' typed confirmation (the entries to sign are still printed).
 head_now() { (gk status --json || true) | json 'd["head"]'; }
-SHEET_N=1
-# A ceremony under PLAN, with its sheet: ceremony PLAN NAME COMMAND...
+# A ceremony under PLAN ('-' for none), with its sheet, numbered in order (the count of
+# sheets so far: a ceremony fed from a pipe runs in a subshell): ceremony PLAN NAME CMD...
 ceremony() {
   local plan=$1 name=$2
   shift 2
   local sheet
-  sheet=$(printf '%s/%02d-%s.pdf' "$SHEETS" "$SHEET_N" "$name")
-  SHEET_N=$((SHEET_N + 1))
+  sheet=$(printf '%s/%02d-%s.pdf' "$SHEETS" "$(ls "$SHEETS" | wc -l)" "$name")
   local planned=()
   [ "$plan" = - ] || planned=(--plan "$plan")
   gk "$@" "${planned[@]}" --pin-file "$PINS" --anchor "$(head_now)" --yes \
@@ -319,7 +318,7 @@ for page in "$OUT"/last-sheet*.png; do
   if zbarimg --quiet --raw "$page" 2>/dev/null | grep -q '^GKHEAD1:'; then SCAN=$page; break; fi
 done
 [ -n "$SCAN" ] || { echo "demo: no head code found on $LAST_SHEET" >&2; exit 1; }
-zbarimg --quiet --raw "$SCAN"
+zbarimg --quiet --raw "$SCAN" 2>/dev/null
 gk log verify --anchor "$SCAN" --training
 
 cat <<EOF

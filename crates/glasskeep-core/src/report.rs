@@ -111,7 +111,13 @@ pub fn html(lines: &[Line], verify: &VerifyReport) -> String {
         } else {
             "THE LOG DOES NOT VERIFY: read what follows as a claim, not a record."
         },
-        esc(&verify.to_string())
+        // Line by line: each line's control characters are escaped, the breaks kept.
+        verify
+            .to_string()
+            .lines()
+            .map(esc)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 
     // (seq, class, detail, late): the failure, the violations, then what is pending.

@@ -30,6 +30,11 @@ fn the_scenario_report_is_inert_verified_and_shows_every_act_with_its_signers() 
     assert!(h.contains("class=\"ok\""));
     assert!(h.contains("The log verifies"));
     assert!(!h.contains("TRAINING"));
+    // The verification report keeps its lines: breaks are not escaped as characters.
+    assert!(
+        !h.contains("\\u{000A}"),
+        "escaped line breaks in the report"
+    );
     // Verification comes before the timeline.
     assert!(h.find("Verification").unwrap() < h.find("Timeline").unwrap());
     for e in &b.entries {

@@ -15,7 +15,7 @@ use glasskeep_core::hex;
 use glasskeep_core::text::escape;
 
 use crate::documents::{RECOVERY_MD, RECOVER_PY};
-use crate::log::replay::SetStatus;
+use crate::log::replay::{SealedSet, SetStatus};
 use crate::log::{verify, State, VerifyOptions};
 
 use super::{AttestationChecker, CeremonyError};
@@ -202,54 +202,32 @@ fn live_sets(state: &State, now: u64) -> Vec<Block> {
         } else {
             "sealed"
         };
-        b.push(Block::Heading {
-            level: 2,
-            spans: vec![Span::plain(format!(
-                "{} ({})",
-                escape(&set.label),
-                set.secret_kind.name()
-            ))],
-        });
-        b.push(Block::Paragraph {
-            depth: 0,
-            spans: vec![
-                Span::plain("Set "),
-                Span::code(set.id.to_hex()),
-                Span::plain(format!(
-                    ", sealed at entry {}; any {} of its {} envelopes open it; {status}.",
-                    set.sealed_seq, set.threshold, set.shares
-                )),
-            ],
-        });
-        b.push(envelope_table(state, &set.custodians, &set.envelopes));
-        b.push(full_fingerprints(&set.custodians, &set.envelopes));
+        set_section(
+            &mut b,
+            state,
+            set,
+            "",
+            format!(
+                ", sealed at entry {}; any {} of its {} envelopes open it; {status}.",
+                set.sealed_seq, set.threshold, set.shares
+            ),
+        );
     }
     for set in state
         .sets()
         .filter(|s| matches!(s.status, SetStatus::Pending { .. }))
     {
-        b.push(Block::Heading {
-            level: 2,
-            spans: vec![Span::plain(format!(
-                "{} ({}): PENDING, not yet valid",
-                escape(&set.label),
-                set.secret_kind.name()
-            ))],
-        });
-        b.push(Block::Paragraph {
-            depth: 0,
-            spans: vec![
-                Span::plain("Set "),
-                Span::code(set.id.to_hex()),
-                Span::plain(format!(
-                    ", sealed by a rotation at entry {}; it opens nothing until its custodians have acknowledged it with check-share (still to acknowledge: {}) or a quorum activates it. Until then the set it replaces, listed above, stays the one to use; keep both.",
-                    set.sealed_seq,
-                    escape(&set.unacknowledged().join(", "))
-                )),
-            ],
-        });
-        b.push(envelope_table(state, &set.custodians, &set.envelopes));
-        b.push(full_fingerprints(&set.custodians, &set.envelopes));
+        set_section(
+            &mut b,
+            state,
+            set,
+            ": PENDING, not yet valid",
+            format!(
+                ", sealed by a rotation at entry {}; it opens nothing until its custodians have acknowledged it with check-share (still to acknowledge: {}) or a quorum activates it. Until then the set it replaces, listed above, stays the one to use; keep both.",
+                set.sealed_seq,
+                escape(&set.unacknowledged().join(", "))
+            ),
+        );
     }
     if !any {
         b.push(Block::Paragraph {
@@ -310,6 +288,29 @@ fn live_sets(state: &State, now: u64) -> Vec<Block> {
         )],
     });
     b
+}
+
+/// One set on the live-sets sheet: a heading (the label, its kind, then `tag`), the set
+/// id followed by `about`, and its envelopes in short and in full.
+fn set_section(b: &mut Vec<Block>, state: &State, set: &SealedSet, tag: &str, about: String) {
+    b.push(Block::Heading {
+        level: 2,
+        spans: vec![Span::plain(format!(
+            "{} ({}){tag}",
+            escape(&set.label),
+            set.secret_kind.name()
+        ))],
+    });
+    b.push(Block::Paragraph {
+        depth: 0,
+        spans: vec![
+            Span::plain("Set "),
+            Span::code(set.id.to_hex()),
+            Span::plain(about),
+        ],
+    });
+    b.push(envelope_table(state, &set.custodians, &set.envelopes));
+    b.push(full_fingerprints(&set.custodians, &set.envelopes));
 }
 
 fn envelope_table(state: &State, custodians: &[String], envelopes: &[[u8; 32]]) -> Block {

@@ -282,15 +282,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             training,
             now: given,
         }) => {
-            let (now, now_given) = match given {
-                Some(t) => (
-                    t.duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0),
-                    true,
-                ),
-                None => (now, false),
-            };
+            let (now, now_given) = given_now(*given, now);
             return print::verify(
                 dir,
                 anchor.as_deref(),
@@ -310,15 +302,7 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
             now: given,
             output,
         }) => {
-            let (now, now_given) = match given {
-                Some(t) => (
-                    t.duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0),
-                    true,
-                ),
-                None => (now, false),
-            };
+            let (now, now_given) = given_now(*given, now);
             let opts = glasskeep_core::log::VerifyOptions {
                 anchor: None,
                 now: Some(now),
@@ -352,6 +336,19 @@ fn dispatch(cli: &Cli, dir: &Path) -> Result<ExitCode, CliError> {
         } => documents::runbook(name.as_deref(), *format, *paper, output.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--now` as Unix seconds and whether it was given; this machine's clock otherwise.
+fn given_now(given: Option<std::time::SystemTime>, clock: u64) -> (u64, bool) {
+    match given {
+        Some(t) => (
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            true,
+        ),
+        None => (clock, false),
+    }
 }
 
 fn write_out(output: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {

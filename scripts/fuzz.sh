@@ -10,7 +10,8 @@
 #   FUZZ_TARGETS="text_fallback qr_parts" bash scripts/fuzz.sh 60 2
 #
 # FUZZ_TARGET_DIR sets cargo's target folder; FUZZ_CMIN=1 minimizes each grown corpus
-# (`cargo fuzz cmin`) after its run, as committed in fuzz/corpus/.
+# (`cargo fuzz cmin`) after its run. fuzz/corpus/ is the working corpus (not committed);
+# committed seed inputs are under fuzz/seeds/.
 #
 # Needs cargo-fuzz; uses the nightly toolchain when installed, else the stable one with
 # RUSTC_BOOTSTRAP=1 (libFuzzer's sanitizer flags are nightly-only options).

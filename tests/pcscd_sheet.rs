@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::custody::{self, p, Custody};
+use common::custody::{self, enroll_three, p, Custody};
 
 fn pdftotext(pdf: &Path) -> String {
     let o = Command::new("pdftotext")
@@ -44,34 +44,7 @@ fn a_sealing_prints_its_sheet_and_a_declined_one_prints_none() {
     assert!(t.contains("No share set is live."), "{t}");
     assert!(t.contains(&c.head()), "{t}");
 
-    c.ok(
-        &[
-            "custodian",
-            "enroll",
-            "--name",
-            "alice",
-            "--serial",
-            "1001",
-            "--name",
-            "bob",
-            "--serial",
-            "1002",
-        ],
-        b"",
-    );
-    c.ok(
-        &[
-            "custodian",
-            "enroll",
-            "--name",
-            "carol",
-            "--serial",
-            "1003",
-            "--cosigners",
-            "alice,bob",
-        ],
-        b"",
-    );
+    enroll_three(&c);
 
     let seal = |sheet: &Path| -> Vec<String> {
         [

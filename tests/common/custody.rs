@@ -184,6 +184,12 @@ pub fn lab() -> PcscLab {
 /// both of them cosigning.
 pub fn enrolled(c: &Custody) {
     c.ok(&["init", "--org", "Example Corp", "--training"], b"");
+    enroll_three(c);
+}
+
+/// In a custody just made: alice and bob enroll together (YubiKeys 1001, 1002), then
+/// carol (1003) with both of them cosigning.
+pub fn enroll_three(c: &Custody) {
     c.ok(
         &[
             "custodian",

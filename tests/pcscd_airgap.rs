@@ -2,13 +2,16 @@
 //! open, rotate, drill and check-share of a production custody stop before anything is
 //! asked while an interface other than loopback is up, go on with `--allow-network`
 //! (saying it was allowed), and go on unwarned on loopback alone; a training custody
-//! only warns. Needs root, `unshare` (util-linux) and `ip` (iproute2). pcscd runs, so the
+//! only warns. What the people present allowed is signed into the ceremony's checkpoint,
+//! beside the binary's SHA-256, and `log verify` lists both. Needs root, `unshare` (util-linux) and `ip` (iproute2). pcscd runs, so the
 //! preflight's first check passes and the network is what decides.
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_glasskeep");
+use common::custody::{enrolled, lab, p, Custody, BIN};
 
 /// The network a command runs in: a new namespace holding loopback (up) and, with
 /// `Veth`, one veth pair whose first end is up.
@@ -174,4 +177,86 @@ fn doctor_in_a_namespace_sees_exactly_its_interfaces() {
         "{out}"
     );
     assert!(!out.contains("veth0"), "{out}");
+}
+
+/// `log verify --json` of a training custody.
+fn verified(c: &Custody) -> serde_json::Value {
+    let o = c.run(&["log", "verify", "--json", "--training"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn the_checkpoint_records_what_was_allowed_and_the_build_that_made_it() {
+    let _lab = lab();
+    let c = Custody::new();
+    enrolled(&c);
+    let pins = c.path().join("pins");
+    let checkpoint = |net: Net, allow: &[&str]| {
+        let mut args = vec![
+            "log",
+            "checkpoint",
+            "--custodians",
+            "alice,bob",
+            "--pin-file",
+            p(&pins),
+            "--yes",
+            "--wait",
+            "20s",
+        ];
+        args.extend_from_slice(allow);
+        let o = in_namespace(net, c.path(), &args);
+        assert!(o.status.success(), "{allow:?}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o)
+    };
+    // On a network, with PINs from a file, both allowed: both recorded, and shown to the
+    // people present before they sign.
+    let shown = checkpoint(Net::Veth, &["--allow-network", "--allow-scripted-pins"]);
+    assert!(
+        shown.contains("on a machine with a network up, allowed by --allow-network"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("allowed by --allow-scripted-pins"),
+        "{shown}"
+    );
+    // Flags with nothing to allow (loopback only; PINs typed) are not recorded.
+    checkpoint(Net::LoopbackOnly, &["--allow-network"]);
+    let v = verified(&c);
+    let allowed = v["allowed"].as_array().unwrap();
+    assert_eq!(allowed.len(), 1, "{v}");
+    assert_eq!(
+        allowed[0]["flags"],
+        serde_json::json!(["--allow-network", "--allow-scripted-pins"])
+    );
+    let first = allowed[0]["checkpoint"].as_u64().unwrap();
+
+    // Every entry that records a build names this binary, the one `--version` prints:
+    // the genesis and every checkpoint.
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    let digest = version
+        .lines()
+        .find_map(|l| l.strip_prefix("binary sha256 "))
+        .expect("--version prints the digest")
+        .to_owned();
+    let builds = v["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 1, "{v}");
+    assert_eq!(builds[0]["sha256"], digest.as_str());
+    assert_eq!(builds[0]["genesis"], true);
+    assert_eq!(builds[0]["first"], 0);
+    assert_eq!(builds[0]["checkpoints"], v["checkpoints"]);
+    assert_eq!(builds[0]["last"], first + 1);
+    assert_eq!(v["checkpoints_without_build"], 0);
+    let text = c.ok(&["log", "verify", "--training"], b"");
+    assert!(
+        text.contains(&format!(
+            "checkpoint {first} ran with --allow-network and --allow-scripted-pins"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("build {digest} wrote the genesis and")),
+        "{text}"
+    );
 }

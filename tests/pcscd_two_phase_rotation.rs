@@ -297,7 +297,7 @@ fn forge_acknowledgements(c: &Custody, envelopes: &[std::path::PathBuf], checkpo
         return;
     }
     time += 1;
-    let pending = prepare_checkpoint(&state, &names, time, time, None).unwrap();
+    let pending = prepare_checkpoint(&state, &names, time, time, Default::default()).unwrap();
     let forger = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
     let signatures = names
         .iter()
@@ -319,6 +319,8 @@ fn forge_acknowledgements(c: &Custody, envelopes: &[std::path::PathBuf], checkpo
             signatures,
             clock: time,
             plan: None,
+            build: None,
+            allowed: Default::default(),
         },
     };
     write_frame(&mut bytes, &entry.to_bytes(), &entry.hash());

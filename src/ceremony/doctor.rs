@@ -607,6 +607,18 @@ pub fn network_findings(
     out
 }
 
+/// Whether a production custody's preflight refuses this machine for its network (an
+/// interface other than loopback up, or a default route).
+pub fn on_network(host: &Host) -> bool {
+    network_findings(
+        &host::up_interfaces(&host.sys),
+        &host::default_routes(&host.proc),
+        Some(false),
+    )
+    .iter()
+    .any(|f| f.severity == Severity::Fail)
+}
+
 fn absent_custodians(state: Option<&State>, readers: &[ReaderLine]) -> Vec<String> {
     let Some(state) = state else {
         return Vec::new();

@@ -25,8 +25,8 @@ use crate::piv::Slot;
 
 use crate::log::show;
 use crate::log::{
-    finish_checkpoint, prepare_checkpoint, verify, Body, Entry, Hash, State, Store, StoreError,
-    VerifyOptions,
+    finish_checkpoint, prepare_checkpoint, verify, Allowances, Body, Entry, Hash, Signed, State,
+    Store, StoreError, VerifyOptions,
 };
 
 use super::cosign::{Present, Room, Turns};
@@ -44,6 +44,11 @@ pub struct StartOptions {
     pub wait: std::time::Duration,
     /// SHA-256 of the ceremony plan (`--plan`), recorded in the checkpoint.
     pub plan: Option<Hash>,
+    /// What the people present allowed that a production custody otherwise refuses
+    /// (`--allow-network` with a network up, `--allow-scripted-pins` with PINs read
+    /// from a file), recorded in the checkpoint. A training custody needs neither flag,
+    /// but records them too when they were given and in effect.
+    pub allowed: Allowances,
     /// `--dry-run`: stop where the people present would be asked to confirm, with what
     /// they would have been shown ([`CeremonyError::DryRun`]); no card is used and
     /// nothing is written.
@@ -111,6 +116,10 @@ pub struct Engine<'a> {
     wait: std::time::Duration,
     room: Room,
     plan: Option<Hash>,
+    allowed: Allowances,
+    /// The running binary's SHA-256, for the checkpoint: hashed on another thread while
+    /// the people present read and their cards are found.
+    build: std::thread::JoinHandle<Result<Hash, CeremonyError>>,
     dry_run: bool,
 }
 
@@ -169,6 +178,8 @@ impl<'a> Engine<'a> {
             wait: opts.wait,
             room: Room::default(),
             plan: opts.plan,
+            allowed: opts.allowed,
+            build: std::thread::spawn(super::init::binary_digest),
             dry_run: opts.dry_run,
         })
     }
@@ -256,8 +267,16 @@ impl<'a> Engine<'a> {
             wait,
             mut room,
             plan: plan_hash,
+            allowed,
+            build,
             dry_run,
         } = self;
+        let build = build.join().map_err(|_| {
+            CeremonyError::io(
+                "the running binary",
+                std::io::Error::other("hashing it failed"),
+            )
+        })??;
         let owners = owners(store.state());
         let mut tx = store.begin();
         let mut staged = Vec::with_capacity(bodies.len());
@@ -274,7 +293,12 @@ impl<'a> Engine<'a> {
             });
         }
         check_signers(tx.state(), &signers)?;
-        let pending = prepare_checkpoint(tx.state(), &signers, time, clock, plan_hash)
+        let signed = Signed {
+            plan: plan_hash,
+            build: Some(build),
+            allowed,
+        };
+        let pending = prepare_checkpoint(tx.state(), &signers, time, clock, signed)
             .map_err(StoreError::Checkpoint)?;
         // Every custodian's record, fixed now: the one the log vouches for, or the one
         // being enrolled.
@@ -316,6 +340,18 @@ impl<'a> Engine<'a> {
                 "  under the ceremony plan with SHA-256 {}\n",
                 crate::hex::encode(&p)
             ));
+        }
+        summary.push_str(&format!(
+            "  made by the glasskeep binary with SHA-256 {}\n",
+            crate::hex::encode(&build)
+        ));
+        if allowed.network {
+            summary.push_str("  on a machine with a network up, allowed by --allow-network\n");
+        }
+        if allowed.scripted_pins {
+            summary.push_str(
+                "  with PINs read from a file, not typed, allowed by --allow-scripted-pins\n",
+            );
         }
         summary.push_str(&plan(&records, &room, work));
         if dry_run {

@@ -123,6 +123,7 @@ fn start(common: &Common, planned: &Planned) -> StartOptions {
         covering: false,
         wait: common.wait,
         plan: planned.sha256,
+        allowed: doctor::allowed(common),
         dry_run: common.dry_run,
     }
 }

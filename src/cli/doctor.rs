@@ -183,6 +183,18 @@ pub(super) fn preflight(dir: &Path, common: &Common) -> Result<(), CliError> {
     Ok(())
 }
 
+/// What the flags allow this ceremony that a production custody would otherwise refuse,
+/// for its checkpoint: `--allow-network` while a network interface is up or a default
+/// route exists, `--allow-scripted-pins` while PINs come from a file or descriptor. A flag
+/// with nothing to allow is not recorded.
+pub(super) fn allowed(common: &Common) -> glasskeep_core::log::Allowances {
+    glasskeep_core::log::Allowances {
+        network: common.allow_network && doctor::on_network(&doctor::Host::default()),
+        scripted_pins: common.allow_scripted_pins
+            && (common.pin_file.is_some() || common.pin_fd.is_some()),
+    }
+}
+
 /// A production custody's PINs are typed by the custodians at a no-echo prompt. A PIN
 /// file is a copy of a PIN that outlives the ceremony, so it is refused — before any
 /// other check, card or question — unless the people present pass

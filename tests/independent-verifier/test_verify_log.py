@@ -75,9 +75,16 @@ class VectorTests(unittest.TestCase):
         for v in load_vectors("checkpoints.json"):
             c = v["vector"]
             if "time" in c:
-                continue  # a version-2 vector: its input is checked through whole logs
-            e = {"seq": c["seq"], "time": 0, "body": {"head": bytes.fromhex(c["head"]), "signatures": []}}
-            digest = checkpoint_digest(1, bytes.fromhex(c["custody_id"]), e)
+                # Version 2: the signers, the time and the optional plan, build and
+                # allowances are signed too.
+                opt = lambda k: bytes.fromhex(c[k]) if c.get(k) else None
+                body = {"head": bytes.fromhex(c["head"]), "signatures": [(n, None) for n in c["signers"]],
+                        "plan": opt("plan"), "build": opt("build"), "allowed": c.get("allowed", 0)}
+                e = {"seq": c["seq"], "time": c["time"], "body": body}
+                digest = checkpoint_digest(2, bytes.fromhex(c["custody_id"]), e)
+            else:
+                e = {"seq": c["seq"], "time": 0, "body": {"head": bytes.fromhex(c["head"]), "signatures": []}}
+                digest = checkpoint_digest(1, bytes.fromhex(c["custody_id"]), e)
             self.assertEqual(digest.hex(), c["digest"])
             key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(c["public_key"]))
             self.assertEqual(signature_valid(key, digest, bytes.fromhex(c["signature"])), c["valid"], c["name"])

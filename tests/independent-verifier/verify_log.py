@@ -279,17 +279,32 @@ def review(r):
 def checkpoint(r):
     def sigs():
         return [r.fields(r.name, lambda: r.bytes(64)) for _ in range(r.array())]
-    f = [lambda: r.bytes(32), sigs] + ([r.uint] if r.version >= 2 else [])
-    if r.version >= 2:
-        # Key 4, the plan hash, is optional: a map of 3 or of 4 pairs.
-        start = r.p
-        pairs = r.head(5)
-        r.p = start
-        if pairs == 4:
-            f.append(lambda: r.bytes(32))
-    v = r.fields(*f)
-    return {"head": v[0], "signatures": v[1], "clock": v[2] if len(v) > 2 else None,
-            "plan": v[3] if len(v) > 3 else None}
+    if r.version < 2:
+        v = r.fields(lambda: r.bytes(32), sigs)
+        return {"head": v[0], "signatures": v[1], "clock": None}
+    # Keys 1-3, then 4 (plan hash), 5 (build hash) and 6 (allowances, 1..=3), each
+    # optional, in ascending order.
+    pairs = r.head(5)
+    if not 3 <= pairs <= 6:
+        raise DecodeError(f"checkpoint map of {pairs} pairs")
+    out = {"plan": None, "build": None, "allowed": 0}
+    r.key(1)
+    out["head"] = r.bytes(32)
+    r.key(2)
+    out["signatures"] = sigs()
+    r.key(3)
+    out["clock"] = r.uint()
+    last = 3
+    for _ in range(pairs - 3):
+        k = r.uint()
+        if not last < k <= 6:
+            raise DecodeError(f"checkpoint key {k} after {last}")
+        last = k
+        if k == 6:
+            out["allowed"] = r.uint(1, 3)
+        else:
+            out["plan" if k == 4 else "build"] = r.bytes(32)
+    return out
 
 
 def retire(r):
@@ -615,6 +630,10 @@ def checkpoint_digest(version, custody_id, e):
             parts += [bytes([len(raw)]), raw]
         if b.get("plan") is not None:
             parts.append(b["plan"])
+        if b.get("build") is not None:
+            parts += [bytes([5]), b["build"]]
+        if b.get("allowed"):
+            parts.append(bytes([6, b["allowed"]]))
     return sha256(*parts)
 
 

@@ -38,6 +38,56 @@ pub struct CheckpointSignature {
     pub signature: [u8; 64],
 }
 
+/// What the people present allowed a ceremony on a production custody that glasskeep
+/// otherwise refuses, recorded (signed) in the ceremony's checkpoint, key 6.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allowances {
+    /// `--allow-network`: the machine had a network interface up or a default route.
+    pub network: bool,
+    /// `--allow-scripted-pins`: the custodians' PINs were read from a file or a file
+    /// descriptor, not typed.
+    pub scripted_pins: bool,
+}
+
+impl Allowances {
+    /// Key 6's bit for `network`.
+    pub const NETWORK: u64 = 1;
+    /// Key 6's bit for `scripted_pins`.
+    pub const SCRIPTED_PINS: u64 = 2;
+
+    /// Nothing allowed: the checkpoint has no key 6.
+    pub fn is_empty(self) -> bool {
+        !self.network && !self.scripted_pins
+    }
+
+    /// Key 6's value.
+    pub fn bits(self) -> u64 {
+        (u64::from(self.network) * Self::NETWORK)
+            | (u64::from(self.scripted_pins) * Self::SCRIPTED_PINS)
+    }
+
+    /// From key 6's value: 1..=3 (0 is spelled by leaving the key out; other bits are
+    /// unknown and refused).
+    pub fn from_bits(bits: u64) -> Option<Self> {
+        (1..=3).contains(&bits).then_some(Allowances {
+            network: bits & Self::NETWORK != 0,
+            scripted_pins: bits & Self::SCRIPTED_PINS != 0,
+        })
+    }
+
+    /// The flags, as typed (`--allow-network`, `--allow-scripted-pins`).
+    pub fn flags(self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.network {
+            v.push("--allow-network");
+        }
+        if self.scripted_pins {
+            v.push("--allow-scripted-pins");
+        }
+        v
+    }
+}
+
 /// The body of an entry; its variant is the entry's kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,6 +211,11 @@ pub enum Body {
         /// SHA-256 of the ceremony plan the ceremony ran under, when it had one (signed
         /// with the checkpoint).
         plan: Option<Hash>,
+        /// SHA-256 of the glasskeep binary that made the checkpoint (signed with it);
+        /// absent in checkpoints written before glasskeep recorded it.
+        build: Option<Hash>,
+        /// What the people present allowed (signed); empty for most ceremonies.
+        allowed: Allowances,
     },
     /// A custodian leaves the custody: their key signs nothing more, and every live set
     /// that includes them must be rotated.
@@ -304,8 +359,13 @@ impl Body {
                 signatures,
                 clock,
                 plan,
+                build,
+                allowed,
             } => {
-                e.map(if plan.is_some() { 4 } else { 3 });
+                let optional = usize::from(plan.is_some())
+                    + usize::from(build.is_some())
+                    + usize::from(!allowed.is_empty());
+                e.map(3 + optional);
                 e.key(1).bytes(head).key(2).array(signatures.len());
                 for s in signatures {
                     e.map(2)
@@ -317,6 +377,12 @@ impl Body {
                 e.key(3).uint(*clock);
                 if let Some(p) = plan {
                     e.key(4).bytes(p);
+                }
+                if let Some(b) = build {
+                    e.key(5).bytes(b);
+                }
+                if !allowed.is_empty() {
+                    e.key(6).uint(allowed.bits());
                 }
             }
             Body::Retire { custodian, reason } => {
@@ -498,7 +564,7 @@ impl Body {
             }
             Kind::Checkpoint => {
                 let pairs = d.map()?;
-                if !(3..=4).contains(&pairs) {
+                if !(3..=6).contains(&pairs) {
                     return Err(CborError::OutOfRange {
                         offset: d.position(),
                         field: "checkpoint map",
@@ -528,17 +594,40 @@ impl Body {
                 }
                 d.key(3)?;
                 let clock = d.uint_in("clock", 0, crate::log::entry::MAX_TIME)?;
-                let plan = if pairs == 4 {
-                    d.key(4)?;
-                    Some(d.bytes_fixed::<32>("plan")?)
-                } else {
-                    None
-                };
+                // Keys 4 (plan), 5 (build) and 6 (allowed) are each optional, in
+                // ascending order.
+                let (mut plan, mut build, mut allowed) = (None, None, Allowances::default());
+                let mut last = 3;
+                for _ in 3..pairs {
+                    let at = d.position();
+                    let key = d.uint()?;
+                    if key <= last || key > 6 {
+                        return Err(CborError::OutOfRange {
+                            offset: at,
+                            field: "checkpoint key",
+                        });
+                    }
+                    last = key;
+                    match key {
+                        4 => plan = Some(d.bytes_fixed::<32>("plan")?),
+                        5 => build = Some(d.bytes_fixed::<32>("build")?),
+                        _ => {
+                            let at = d.position();
+                            allowed =
+                                Allowances::from_bits(d.uint()?).ok_or(CborError::OutOfRange {
+                                    offset: at,
+                                    field: "allowed",
+                                })?;
+                        }
+                    }
+                }
                 Body::Checkpoint {
                     head,
                     signatures,
                     clock,
                     plan,
+                    build,
+                    allowed,
                 }
             }
             Kind::Retire => {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::custodian::CustodianRecord;
-use crate::log::body::{Body, CheckpointSignature};
+use crate::log::body::{Allowances, Body, CheckpointSignature};
 use crate::log::entry::{Entry, Hash};
 use crate::log::replay::State;
 use crate::log::CHECKPOINT_LABEL;
@@ -108,22 +108,54 @@ pub enum CheckpointError {
     },
 }
 
+/// The optional fields of a checkpoint (keys 4, 5 and 6), all covered by its signatures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signed {
+    /// SHA-256 of the ceremony plan the ceremony ran under (`--plan`).
+    pub plan: Option<Hash>,
+    /// SHA-256 of the glasskeep binary that made the checkpoint.
+    pub build: Option<Hash>,
+    /// What the people present allowed (`--allow-network`, `--allow-scripted-pins`).
+    pub allowed: Allowances,
+}
+
+impl Signed {
+    /// The optional fields of a checkpoint body (all empty for other kinds).
+    pub fn of(body: &Body) -> Signed {
+        match body {
+            Body::Checkpoint {
+                plan,
+                build,
+                allowed,
+                ..
+            } => Signed {
+                plan: *plan,
+                build: *build,
+                allowed: *allowed,
+            },
+            _ => Signed::default(),
+        }
+    }
+}
+
 /// The digest a checkpoint signature covers: SHA-256 of [`CHECKPOINT_LABEL`] ||
 /// custody id (16 bytes) || seq of the checkpoint entry (u64 big-endian) || head ||
 /// the checkpoint's claimed time (u64 big-endian) || the number of signers (one byte) ||
 /// each signer's name, in the entry's (ascending) order, as one length byte and its
-/// UTF-8 || (when the ceremony ran under a plan) the plan's SHA-256. Every field of the
-/// checkpoint but the signatures themselves and the machine clock is covered, so neither
-/// its time, who signed it, nor the plan it claims can be changed afterwards. The signer
-/// list is length-prefixed, so the input with a plan hash is never the input of a
-/// checkpoint without one.
+/// UTF-8 || the optional fields: the plan's SHA-256 as it is (32 bytes), the build's
+/// as the byte 5 and its 32 bytes, the allowances as the byte 6 and their one-byte
+/// value. Every field of the checkpoint but the signatures themselves and the machine
+/// clock is covered, so neither its time, who signed it, the plan it claims, the binary
+/// that made it nor what was allowed can be changed afterwards. The signer list is
+/// length-prefixed and each combination of optional fields adds a different number of
+/// bytes (0, 2, 32, 33, 34, 35, 65 or 67), so no two combinations share an input.
 pub fn signature_input<S: AsRef<str>>(
     custody_id: &[u8; 16],
     seq: u64,
     head: &Hash,
     time: u64,
     signers: &[S],
-    plan: Option<&Hash>,
+    signed: &Signed,
 ) -> Hash {
     let mut h = Sha256::new();
     h.update(CHECKPOINT_LABEL);
@@ -139,8 +171,17 @@ pub fn signature_input<S: AsRef<str>>(
         h.update([name.len() as u8]);
         h.update(name);
     }
-    if let Some(p) = plan {
+    // The plan hash keeps the untagged spelling checkpoints had before keys 5 and 6.
+    if let Some(p) = &signed.plan {
         h.update(p);
+    }
+    if let Some(b) = &signed.build {
+        h.update([5]);
+        h.update(b);
+    }
+    if !signed.allowed.is_empty() {
+        // from_bits admits 1..=3 only.
+        h.update([6, signed.allowed.bits() as u8]);
     }
     h.finalize().into()
 }
@@ -172,8 +213,8 @@ pub struct PendingCheckpoint {
     pub clock: u64,
     /// The signers, ascending, as the entry lists them.
     pub signers: Vec<String>,
-    /// SHA-256 of the ceremony plan, when the ceremony ran under one.
-    pub plan: Option<Hash>,
+    /// The plan, build and allowances it records.
+    pub signed: Signed,
     /// What each signer's sign key signs.
     pub digest: Hash,
 }
@@ -185,7 +226,7 @@ pub fn prepare_checkpoint(
     signers: &[String],
     time: u64,
     clock: u64,
-    plan: Option<Hash>,
+    signed: Signed,
 ) -> Result<PendingCheckpoint, CheckpointError> {
     if signers.is_empty() {
         return Err(CheckpointError::NoSigners);
@@ -208,14 +249,14 @@ pub fn prepare_checkpoint(
     }
     let seq = state.next_seq();
     let head = state.head();
-    let digest = signature_input(&custody.custody_id, seq, &head, time, &names, plan.as_ref());
+    let digest = signature_input(&custody.custody_id, seq, &head, time, &names, &signed);
     Ok(PendingCheckpoint {
         seq,
         head,
         time,
         clock,
         signers: names,
-        plan,
+        signed,
         digest,
     })
 }
@@ -262,7 +303,9 @@ pub fn finish_checkpoint(
             head: pending.head,
             signatures,
             clock: pending.clock,
-            plan: pending.plan,
+            plan: pending.signed.plan,
+            build: pending.signed.build,
+            allowed: pending.signed.allowed,
         },
     })
 }
@@ -276,7 +319,7 @@ pub fn make_checkpoint(
     clock: u64,
 ) -> Result<Entry, CheckpointError> {
     let names: Vec<String> = signers.iter().map(|s| s.custodian().to_owned()).collect();
-    let pending = prepare_checkpoint(state, &names, time, clock, None)?;
+    let pending = prepare_checkpoint(state, &names, time, clock, Signed::default())?;
     let mut der = Vec::with_capacity(signers.len());
     for signer in signers.iter_mut() {
         let name = signer.custodian().to_owned();
@@ -306,10 +349,7 @@ pub struct BadSignature {
 pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignature> {
     let (
         Body::Checkpoint {
-            head,
-            signatures,
-            plan,
-            ..
+            head, signatures, ..
         },
         Some(custody),
     ) = (&entry.body, state.custody())
@@ -323,7 +363,7 @@ pub fn check_signatures(state: &State, entry: &Entry) -> Result<usize, BadSignat
         head,
         entry.time,
         &names,
-        plan.as_ref(),
+        &Signed::of(&entry.body),
     );
     for s in signatures {
         let Some(c) = state.custodian(&s.custodian) else {

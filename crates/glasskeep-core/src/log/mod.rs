@@ -34,10 +34,10 @@ pub mod show;
 pub mod store;
 pub mod verify;
 
-pub use body::{Body, Kind, SecretKind, Verdict};
+pub use body::{Allowances, Body, Kind, SecretKind, Verdict};
 pub use checkpoint::{
     finish_checkpoint, make_checkpoint, prepare_checkpoint, AttestationCheck, CheckpointError,
-    CheckpointSigner, PendingCheckpoint, SignError,
+    CheckpointSigner, PendingCheckpoint, SignError, Signed,
 };
 pub use entry::{Entry, Hash, ZERO_HASH};
 pub use policy::{assess, Assessment, ItemClass, Obligation, PendingClass};
@@ -46,8 +46,8 @@ pub use store::{replay_bytes, StoreError};
 #[cfg(feature = "store")]
 pub use store::{Store, Transaction};
 pub use verify::{
-    read_log_entries, verify, FailureClass, Finding, Outcome, PlanMark, PolicyClass, VerifyOptions,
-    VerifyReport,
+    read_log_entries, verify, AllowMark, BuildMark, FailureClass, Finding, Outcome, PlanMark,
+    PolicyClass, VerifyOptions, VerifyReport,
 };
 
 use subtle::ConstantTimeEq;

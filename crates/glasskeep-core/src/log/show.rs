@@ -177,14 +177,25 @@ pub fn line(entry: &Entry) -> Line {
             signatures,
             clock,
             plan,
+            build,
+            allowed,
         } => (
             signatures.iter().map(|s| s.custodian.clone()).collect(),
             format!(
-                "checkpoint over head {}{}{}",
+                "checkpoint over head {}{}{}{}{}",
                 hex::encode(head),
                 match plan {
                     Some(p) => format!("; under plan {}", hex::encode(p)),
                     None => String::new(),
+                },
+                match build {
+                    Some(b) => format!("; by build {}", hex::encode(b)),
+                    None => String::new(),
+                },
+                if allowed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; with {}", allowed.flags().join(" and "))
                 },
                 if *clock < entry.time {
                     format!(

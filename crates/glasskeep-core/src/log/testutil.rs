@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::custodian::CustodianRecord;
 use crate::log::body::{Body, CheckpointSignature, SecretKind, Verdict};
 use crate::log::checkpoint::{
-    make_checkpoint, signature_input, AttestationCheck, CheckpointSigner, SignError,
+    finish_checkpoint, make_checkpoint, prepare_checkpoint, signature_input, AttestationCheck,
+    CheckpointSigner, SignError, Signed,
 };
 use crate::log::entry::{entry_hash, Entry, Hash, ZERO_HASH};
 use crate::log::frame::write_frame;
@@ -165,6 +166,26 @@ impl Builder {
         };
         self.time += 60;
         self.state.apply(&e).expect("builder entries are legal");
+        self.entries.push(e);
+        self.entries.len() as u64 - 1
+    }
+
+    /// Appends a checkpoint signed by `names` that records `signed` (plan, build,
+    /// allowances).
+    pub fn checkpoint_signed(&mut self, names: &[&str], signed: Signed) -> u64 {
+        let owned: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let pending = prepare_checkpoint(&self.state, &owned, self.time, self.time, signed)
+            .expect("checkpoint");
+        let der: Vec<(String, Vec<u8>)> = owned
+            .iter()
+            .map(|n| {
+                let sig = SoftSigner::new(n).sign_digest(&pending.digest).unwrap();
+                (n.clone(), sig)
+            })
+            .collect();
+        let e = finish_checkpoint(&self.state, &pending, &der).expect("checkpoint");
+        self.time += 60;
+        self.state.apply(&e).expect("checkpoint is legal");
         self.entries.push(e);
         self.entries.len() as u64 - 1
     }
@@ -328,7 +349,7 @@ pub fn resign(entries: &mut [Entry], i: usize, custody_id: &[u8; 16], who: &[(&s
     let mut who = who.to_vec();
     who.sort_by(|a, b| a.0.cmp(b.0));
     let names: Vec<&str> = who.iter().map(|(n, _)| *n).collect();
-    let digest = signature_input(custody_id, seq, head, time, &names, None);
+    let digest = signature_input(custody_id, seq, head, time, &names, &Signed::default());
     *signatures = who
         .iter()
         .map(|(n, k)| CheckpointSignature {

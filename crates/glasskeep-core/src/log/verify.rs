@@ -79,6 +79,31 @@ pub struct PlanMark {
     pub sha256: String,
 }
 
+/// One glasskeep binary that wrote to the custody: the genesis (`init`) or checkpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BuildMark {
+    /// The binary's SHA-256, hex (`glasskeep --version` prints it).
+    pub sha256: String,
+    /// The first entry it wrote that records it (the genesis or a checkpoint).
+    pub first: u64,
+    /// The last such entry.
+    pub last: u64,
+    /// How many checkpoints it signed for (the genesis not counted).
+    pub checkpoints: u64,
+    /// Whether it wrote the genesis.
+    pub genesis: bool,
+}
+
+/// A checkpoint whose ceremony the people present allowed something glasskeep
+/// otherwise refuses on a production custody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AllowMark {
+    /// The checkpoint's seq.
+    pub checkpoint: u64,
+    /// The flags, as typed: `--allow-network`, `--allow-scripted-pins`.
+    pub flags: Vec<&'static str>,
+}
+
 /// How to verify.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyOptions {
@@ -140,6 +165,15 @@ pub struct VerifyReport {
     /// Checkpoints whose ceremony ran under a published plan, with the plan's SHA-256
     /// (signed with the checkpoint): hold each plan file against it.
     pub plans: Vec<PlanMark>,
+    /// The glasskeep binaries that wrote the genesis and the checkpoints, in the order
+    /// first seen, each with the entries it wrote: hold each against a published
+    /// release.
+    pub builds: Vec<BuildMark>,
+    /// Checkpoints that record no build: written before glasskeep recorded one.
+    pub checkpoints_without_build: u64,
+    /// Checkpoints whose ceremony ran with `--allow-network` or `--allow-scripted-pins`
+    /// in effect (signed with the checkpoint).
+    pub allowed: Vec<AllowMark>,
     /// The "now" overdue verdicts used (Unix seconds), if any.
     pub now: Option<u64>,
     /// Where `now` came from: "given" (`--now`) or "machine" (this machine's clock).
@@ -285,6 +319,9 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
         anchor_seq: None,
         clock_behind: Vec::new(),
         plans: Vec::new(),
+        builds: Vec::new(),
+        checkpoints_without_build: 0,
+        allowed: Vec::new(),
         now: opts.now,
         clock: opts
             .now
@@ -364,7 +401,8 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
             return report;
         }
         match &entry.body {
-            Body::Genesis { .. } => {
+            Body::Genesis { binary_sha256, .. } => {
+                report.saw_build(binary_sha256, entry.seq, true);
                 // apply() of a genesis always sets the custody.
                 let c = state.custody().expect("genesis was just applied");
                 report.org = Some(c.org.clone());
@@ -379,7 +417,22 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                     return report;
                 }
             }
-            Body::Checkpoint { clock, plan, .. } => {
+            Body::Checkpoint {
+                clock,
+                plan,
+                build,
+                allowed,
+                ..
+            } => {
+                match check_signatures(&state, entry) {
+                    Ok(n) => report.signatures += n as u64,
+                    Err(bad) => {
+                        let detail = format!("{}'s signature does not verify", bad.custodian);
+                        report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
+                        return report;
+                    }
+                }
+                // What a checkpoint records is reported once its signatures verify.
                 if *clock < entry.time {
                     report.clock_behind.push((entry.seq, entry.time - clock));
                 }
@@ -389,13 +442,15 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                         sha256: hex::encode(p),
                     });
                 }
-                match check_signatures(&state, entry) {
-                    Ok(n) => report.signatures += n as u64,
-                    Err(bad) => {
-                        let detail = format!("{}'s signature does not verify", bad.custodian);
-                        report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
-                        return report;
-                    }
+                match build {
+                    Some(b) => report.saw_build(b, entry.seq, false),
+                    None => report.checkpoints_without_build += 1,
+                }
+                if !allowed.is_empty() {
+                    report.allowed.push(AllowMark {
+                        checkpoint: entry.seq,
+                        flags: allowed.flags(),
+                    });
                 }
                 report.checkpoints += 1;
             }
@@ -448,6 +503,24 @@ pub enum Outcome {
 }
 
 impl VerifyReport {
+    /// Counts entry `seq` for the build `sha256`.
+    fn saw_build(&mut self, sha256: &Hash, seq: u64, genesis: bool) {
+        let hex = hex::encode(sha256);
+        match self.builds.iter_mut().find(|b| b.sha256 == hex) {
+            Some(b) => {
+                b.last = seq;
+                b.checkpoints += u64::from(!genesis);
+            }
+            None => self.builds.push(BuildMark {
+                sha256: hex,
+                first: seq,
+                last: seq,
+                checkpoints: u64::from(!genesis),
+                genesis,
+            }),
+        }
+    }
+
     /// The verdict: failed, pending (strict only), or ok.
     pub fn outcome(&self) -> Outcome {
         let left = !self.pending.is_empty() || (self.lenient && !self.violations.is_empty());
@@ -530,6 +603,34 @@ impl fmt::Display for VerifyReport {
                 f,
                 "checkpoint {} ran under the ceremony plan with SHA-256 {}",
                 p.checkpoint, p.sha256
+            )?;
+        }
+        for b in &self.builds {
+            let what = match (b.genesis, b.checkpoints) {
+                (true, 0) => "the genesis".to_string(),
+                (true, n) => format!("the genesis and {n} checkpoint(s)"),
+                (false, n) => format!("{n} checkpoint(s)"),
+            };
+            let span = if b.first == b.last {
+                format!("entry {}", b.first)
+            } else {
+                format!("entries {}-{}", b.first, b.last)
+            };
+            writeln!(f, "build {} wrote {what} ({span})", b.sha256)?;
+        }
+        if self.checkpoints_without_build > 0 {
+            writeln!(
+                f,
+                "{} checkpoint(s) record no build (written before glasskeep recorded it)",
+                self.checkpoints_without_build
+            )?;
+        }
+        for a in &self.allowed {
+            writeln!(
+                f,
+                "checkpoint {} ran with {} (allowed by the people present)",
+                a.checkpoint,
+                a.flags.join(" and ")
             )?;
         }
         for (seq, behind) in &self.clock_behind {

@@ -216,6 +216,8 @@ fn forged_appended_entries() {
             signatures: vec![],
             clock: 0,
             plan: None,
+            build: None,
+            allowed: Default::default(),
         },
     });
     let m = key("mallory");

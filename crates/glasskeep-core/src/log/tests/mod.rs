@@ -1,5 +1,6 @@
 //! Tests of the ceremony log beyond single-module unit tests.
 
+mod builds;
 mod malicious;
 mod mutation;
 mod policy;

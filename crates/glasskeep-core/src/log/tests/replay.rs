@@ -508,6 +508,8 @@ fn checkpoint_rules() {
         signatures: signatures.clone(),
         clock: 0,
         plan: None,
+        build: None,
+        allowed: Default::default(),
     };
     assert_eq!(
         refused(&b, wrong_head),
@@ -520,6 +522,8 @@ fn checkpoint_rules() {
         signatures: unsorted,
         clock: 0,
         plan: None,
+        build: None,
+        allowed: Default::default(),
     };
     assert_eq!(
         refused(&b, body),

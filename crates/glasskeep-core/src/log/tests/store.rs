@@ -276,6 +276,8 @@ fn staged_checkpoints_must_verify() {
             }],
             clock: T0 + 9,
             plan: None,
+            build: None,
+            allowed: Default::default(),
         },
     };
     assert!(matches!(

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use crate::hex;
+use crate::log::body::Allowances;
 use crate::log::body::{Body, Kind, Verdict};
-use crate::log::checkpoint::{signature_input, signature_valid};
+use crate::log::checkpoint::{signature_input, signature_valid, Signed};
 use crate::log::entry::{Entry, EntryError};
 use crate::log::frame::write_frame;
 use crate::log::testutil::*;
@@ -156,13 +157,39 @@ fn generate() -> (Value, Value, Value, Value) {
     let b = small();
     let e = &b.entries;
     let first = |k: Kind| e.iter().find(|x| x.body.kind() == k).unwrap().to_bytes();
-    let entries: Vec<Value> = [0usize, 1, 4, 5, 7, 9, 11, 13, 16, 18, 23, 38]
+    let mut entries: Vec<Value> = [0usize, 1, 4, 5, 7, 9, 11, 13, 16, 18, 23, 38]
         .iter()
         .map(|&i| {
             json!({"kind": e[i].body.kind().name(), "seq": e[i].seq,
                    "cbor": hex::encode(&e[i].to_bytes()), "hash": hex::encode(&e[i].hash())})
         })
         .collect();
+
+    // A checkpoint with every optional key: plan (4), build (5), allowances (6, both).
+    let full_cp = {
+        let i = e
+            .iter()
+            .position(|x| x.body.kind() == Kind::Checkpoint)
+            .unwrap();
+        let mut x = e[i].clone();
+        if let Body::Checkpoint {
+            plan,
+            build,
+            allowed,
+            ..
+        } = &mut x.body
+        {
+            *plan = Some([0x77; 32]);
+            *build = Some([0xb2; 32]);
+            allowed.network = true;
+            allowed.scripted_pins = true;
+        }
+        x
+    };
+    entries.push(json!({"kind": "checkpoint", "seq": full_cp.seq,
+        "cbor": hex::encode(&full_cp.to_bytes()), "hash": hex::encode(&full_cp.hash())}));
+    let full_cp = full_cp.to_bytes();
+    assert_eq!(&full_cp[full_cp.len() - 2..], &[0x06, 0x03]);
 
     let open = first(Kind::Open);
     let genesis = first(Kind::Genesis);
@@ -223,7 +250,7 @@ fn generate() -> (Value, Value, Value, Value) {
             c.push(0x01);
             c
         }),
-        ("checkpoint map of 5 pairs", {
+        ("checkpoint build hash as an integer", {
             let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa5, 0x01, 0x58]);
             c.extend_from_slice(&[0x04, 0x58, 0x20]);
             c.extend_from_slice(&[0x77; 32]);
@@ -234,6 +261,42 @@ fn generate() -> (Value, Value, Value, Value) {
             let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa4, 0x01, 0x58]);
             c.extend_from_slice(&[0x04, 0x58, 0x1f]);
             c.extend_from_slice(&[0x77; 31]);
+            c
+        }),
+        ("checkpoint allowances 0", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa4, 0x01, 0x58]);
+            c.extend_from_slice(&[0x06, 0x00]);
+            c
+        }),
+        ("checkpoint allowances 4 (an unknown bit)", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa4, 0x01, 0x58]);
+            c.extend_from_slice(&[0x06, 0x04]);
+            c
+        }),
+        ("checkpoint with an unknown key 7", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa4, 0x01, 0x58]);
+            c.extend_from_slice(&[0x07, 0x01]);
+            c
+        }),
+        ("checkpoint keys 5 then 4", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa5, 0x01, 0x58]);
+            c.extend_from_slice(&[0x05, 0x58, 0x20]);
+            c.extend_from_slice(&[0xb2; 32]);
+            c.extend_from_slice(&[0x04, 0x58, 0x20]);
+            c.extend_from_slice(&[0x77; 32]);
+            c
+        }),
+        ("checkpoint key 5 twice", {
+            let mut c = patch(&cp, &[0xa3, 0x01, 0x58], &[0xa5, 0x01, 0x58]);
+            for _ in 0..2 {
+                c.extend_from_slice(&[0x05, 0x58, 0x20]);
+                c.extend_from_slice(&[0xb2; 32]);
+            }
+            c
+        }),
+        ("checkpoint map of 7 pairs", {
+            let mut c = patch(&full_cp, &[0xa6, 0x01, 0x58], &[0xa7, 0x01, 0x58]);
+            c.extend_from_slice(&[0x07, 0x01]);
             c
         }),
         ("activation listing nobody missing", {
@@ -304,10 +367,50 @@ fn generate() -> (Value, Value, Value, Value) {
     let head = e[6].hash();
     let time = T0 + 420;
     let signers = ["alice", "bob"];
-    let digest = signature_input(&cid, 7, &head, time, &signers, None);
+    let none = Signed::default();
+    let digest = signature_input(&cid, 7, &head, time, &signers, &none);
     let plan = [0x77u8; 32];
-    let planned = signature_input(&cid, 7, &head, time, &signers, Some(&plan));
-    let planned_sig = raw_sign(&key("alice"), &planned);
+    let planned = Signed {
+        plan: Some(plan),
+        ..none
+    };
+    let planned_sig = raw_sign(
+        &key("alice"),
+        &signature_input(&cid, 7, &head, time, &signers, &planned),
+    );
+    // A checkpoint as glasskeep writes them now: the build that made it, and a
+    // ceremony run with --allow-network.
+    let built = Signed {
+        plan: Some(plan),
+        build: Some([0xb2; 32]),
+        allowed: Allowances {
+            network: true,
+            scripted_pins: false,
+        },
+    };
+    let built_sig = raw_sign(
+        &key("alice"),
+        &signature_input(&cid, 7, &head, time, &signers, &built),
+    );
+    let build_dropped = Signed {
+        build: None,
+        ..built
+    };
+    let other_build = Signed {
+        build: Some([0xb3; 32]),
+        ..built
+    };
+    let allowance_dropped = Signed {
+        allowed: Allowances::default(),
+        ..built
+    };
+    let allowance_added = Signed {
+        allowed: Allowances {
+            network: true,
+            scripted_pins: true,
+        },
+        ..built
+    };
     let k = key("alice");
     let sig = raw_sign(&k, &digest);
     let ck = |name: &str,
@@ -318,11 +421,12 @@ fn generate() -> (Value, Value, Value, Value) {
               signers: &[&str],
               pk: [u8; 33],
               sig: [u8; 64],
-              plan: Option<[u8; 32]>| {
-        let d = signature_input(&cid, seq, &head, time, signers, plan.as_ref());
+              signed: Signed| {
+        let d = signature_input(&cid, seq, &head, time, signers, &signed);
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
         json!({"name": name, "custody_id": hex::encode(&cid), "seq": seq, "head": hex::encode(&head),
-               "time": time, "signers": signers, "plan": plan.map(|p| hex::encode(&p)),
+               "time": time, "signers": signers, "plan": signed.plan.map(|p| hex::encode(&p)),
+               "build": signed.build.map(|b| hex::encode(&b)), "allowed": signed.allowed.bits(),
                "digest": hex::encode(&d), "public_key": hex::encode(&pk), "signature": hex::encode(&sig),
                "valid": signature_valid(&vk, &d, &sig)})
     };
@@ -336,20 +440,25 @@ fn generate() -> (Value, Value, Value, Value) {
     let mut other_head = head;
     other_head[0] ^= 1;
     let checkpoints = json!([
-        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, time, &signers, public("alice"), sig, None)},
-        {"vector": ck("other custody", [0x12; 16], 7, head, time, &signers, public("alice"), sig, None)},
-        {"vector": ck("other position", cid, 8, head, time, &signers, public("alice"), sig, None)},
-        {"vector": ck("other head", cid, 7, other_head, time, &signers, public("alice"), sig, None)},
-        {"vector": ck("other time", cid, 7, head, time + 1, &signers, public("alice"), sig, None)},
-        {"vector": ck("signer dropped", cid, 7, head, time, &["alice"], public("alice"), sig, None)},
-        {"vector": ck("signer added", cid, 7, head, time, &["alice", "bob", "carol"], public("alice"), sig, None)},
-        {"vector": ck("signers reordered", cid, 7, head, time, &["bob", "alice"], public("alice"), sig, None)},
-        {"vector": ck("other key", cid, 7, head, time, &signers, public("bob"), sig, None)},
-        {"vector": ck("high s", cid, 7, head, time, &signers, public("alice"), high, None)},
-        {"vector": ck("under a plan", cid, 7, head, time, &signers, public("alice"), planned_sig, Some(plan))},
-        {"vector": ck("plan hash dropped", cid, 7, head, time, &signers, public("alice"), planned_sig, None)},
-        {"vector": ck("plan hash added", cid, 7, head, time, &signers, public("alice"), sig, Some(plan))},
-        {"vector": ck("zero signature", cid, 7, head, time, &signers, public("alice"), [0; 64], None)},
+        {"private_key": hex::encode(&k.to_bytes()), "vector": ck("valid", cid, 7, head, time, &signers, public("alice"), sig, none)},
+        {"vector": ck("other custody", [0x12; 16], 7, head, time, &signers, public("alice"), sig, none)},
+        {"vector": ck("other position", cid, 8, head, time, &signers, public("alice"), sig, none)},
+        {"vector": ck("other head", cid, 7, other_head, time, &signers, public("alice"), sig, none)},
+        {"vector": ck("other time", cid, 7, head, time + 1, &signers, public("alice"), sig, none)},
+        {"vector": ck("signer dropped", cid, 7, head, time, &["alice"], public("alice"), sig, none)},
+        {"vector": ck("signer added", cid, 7, head, time, &["alice", "bob", "carol"], public("alice"), sig, none)},
+        {"vector": ck("signers reordered", cid, 7, head, time, &["bob", "alice"], public("alice"), sig, none)},
+        {"vector": ck("other key", cid, 7, head, time, &signers, public("bob"), sig, none)},
+        {"vector": ck("high s", cid, 7, head, time, &signers, public("alice"), high, none)},
+        {"vector": ck("under a plan", cid, 7, head, time, &signers, public("alice"), planned_sig, planned)},
+        {"vector": ck("plan hash dropped", cid, 7, head, time, &signers, public("alice"), planned_sig, none)},
+        {"vector": ck("plan hash added", cid, 7, head, time, &signers, public("alice"), sig, planned)},
+        {"vector": ck("zero signature", cid, 7, head, time, &signers, public("alice"), [0; 64], none)},
+        {"vector": ck("with build and allowances", cid, 7, head, time, &signers, public("alice"), built_sig, built)},
+        {"vector": ck("build hash dropped", cid, 7, head, time, &signers, public("alice"), built_sig, build_dropped)},
+        {"vector": ck("other build", cid, 7, head, time, &signers, public("alice"), built_sig, other_build)},
+        {"vector": ck("allowance dropped", cid, 7, head, time, &signers, public("alice"), built_sig, allowance_dropped)},
+        {"vector": ck("allowance added", cid, 7, head, time, &signers, public("alice"), built_sig, allowance_added)},
     ]);
 
     // Whole logs.
@@ -478,6 +587,10 @@ fn vectors_are_what_this_code_writes() {
     }
 }
 
+fn hash32(v: &Value) -> Option<[u8; 32]> {
+    v.as_str().map(|p| <[u8; 32]>::try_from(unhex(p)).unwrap())
+}
+
 fn load(name: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(dir().join(name)).unwrap();
     serde_json::from_str::<Value>(&text)
@@ -528,10 +641,11 @@ fn vectors_hold_on_their_own() {
             &h("head").try_into().unwrap(),
             c["time"].as_u64().unwrap(),
             &signers,
-            c["plan"]
-                .as_str()
-                .map(|p| <[u8; 32]>::try_from(unhex(p)).unwrap())
-                .as_ref(),
+            &Signed {
+                plan: hash32(&c["plan"]),
+                build: hash32(&c["build"]),
+                allowed: Allowances::from_bits(c["allowed"].as_u64().unwrap()).unwrap_or_default(),
+            },
         );
         assert_eq!(digest.to_vec(), h("digest"));
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&h("public_key")).unwrap();

@@ -10,8 +10,8 @@
 #   FUZZ_TARGETS="text_fallback qr_parts" bash scripts/fuzz.sh 60 2
 #
 # FUZZ_TARGET_DIR sets cargo's target folder; FUZZ_CMIN=1 minimizes each grown corpus
-# (`cargo fuzz cmin`) after its run. fuzz/corpus/ is the working corpus (not committed);
-# committed seed inputs are under fuzz/seeds/.
+# (`cargo fuzz cmin`) after its run. fuzz/corpus/<target>/ is the committed, minimized
+# corpus each run starts from and grows; hand-written seeds are under fuzz/seeds/.
 #
 # Needs cargo-fuzz; uses the nightly toolchain when installed, else the stable one with
 # RUSTC_BOOTSTRAP=1 (libFuzzer's sanitizer flags are nightly-only options).
@@ -40,8 +40,11 @@ run_one() {
   local target=$1
   mkdir -p "corpus/$target"
   local t0=$(date +%s)
-  # The committed corpus is read and grown in place; `cargo fuzz cmin` minimizes it.
-  if cargo "${toolchain[@]}" fuzz run $tdir "$target" "corpus/$target" -- \
+  # The committed corpus is read and grown in place (`cargo fuzz cmin` minimizes it);
+  # hand-written seeds, when a target has them, are read too but never written.
+  local extra=()
+  [ -d "seeds/$target" ] && extra=("seeds/$target")
+  if cargo "${toolchain[@]}" fuzz run $tdir "$target" "corpus/$target" "${extra[@]}" -- \
       -max_total_time="$seconds" -timeout=2 -rss_limit_mb=512 -print_final_stats=1 \
       >"$logs/$target.log" 2>&1; then
     status=ok

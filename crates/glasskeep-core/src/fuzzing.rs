@@ -235,42 +235,162 @@ pub fn document(data: &[u8]) {
     assert!(pdf.starts_with(b"%PDF-"));
 }
 
-#[cfg(test)]
-pub(crate) mod smoke {
-    //! Runs a fuzz entry point on seeds plus seeded random mutations of them.
-    use rand::rand_core::SeedableRng;
-    use rand::{Rng, RngExt};
-    use rand_chacha::ChaCha20Rng;
+/// A fuzz entry point: arbitrary bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
 
-    /// `rounds` mutations (bit flips, byte sets, truncations, insertions) of each seed.
-    pub(crate) fn run(target: fn(&[u8]), seeds: &[Vec<u8>], rounds: usize) {
-        let mut rng = ChaCha20Rng::seed_from_u64(0x676b);
-        for seed in seeds {
-            target(seed);
-            for _ in 0..rounds {
-                let mut m = seed.clone();
-                for _ in 0..rng.random_range(1..4) {
-                    let op = rng.next_u32() % 4;
-                    if m.is_empty() {
-                        m.push(rng.next_u32() as u8);
-                        continue;
-                    }
-                    let i = rng.random_range(0..m.len());
-                    match op {
-                        0 => m[i] ^= 1 << (rng.next_u32() % 8),
-                        1 => m[i] = rng.next_u32() as u8,
-                        2 => m.truncate(i),
-                        _ => m.insert(i, rng.next_u32() as u8),
-                    }
+/// Every fuzz target in `fuzz/fuzz_targets/`, by its name there.
+pub const TARGETS: [(&str, Target); 18] = [
+    ("anchor", anchor),
+    ("attestation", attestation),
+    ("base45", base45),
+    ("card_tlv", card_tlv),
+    ("cbor", cbor),
+    ("document", document),
+    ("envelope", envelope),
+    ("log_entry", log_entry),
+    ("log_file", log_file),
+    ("ocr_text", ocr_text),
+    ("payload", payload),
+    ("plan", plan),
+    ("qr_parts", qr_parts),
+    ("recipient_and_stub", recipient_and_stub),
+    ("scan_image", scan_image),
+    ("sealed_share", sealed_share),
+    ("share", share),
+    ("text_fallback", text_fallback),
+];
+
+#[doc(hidden)]
+pub mod smoke {
+    //! Runs a fuzz entry point on seeds and on seeded random mutations of them, without
+    //! libFuzzer: the same functions, on every `cargo test`. Not coverage-guided; the
+    //! inputs a libFuzzer campaign grew (`fuzz/corpus/`) are what gives it reach.
+
+    use std::time::{Duration, Instant};
+
+    /// SplitMix64: a fixed, dependency-free sequence, so a run is repeatable.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform enough in `0..n` (`n` > 0) for mutation choices.
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Values that sit on decoders' boundaries.
+    const INTERESTING: [u8; 10] = [0x00, 0x01, 0x17, 0x18, 0x19, 0x1f, 0x7f, 0x80, 0xff, b'\n'];
+
+    /// One mutation of `seed`: 1 to 4 of bit flips, byte sets, boundary values,
+    /// truncations, insertions, duplications of a run, or a splice from `other`.
+    fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
+        let mut m = seed.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            if m.is_empty() {
+                m.push(rng.next() as u8);
+                continue;
+            }
+            let i = rng.below(m.len());
+            match rng.below(7) {
+                0 => m[i] ^= 1 << rng.below(8),
+                1 => m[i] = rng.next() as u8,
+                2 => m[i] = INTERESTING[rng.below(INTERESTING.len())],
+                3 => m.truncate(i),
+                4 => m.insert(i, rng.next() as u8),
+                5 => {
+                    let len = 1 + rng.below(16.min(m.len() - i));
+                    let run = m[i..i + len].to_vec();
+                    let at = rng.below(m.len() + 1);
+                    m.splice(at..at, run);
                 }
-                target(&m);
+                _ if !other.is_empty() => {
+                    let from = rng.below(other.len());
+                    let len = 1 + rng.below(64.min(other.len() - from));
+                    let end = (i + len).min(m.len());
+                    m.splice(i..end, other[from..from + len].iter().copied());
+                }
+                _ => m[i] = !m[i],
+            }
+        }
+        m
+    }
+
+    /// Runs `target` on `input`; if it panics, says which input did it (hex, and where
+    /// it was saved when `save` is given) before passing the panic on.
+    fn one(target: fn(&[u8]), input: &[u8], save: Option<&std::path::Path>) {
+        let r = std::panic::catch_unwind(|| target(input));
+        if let Err(panic) = r {
+            let hex = crate::hex::encode(&input[..input.len().min(512)]);
+            match save {
+                Some(dir) => {
+                    let _ = std::fs::create_dir_all(dir);
+                    use sha2::Digest;
+                    let name = crate::hex::encode(&sha2::Sha256::digest(input));
+                    let path = dir.join(&name[..16]);
+                    let _ = std::fs::write(&path, input);
+                    eprintln!("the input that panicked is saved as {}", path.display());
+                }
+                None => eprintln!("the input that panicked (hex, first 512 bytes): {hex}"),
+            }
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    /// `rounds` mutations of each seed, then `rounds` short random inputs.
+    pub fn run(target: fn(&[u8]), seeds: &[Vec<u8>], rounds: usize) {
+        let mut rng = Rng(0x676b);
+        for (k, seed) in seeds.iter().enumerate() {
+            one(target, seed, None);
+            let other = &seeds[(k + 1) % seeds.len()];
+            for _ in 0..rounds {
+                one(target, &mutate(&mut rng, seed, other), None);
             }
         }
         for _ in 0..rounds {
-            let len = rng.random_range(0..64);
-            let junk: Vec<u8> = (0..len).map(|_| rng.next_u32() as u8).collect();
-            target(&junk);
+            let len = rng.below(64);
+            let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            one(target, &junk, None);
         }
+    }
+
+    /// Every input in `inputs` once, then mutations of them in turn until `budget` has
+    /// passed; returns how many inputs ran. An input that panics is saved in `save`.
+    pub fn run_for(
+        target: fn(&[u8]),
+        inputs: &[Vec<u8>],
+        budget: Duration,
+        save: &std::path::Path,
+    ) -> u64 {
+        let start = Instant::now();
+        let mut runs = 0u64;
+        for input in inputs {
+            one(target, input, Some(save));
+            runs += 1;
+        }
+        let mut rng = Rng(0x676b_0001);
+        let empty = [Vec::new()];
+        let pool = if inputs.is_empty() {
+            &empty[..]
+        } else {
+            inputs
+        };
+        while start.elapsed() < budget {
+            for _ in 0..64 {
+                let seed = &pool[rng.below(pool.len())];
+                let other = &pool[rng.below(pool.len())];
+                one(target, &mutate(&mut rng, seed, other), Some(save));
+                runs += 1;
+            }
+        }
+        runs
     }
 }
 

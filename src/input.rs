@@ -47,6 +47,29 @@ fn read_no_echo(prompt: &str) -> Result<String, SecretInputError> {
     })
 }
 
+/// The largest envelope file, scan or photo, or `--anchor` scan glasskeep reads: 64 MiB.
+/// A 600 dpi PNG of a page is a few megabytes; anything larger is not one.
+pub const MAX_INPUT_FILE: u64 = 64 << 20;
+/// The largest text file (`envelope read` OCR output) glasskeep reads: 1 MiB, several
+/// times the longest envelope text.
+pub const MAX_TEXT_FILE: u64 = 1 << 20;
+
+/// Reads a file handed to glasskeep, refusing one larger than `max` bytes without ever
+/// holding more than `max` + 1 of it.
+pub fn read_at_most(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB, more than glasskeep reads from such a file",
+            max >> 10
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Whether this process has a controlling terminal to ask the people present on.
 pub fn has_terminal() -> bool {
     std::fs::OpenOptions::new()

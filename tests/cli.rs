@@ -148,6 +148,43 @@ fn unreadable_envelopes_exit_4() {
 }
 
 #[test]
+fn files_larger_than_any_envelope_scan_or_text_are_refused_unread() {
+    // Sparse files: their size is claimed, not written.
+    let d = tempfile::tempdir().unwrap();
+    let big = |name: &str, len: u64| {
+        let p = d.path().join(name);
+        std::fs::File::create(&p).unwrap().set_len(len).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let envelope = big("big.gkenv", (64 << 20) + 1);
+    let o = run(
+        d.path(),
+        &["envelope", "render", &envelope, "--format", "txt"],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than 65536 KiB"),
+        "{}",
+        stderr(&o)
+    );
+    let text = big("big.txt", (1 << 20) + 1);
+    let o = run(d.path(), &["envelope", "read", &text]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than 1024 KiB"),
+        "{}",
+        stderr(&o)
+    );
+    let scan = big("big.png", (64 << 20) + 1);
+    let o = run(d.path(), &["log", "verify", "--anchor", &scan]);
+    assert!(
+        stderr(&o).contains("larger than 65536 KiB"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn secrets_and_pins_have_no_command_line_flag() {
     let d = tempfile::tempdir().unwrap();
     for args in [

@@ -21,7 +21,8 @@ pub struct EnvelopeFile {
 
 /// Reads an envelope in any of its forms (the decoder recognises each by its bytes).
 pub fn load_envelope(path: &Path) -> Result<EnvelopeFile, CeremonyError> {
-    let bytes = std::fs::read(path).map_err(|e| CeremonyError::io(path, e))?;
+    let bytes = crate::input::read_at_most(path, crate::input::MAX_INPUT_FILE)
+        .map_err(|e| CeremonyError::io(path, e))?;
     let wrap = |source: scan::ScanError| CeremonyError::Envelope {
         path: path.to_owned(),
         source,

@@ -173,7 +173,8 @@ pub fn render(
 /// `envelope read`: the text fallback from a text file (typed, copied or OCR
 /// output), its corrections listed, the record written to a new file if asked.
 pub fn read_text(file: &Path, output: Option<&Path>) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(file)
+    let text = glasskeep::input::read_at_most(file, glasskeep::input::MAX_TEXT_FILE)
+        .and_then(|b| String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text")))
         .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;
     let reading = glasskeep_core::envelope::ocr::decode_ocr(&text)
         .map_err(|err| CliError::new(exit::INPUT, format!("{}: {err}", file.display())))?;

@@ -201,7 +201,7 @@ pub(super) fn anchor(arg: &str) -> Result<Anchor, CliError> {
             format!("{ANCHOR_FORMS}: {what}"),
         ));
     }
-    let bytes = std::fs::read(path)
+    let bytes = glasskeep::input::read_at_most(path, glasskeep::input::MAX_INPUT_FILE)
         .map_err(|e| CliError::new(exit::INPUT, format!("--anchor {}: {e}", shown(path))))?;
     if let Some(text) = std::str::from_utf8(&bytes)
         .ok()

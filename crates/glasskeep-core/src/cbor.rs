@@ -506,7 +506,8 @@ impl<'a> Decoder<'a> {
                         if k <= prev {
                             return Err(CborError::UnexpectedKey {
                                 offset: koff,
-                                expected: prev + 1,
+                                // A key after u64::MAX cannot ascend: say so, not overflow.
+                                expected: prev.saturating_add(1),
                                 found: k,
                             });
                         }

@@ -540,6 +540,40 @@ mod tests {
     }
 
     #[test]
+    fn ocr_text_reported_as_a_timeout_returns() {
+        // Reported by `cargo fuzz run ocr_text` (10-minute campaign, -timeout=2) while
+        // the machine was loaded with builds; alone it ran in 0.4 s in the instrumented
+        // build, so the load, not the input, crossed the limit. Kept as a regression
+        // input: damaged OCR output that exercises the line search.
+        let input = include_bytes!("../../../fuzz/seeds/ocr_text/regression-timeout-7544b7e9");
+        let start = std::time::Instant::now();
+        ocr_text(input);
+        eprintln!("took {:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_map_key_after_the_largest_key_is_refused_without_overflow() {
+        // Found by `cargo fuzz run cbor` (10-minute campaign): a map whose key is
+        // u64::MAX followed by another key made the out-of-order error compute
+        // u64::MAX + 1, which panics where overflow is checked.
+        let mut m = vec![0xa2, 0x1b];
+        m.extend_from_slice(&[0xff; 8]);
+        m.extend_from_slice(&[0x00, 0x00, 0x00]);
+        cbor(&m);
+        cbor(include_bytes!(
+            "../../../fuzz/seeds/cbor/regression-crash-2a1d59ee"
+        ));
+        assert!(matches!(
+            crate::cbor::Decoder::new(&m).raw_item(),
+            Err(crate::cbor::CborError::UnexpectedKey {
+                expected: u64::MAX,
+                found: 0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn text_fallback_refuses_a_line_number_cut_inside_a_character() {
         // Found by `cargo fuzz run text_fallback`: the decoder sliced the line number
         // at a byte offset inside a two-byte character and panicked.

@@ -20,6 +20,83 @@ use crate::text;
 
 /// Largest plan file, bytes.
 pub const MAX_PLAN: usize = 64 * 1024;
+/// Deepest nesting of arrays and inline tables (`[`, `{`), and most parts of a dotted
+/// key, a plan may hold. The TOML parser recurses once per level and once per key part:
+/// a plan of 64 KiB of `[`, or of `a.a.a…`, would overflow the stack, so both are counted
+/// before it parses.
+pub const MAX_NESTING: usize = 16;
+
+/// The line of the first `[` or `{` that opens a level deeper than [`MAX_NESTING`], or of
+/// the first dotted key of more parts, outside strings and comments; `None` when the text
+/// stays within both. One pass, no allocation. (A float's one dot counts as a key's.)
+fn too_deep(s: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Comment,
+        Basic,
+        Literal,
+        MultiBasic,
+        MultiLiteral,
+    }
+    let b = s.as_bytes();
+    let (mut state, mut depth, mut line, mut i) = (In::Code, 0usize, 1usize, 0usize);
+    // Dots since the last place a key can start.
+    let mut dots = 0usize;
+    let triple = |i: usize, q: u8| b.get(i..i + 3) == Some(&[q, q, q][..]);
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            line += 1;
+        }
+        match state {
+            In::Code => match c {
+                b'#' => state = In::Comment,
+                b'"' if triple(i, b'"') => {
+                    state = In::MultiBasic;
+                    i += 2;
+                }
+                b'\'' if triple(i, b'\'') => {
+                    state = In::MultiLiteral;
+                    i += 2;
+                }
+                b'"' => state = In::Basic,
+                b'\'' => state = In::Literal,
+                b'[' | b'{' => {
+                    depth += 1;
+                    dots = 0;
+                    if depth > MAX_NESTING {
+                        return Some(line);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b'\n' | b'=' | b',' => dots = 0,
+                b'.' => {
+                    dots += 1;
+                    if dots >= MAX_NESTING {
+                        return Some(line);
+                    }
+                }
+                _ => {}
+            },
+            In::Comment if c == b'\n' => state = In::Code,
+            In::Basic | In::MultiBasic if c == b'\\' => i += 1,
+            In::Basic if c == b'"' || c == b'\n' => state = In::Code,
+            In::Literal if c == b'\'' || c == b'\n' => state = In::Code,
+            In::MultiBasic if triple(i, b'"') => {
+                state = In::Code;
+                i += 2;
+            }
+            In::MultiLiteral if triple(i, b'\'') => {
+                state = In::Code;
+                i += 2;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
 /// Most acts in one plan.
 pub const MAX_ACTS: usize = 64;
 /// Most names in one list (custodians, cosigners, witnesses).
@@ -56,6 +133,13 @@ pub enum PlanError {
         line: usize,
         /// The code point.
         code: u32,
+    },
+    /// Arrays or inline tables nested deeper than [`MAX_NESTING`], or a dotted key of
+    /// more parts.
+    #[error("line {line}: arrays, inline tables or dotted keys nested more than {MAX_NESTING} deep; a plan needs 2")]
+    TooDeep {
+        /// The line of the bracket too many.
+        line: usize,
     },
     /// Not TOML, an unknown key, a wrong type (the parser names the line).
     #[error("{0}")]
@@ -492,6 +576,9 @@ impl Plan {
                     code: u32::from(c),
                 });
             }
+        }
+        if let Some(line) = too_deep(s) {
+            return Err(PlanError::TooDeep { line });
         }
         let raw: RawPlan = toml::from_str(s).map_err(|e| PlanError::Syntax(e.to_string()))?;
         if raw.version != VERSION {

@@ -229,8 +229,10 @@ struct Search<'a> {
     /// Where a character the OCR lost may be put back (before position i; the last
     /// entry is the end of the line): inside a group shorter than printed.
     insertable: &'a [bool],
-    /// The printed length, or `None` for the last line (any length).
-    printed: Option<usize>,
+    /// The printed lengths possible: exactly 32 symbols, or 3 to 32 on the last line
+    /// (1 to 30 data symbols and the check). A reading that can no longer end within
+    /// them is abandoned, so the search is bounded on every line, the last included.
+    printed: std::ops::RangeInclusive<usize>,
     found: Vec<(usize, Candidate)>,
 }
 
@@ -260,16 +262,18 @@ impl Search<'_> {
         out: &mut Vec<u8>,
         fixes: &mut Vec<Correction>,
     ) {
-        if let Some(p) = self.printed {
-            let remaining = self.read.len() - pos;
-            if out.len() + remaining + usize::from(self.insertable[pos..].iter().any(|&b| b)) < p
-                || out.len() + remaining > p + left
-            {
-                return;
-            }
+        let remaining = self.read.len() - pos;
+        // At most one lost character is put back per group: fewer than the shortest
+        // printed line cannot grow into one, and each dropped character costs at least
+        // one, so more than the longest plus what is left to spend cannot shrink into one.
+        if out.len() + remaining + usize::from(self.insertable[pos..].iter().any(|&b| b))
+            < *self.printed.start()
+            || out.len() + remaining > self.printed.end() + left
+        {
+            return;
         }
         if pos == self.read.len() {
-            if self.printed.is_none_or(|p| p == out.len()) && passes(self.n, out) {
+            if self.printed.contains(&out.len()) && passes(self.n, out) {
                 self.found
                     .push((MAX_COST - left, (out.clone(), fixes.clone())));
             }
@@ -367,7 +371,7 @@ fn correct_line(n: usize, groups: &[String], last: bool) -> Result<Vec<Candidate
         read: &syms,
         droppable: &droppable,
         insertable: &insertable,
-        printed: (!last).then_some(SYMBOLS_PER_LINE + 2),
+        printed: if last { 3 } else { SYMBOLS_PER_LINE + 2 }..=SYMBOLS_PER_LINE + 2,
         found: Vec::new(),
     };
     search.walk(0, MAX_COST, &mut Vec::new(), &mut Vec::new());
@@ -414,6 +418,20 @@ pub fn decode_ocr(text: &str) -> Result<OcrReading, TextError> {
     // Which line is the last (the only one that may be short) comes from END.
     let end = end.ok_or(TextError::MissingEnd)?;
     let last_line = Some(end.count);
+    // Lines past the END count, or read twice, are refused before any is corrected: the
+    // correction's work then follows the lines an envelope can have, not the text.
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, _) in &read {
+        if *n > end.count {
+            return Err(TextError::LineBeyondEnd {
+                line: *n,
+                count: end.count,
+            });
+        }
+        if !seen.insert(*n) {
+            return Err(TextError::DuplicateLine { line: *n });
+        }
+    }
     let mut lines: Vec<(usize, Vec<Candidate>)> = Vec::with_capacity(read.len());
     let mut bad = Vec::new();
     for (n, groups) in read {
@@ -495,6 +513,32 @@ pub fn decode_ocr(text: &str) -> Result<OcrReading, TextError> {
 mod tests {
     use super::*;
     use crate::envelope::text::encode_lines;
+
+    #[test]
+    fn a_long_last_line_is_refused_without_trying_every_reading() {
+        // Found by reading the search: the last line had no length bound, so a last
+        // line of 300 look-alikes made it try some 10^10 readings before refusing.
+        let text = format!(
+            "0001: {}\nEND 1 LINES FINGERPRINT 0000 0000 0000 0000",
+            "S".repeat(300)
+        );
+        assert!(matches!(
+            decode_ocr(&text),
+            Err(TextError::Uncorrectable { .. })
+        ));
+    }
+
+    #[test]
+    fn lines_past_the_end_or_read_twice_are_refused_before_any_is_corrected() {
+        let line = format!("0001: {}", "S".repeat(40));
+        let text = format!("{line}\n{line}\nEND 1 LINES FINGERPRINT 0000 0000 0000 0000");
+        assert_eq!(decode_ocr(&text), Err(TextError::DuplicateLine { line: 1 }));
+        let text = format!("{line}\n0002: SSSSS\nEND 1 LINES FINGERPRINT 0000 0000 0000 0000");
+        assert_eq!(
+            decode_ocr(&text),
+            Err(TextError::LineBeyondEnd { line: 2, count: 1 })
+        );
+    }
 
     fn sample() -> (Vec<u8>, Vec<String>) {
         let data: Vec<u8> = (0..400u32).map(|i| (i * 7 + 3) as u8).collect();

@@ -56,17 +56,44 @@ pub fn decode_image(bytes: &[u8]) -> Result<Envelope, ScanError> {
     decode_images(&[bytes])
 }
 
+/// The largest scan or photo read, in pixels: an A4 page at 600 dpi is 35 million, a
+/// phone photo 12 to 24 million. An image's header states its size before any pixel is
+/// decoded; a larger one is refused then, so a small file claiming a huge image costs
+/// nothing.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The longest side read, in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+
+/// Decodes a PNG or JPEG into grey levels, refusing before decoding an image larger than
+/// [`MAX_PIXELS`] or [`MAX_SIDE`], and any decoder allocation above 512 MiB.
+pub(crate) fn load_grey(bytes: &[u8]) -> Result<image::GrayImage, String> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(|e| e.to_string())?;
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!(
+            "the image is {w} x {h} pixels, larger than glasskeep reads ({} million pixels, \
+             {MAX_SIDE} a side): scan at 300 to 600 dpi",
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    let mut r = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 << 20);
+    r.limits(limits);
+    Ok(r.decode().map_err(|e| e.to_string())?.to_luma8())
+}
+
 /// Reads an envelope from photos or scans of its pages (PNG or JPEG, any order).
 pub fn decode_images(files: &[&[u8]]) -> Result<Envelope, ScanError> {
     let images = files
         .iter()
-        .map(|bytes| {
-            image::load_from_memory(bytes)
-                .map(|i| i.to_luma8())
-                .map_err(|e| ScanError::Image {
-                    reason: e.to_string(),
-                })
-        })
+        .map(|bytes| load_grey(bytes).map_err(|reason| ScanError::Image { reason }))
         .collect::<Result<Vec<_>, _>>()?;
     let payloads = qr_payloads_in_images(&images);
     let ours: Vec<&String> = payloads.iter().filter(|p| p.starts_with("GK")).collect();
@@ -113,4 +140,62 @@ pub fn decode_file(bytes: &[u8]) -> Result<Envelope, ScanError> {
         return decode_qr_payloads(&payloads);
     }
     decode_text(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG of a few dozen bytes whose header claims `w` x `h` grey pixels.
+    fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+        fn crc(bytes: &[u8]) -> u32 {
+            let mut c = !0u32;
+            for &b in bytes {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 == 1 {
+                        0xedb8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        }
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc(&ihdr).to_be_bytes());
+        // An empty zlib stream: the header is read up to the first image data.
+        let mut idat = b"IDAT".to_vec();
+        idat.extend_from_slice(&[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        png.extend_from_slice(&8u32.to_be_bytes());
+        png.extend_from_slice(&idat);
+        png.extend_from_slice(&crc(&idat).to_be_bytes());
+        png.extend_from_slice(&[0, 0, 0, 0]);
+        png.extend_from_slice(b"IEND");
+        png.extend_from_slice(&crc(b"IEND").to_be_bytes());
+        png
+    }
+
+    #[test]
+    fn an_image_claiming_more_pixels_than_a_scan_is_refused_before_decoding() {
+        // A file of 77 bytes claiming 400 million pixels: refused by its header, not
+        // by running out of memory.
+        for (w, h) in [(20_000, 20_000), (16_384, 4_000), (100_000, 1)] {
+            let png = png_claiming(w, h);
+            assert!(png.len() < 80);
+            let err = load_grey(&png).unwrap_err();
+            assert!(err.contains(&format!("{w} x {h} pixels")), "{err}");
+            assert!(matches!(decode_image(&png), Err(ScanError::Image { .. })));
+            assert!(crate::sheet::HeadCode::from_image(&png).is_err());
+        }
+        // Within the limits the header passes, and the missing pixels are what fails.
+        let err = load_grey(&png_claiming(100, 100)).unwrap_err();
+        assert!(!err.contains("pixels, larger"), "{err}");
+    }
 }

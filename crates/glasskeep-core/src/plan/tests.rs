@@ -341,3 +341,48 @@ fn the_plan_decoder_survives_mutated_inputs() {
     assert_eq!(kinds.len(), ActKind::ALL.len());
     crate::fuzzing::smoke::run(crate::fuzzing::plan, &seeds, 1_000);
 }
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_before_the_parser_recurses() {
+    // Found by reading the parser: toml 0.5 recursed once per `[`, and 20 000 of them
+    // (20 KB, well within MAX_PLAN) overflowed the stack and aborted the process.
+    // 10 000 levels of each form stay within MAX_PLAN.
+    for open in ["[", "{x = ", "[{a = "] {
+        let deep = format!("version = 1\nx = {}", open.repeat(10_000));
+        assert!(
+            matches!(
+                Plan::decode(deep.as_bytes()),
+                Err(PlanError::TooDeep { line: 2 })
+            ),
+            "{open}"
+        );
+    }
+    // Brackets in strings and comments do not count; the limit itself passes the
+    // count (and fails later as the plan it is not).
+    let quoted = format!(
+        "version = 1\n# {c}\nx = \"{c}\"\ny = '{c}'\nz = \"\"\"\n{c}\"\"\"\nw = [{d}{e}]",
+        c = "[".repeat(100),
+        d = "[".repeat(MAX_NESTING - 1),
+        e = "]".repeat(MAX_NESTING - 1)
+    );
+    assert!(!matches!(
+        Plan::decode(quoted.as_bytes()),
+        Err(PlanError::TooDeep { .. })
+    ));
+    // The parser recursed once per part of a dotted key too.
+    for dotted in [
+        format!("version = 1\n{} = 1", vec!["a"; 20_000].join(".")),
+        format!("version = 1\n[{}]", vec!["a"; 20_000].join(".")),
+        format!("version = 1\nx = {{ {} = 1 }}", vec!["a"; 20_000].join(".")),
+    ] {
+        assert!(matches!(
+            Plan::decode(dotted.as_bytes()),
+            Err(PlanError::TooDeep { line: 2 })
+        ));
+    }
+    let fifteen = format!("version = 1\n{} = 1.5", vec!["a"; MAX_NESTING].join("."));
+    assert!(!matches!(
+        Plan::decode(fifteen.as_bytes()),
+        Err(PlanError::TooDeep { .. })
+    ));
+}

@@ -162,11 +162,8 @@ impl HeadCode {
         if !bytes.starts_with(PNG) && !bytes.starts_with(JPEG) {
             return Err(HeadScanError::NotImage);
         }
-        let image = image::load_from_memory(bytes)
-            .map_err(|e| HeadScanError::Image {
-                reason: e.to_string(),
-            })?
-            .to_luma8();
+        let image = crate::envelope::scan::load_grey(bytes)
+            .map_err(|reason| HeadScanError::Image { reason })?;
         let mut codes = head_codes(image);
         codes.sort();
         codes.dedup();

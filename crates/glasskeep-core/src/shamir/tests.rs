@@ -460,3 +460,33 @@ fn split_with_os_randomness_works_and_differs_each_time() {
     let chosen = [&a.shares[2], &a.shares[0]];
     assert_eq!(combine(&chosen, &a.payload).unwrap().expose(), b"pw");
 }
+
+#[test]
+fn a_share_claiming_another_threshold_or_count_is_named_itself() {
+    // Each field alone: the share that differs is the one named, whichever comes first.
+    let set = make(2, 3, 10);
+    for field in 0..2 {
+        let mut s = Share::decode(&set.shares[0].encode()).unwrap();
+        if field == 0 {
+            s.threshold = 3;
+        } else {
+            s.count = 4;
+        }
+        assert_eq!(
+            combine(&[&s, &set.shares[1]], &set.payload).unwrap_err(),
+            CombineError::InconsistentShare { index: 1 },
+            "field {field}"
+        );
+    }
+}
+
+#[test]
+fn an_index_above_the_count_is_refused() {
+    let set = make(2, 3, 11);
+    let mut s = Share::decode(&set.shares[0].encode()).unwrap();
+    s.index = 4;
+    assert_eq!(
+        combine(&[&s, &set.shares[1]], &set.payload).unwrap_err(),
+        CombineError::IndexOutOfRange { index: 4, count: 3 }
+    );
+}

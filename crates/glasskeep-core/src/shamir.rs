@@ -35,6 +35,13 @@ pub const MAX_LABEL_LEN: usize = 128;
 /// Most share subsets tried when looking for the bad share among more than t.
 const MAX_SUBSETS_TRIED: usize = 20_000;
 
+#[cfg(test)]
+thread_local! {
+    /// How many t-subsets the last [`combine`] of more than t shares on this thread
+    /// interpolated: the tests count the search's work.
+    static SUBSETS_TRIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -456,6 +463,8 @@ pub fn combine(shares: &[&Share], payload: &Payload) -> Result<SecretBytes, Comb
             break;
         }
     }
+    #[cfg(test)]
+    SUBSETS_TRIED.with(|c| c.set(tried));
     match best {
         None => Err(CombineError::ReconstructionFailed),
         Some((_, bad, secret)) if bad.is_empty() => Ok(secret),

@@ -490,3 +490,59 @@ fn an_index_above_the_count_is_refused() {
         CombineError::IndexOutOfRange { index: 4, count: 3 }
     );
 }
+
+fn subsets_tried() -> usize {
+    super::SUBSETS_TRIED.with(|c| c.get())
+}
+
+#[test]
+fn the_search_stops_at_the_first_subset_a_clear_majority_agrees_with() {
+    // Shares 2..=7 honest, share 1 bad, t = 3: the 15 subsets {1,x,y} fail to
+    // authenticate; the 16th in order, {2,3,4}, does, six of seven agree with it (more
+    // than (7+2)/2), and the search stops there, having passed over 15.
+    let set = make(3, 7, 12);
+    let bad = corrupt(&set.shares[0]);
+    let mut chosen: Vec<&Share> = set.shares.iter().collect();
+    chosen[0] = &bad;
+    assert_eq!(
+        combine(&chosen, &set.payload).unwrap_err(),
+        CombineError::BadShares { indices: vec![1] }
+    );
+    assert_eq!(subsets_tried(), 15);
+    // Honest shares 4 or 3 of 7: no longer more than (7+2)/2, so a subset they agree on
+    // does not end the search; all 35 subsets are tried, and the bad ones still named.
+    for bad_count in [3usize, 4] {
+        let bad: Vec<Share> = set.shares[..bad_count].iter().map(corrupt).collect();
+        let chosen: Vec<&Share> = bad.iter().chain(&set.shares[bad_count..]).collect();
+        assert_eq!(
+            combine(&chosen, &set.payload).unwrap_err(),
+            CombineError::BadShares {
+                indices: (1..=bad_count as u8).collect()
+            }
+        );
+        assert_eq!(subsets_tried(), 35, "{bad_count} bad");
+    }
+}
+
+#[test]
+fn with_no_subset_authenticating_the_search_gives_up_after_its_limit() {
+    // 255 shares, all corrupted, t = 3: C(255, 3) = 2 731 135 subsets, of which the
+    // search tries MAX_SUBSETS_TRIED and then gives up.
+    let set = make(3, 255, 13);
+    let bad: Vec<Share> = set.shares.iter().map(corrupt).collect();
+    let chosen: Vec<&Share> = bad.iter().collect();
+    assert_eq!(
+        combine(&chosen, &set.payload).unwrap_err(),
+        CombineError::ReconstructionFailed
+    );
+    assert_eq!(subsets_tried(), super::MAX_SUBSETS_TRIED);
+    // Fewer subsets than the limit: every one is tried, then none authenticated.
+    let set = make(2, 4, 14);
+    let bad: Vec<Share> = set.shares.iter().map(corrupt).collect();
+    let chosen: Vec<&Share> = bad.iter().collect();
+    assert_eq!(
+        combine(&chosen, &set.payload).unwrap_err(),
+        CombineError::ReconstructionFailed
+    );
+    assert_eq!(subsets_tried(), 6);
+}

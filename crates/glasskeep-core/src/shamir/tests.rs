@@ -546,3 +546,21 @@ fn with_no_subset_authenticating_the_search_gives_up_after_its_limit() {
     );
     assert_eq!(subsets_tried(), 6);
 }
+
+#[test]
+fn next_combination_walks_every_subset_once_in_lexicographic_order() {
+    for (n, k) in [(1, 1), (4, 1), (4, 4), (6, 3), (7, 2)] {
+        let mut c: Vec<usize> = (0..k).collect();
+        let mut seen = vec![c.clone()];
+        while super::next_combination(&mut c, n) {
+            seen.push(c.clone());
+        }
+        // Every k-subset of 0..n, each sorted, in lexicographic order, once.
+        let mut all: Vec<Vec<usize>> = (0u32..1 << n)
+            .filter(|m| m.count_ones() as usize == k)
+            .map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect())
+            .collect();
+        all.sort();
+        assert_eq!(seen, all, "n = {n}, k = {k}");
+    }
+}

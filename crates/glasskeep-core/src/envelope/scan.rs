@@ -56,11 +56,11 @@ pub fn decode_image(bytes: &[u8]) -> Result<Envelope, ScanError> {
     decode_images(&[bytes])
 }
 
-/// The largest scan or photo read, in pixels: an A4 page at 600 dpi is 35 million, a
-/// phone photo 12 to 24 million. An image's header states its size before any pixel is
-/// decoded; a larger one is refused then, so a small file claiming a huge image costs
-/// nothing.
-pub const MAX_PIXELS: u64 = 40_000_000;
+/// The largest scan or photo read, in pixels: an A4 page at 600 dpi is 35 million, a US
+/// legal page 43 million, a phone photo 12 to 48 million. An image's header states its
+/// size before any pixel is decoded; a larger one is refused then, so a small file
+/// claiming a huge image costs nothing.
+pub const MAX_PIXELS: u64 = 64_000_000;
 /// The longest side read, in pixels.
 pub const MAX_SIDE: u32 = 16_384;
 

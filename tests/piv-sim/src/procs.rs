@@ -8,11 +8,42 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-/// Process names (as /proc/PID/comm shows them, cut to 15 bytes) the lab owns.
-const OWNED: [&str; 2] = ["pcscd", "glasskeep-piv-s"];
+/// Process names as /proc/PID/comm shows them (cut to 15 bytes).
+const PCSCD: &str = "pcscd";
+const SIMULATOR: &str = "glasskeep-piv-s";
 
-/// Stops every pcscd and simulator on the machine. Called only with the lab lock held,
-/// when none of them can belong to a running lab.
+/// The vpcd port a simulator's command line (NUL-separated, as /proc/PID/cmdline holds
+/// it) connects to: its `--port`, or the default. `None` for a run that connects nowhere
+/// (`--print-training-root`) or a port that does not parse.
+fn simulator_port(cmdline: &[u8]) -> Option<u16> {
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    if args.iter().any(|a| *a == b"--print-training-root") {
+        return None;
+    }
+    let mut port = Some(crate::harness::BASE_PORT);
+    let parse = |v: Option<&[u8]>| {
+        v.and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+    };
+    for (i, a) in args.iter().enumerate() {
+        if *a == b"--port" {
+            port = parse(args.get(i + 1).copied());
+        } else if let Some(v) = a.strip_prefix(b"--port=") {
+            port = parse(Some(v));
+        }
+    }
+    port
+}
+
+fn lab_port(port: u16) -> bool {
+    use crate::harness::{BASE_PORT, MAX_CARDS};
+    (BASE_PORT..BASE_PORT + MAX_CARDS as u16).contains(&port)
+}
+
+/// Stops every pcscd on the machine, and every simulator that would answer on one of the
+/// lab's vpcd ports. Called only with the lab lock held, when none of them can belong to a
+/// running lab. A simulator on another port (a test of the binary itself, which runs
+/// beside the labs without the lock) is not the lab's to stop.
 pub(crate) fn stop_strays() {
     let me = std::process::id();
     let Ok(entries) = fs::read_dir("/proc") else {
@@ -27,7 +58,15 @@ pub(crate) fn stop_strays() {
             continue;
         }
         let comm = fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-        if OWNED.contains(&comm.trim_end()) {
+        let stray = match comm.trim_end() {
+            PCSCD => true,
+            SIMULATOR => fs::read(e.path().join("cmdline"))
+                .ok()
+                .and_then(|c| simulator_port(&c))
+                .is_some_and(lab_port),
+            _ => false,
+        };
+        if stray {
             victims.push(Pid::from_raw(pid));
         }
     }
@@ -101,4 +140,27 @@ pub(crate) fn card_present(reader: &str) -> Option<bool> {
         return None;
     }
     Some(s.contains(pcsc::State::PRESENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_simulators_on_the_lab_ports_are_strays() {
+        let port = |c: &str| simulator_port(c.replace(' ', "\0").as_bytes());
+        assert_eq!(port("glasskeep-piv-sim --state /s"), Some(35963));
+        assert_eq!(
+            port("glasskeep-piv-sim --port 35965 --state /s"),
+            Some(35965)
+        );
+        assert_eq!(
+            port("glasskeep-piv-sim --port=41000 --state /s"),
+            Some(41000)
+        );
+        assert_eq!(port("glasskeep-piv-sim --port nope"), None);
+        assert_eq!(port("glasskeep-piv-sim --print-training-root"), None);
+        assert!(lab_port(35963) && lab_port(35966));
+        assert!(!lab_port(35962) && !lab_port(35967) && !lab_port(41000));
+    }
 }

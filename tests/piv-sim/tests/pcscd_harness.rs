@@ -117,3 +117,35 @@ fn same_serial_twice_is_refused() {
         .unwrap();
     assert!(matches!(err, LabError::BadSpec(ref m) if m.contains("3071")));
 }
+
+/// A lab stops leftover simulators on its own ports, but a simulator on another port
+/// belongs to a test of the binary running beside the lab, and lives on.
+#[test]
+fn a_lab_stops_strays_on_its_ports_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = |port: &str, state: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_glasskeep-piv-sim"))
+            .args(["--port", port, "--state"])
+            .arg(dir.path().join(state))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut stray = spawn("35965", "stray");
+    let mut other = spawn("1", "other");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let lab = PcscLab::start_with(&[CardSpec::new(3081)], options()).unwrap();
+    let stray_status = stray.try_wait().unwrap();
+    let other_status = other.try_wait().unwrap();
+    let _ = other.kill();
+    let _ = other.wait();
+    drop(lab);
+    assert!(
+        stray_status.is_some(),
+        "the stray on the lab's port still runs"
+    );
+    assert_eq!(
+        other_status, None,
+        "the simulator on another port was stopped"
+    );
+}

@@ -7,12 +7,17 @@ use glasskeep_piv_sim::SimCard;
 
 const BIN: &str = env!("CARGO_BIN_EXE_glasskeep-piv-sim");
 
-/// A port nothing listens on, so the simulator sits in its reconnect loop.
+/// A port nothing listens on, so the simulator sits in its reconnect loop. Never one of
+/// the lab's vpcd ports: a lab starting beside this test stops any simulator on those.
 fn closed_port() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    port.to_string()
+    use glasskeep_piv_sim::harness::{BASE_PORT, MAX_CARDS};
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if !(BASE_PORT..BASE_PORT + MAX_CARDS as u16).contains(&port) {
+            return port.to_string();
+        }
+    }
 }
 
 fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {

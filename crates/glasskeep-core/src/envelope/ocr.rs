@@ -17,8 +17,8 @@
 
 use super::format::{Envelope, EnvelopeError};
 use super::text::{
-    assemble, check, compact, look_alike_digits, parse_end, symbol, End, Lines, Named, TextError,
-    ALPHABET, SYMBOLS_PER_LINE,
+    assemble, check_keyed, column_coefficient, compact, gf_mul, line_key, look_alike_digits,
+    parse_end, symbol, End, Lines, Named, TextError, ALPHABET, SYMBOLS_PER_LINE,
 };
 
 /// Misreads of OCR-B that tesseract makes, as (printed, read): a symbol may be
@@ -74,6 +74,15 @@ const LOST: usize = 3;
 /// almost always the cheapest; should a wrong line pass its check instead, the
 /// envelope's fingerprint on the END line refuses the whole.
 const MAX_COST: usize = 5;
+/// Most readings the search of one line goes over. A line with one misread takes about
+/// a thousand, with three some forty thousand; a line of nothing but look-alikes could
+/// take millions. A line the search gives up on is refused like one nothing explains.
+const LINE_READINGS: usize = 200_000;
+/// Most readings the search of a whole text goes over: this many, and
+/// [`READINGS_PER_LINE`] more for each line read, so the work follows the text's size.
+/// Lines searched after it is spent are refused.
+const TEXT_READINGS: usize = 500_000;
+const READINGS_PER_LINE: usize = 2_000;
 
 /// One correction [`decode_ocr`] made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,15 +222,23 @@ fn read_lines(text: &str) -> Result<(Vec<ReadLine>, Option<End>), TextError> {
 /// A candidate reading of one line: its symbols and the corrections that made it.
 type Candidate = (Vec<u8>, Vec<Correction>);
 
-fn passes(n: usize, syms: &[u8]) -> bool {
+#[cfg(test)]
+thread_local! {
+    /// The readings the searches on this thread went over, for tests.
+    static VISITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether a reading passes its line's check, `key` being the line's [`line_key`].
+fn passes(key: (u8, u8), syms: &[u8]) -> bool {
     syms.len() >= 3 && {
         let (data, given) = syms.split_at(syms.len() - 2);
-        check(n, data) == [given[0], given[1]]
+        check_keyed(key, data) == [given[0], given[1]]
     }
 }
 
 /// What the search carries along one line: the reading, where characters may be
-/// dropped, the line's number and printed length, and the candidates found.
+/// dropped, the line's number and printed length, the reading being built with its
+/// check so far, and the candidates found.
 struct Search<'a> {
     n: usize,
     read: &'a [u8],
@@ -233,56 +250,87 @@ struct Search<'a> {
     /// (1 to 30 data symbols and the check). A reading that can no longer end within
     /// them is abandoned, so the search is bounded on every line, the last included.
     printed: std::ops::RangeInclusive<usize>,
+    /// The reading so far, and the corrections it took.
+    out: Vec<u8>,
+    fixes: Vec<Correction>,
+    /// `checks[i]` is the check of `out[..i]` as data: built a symbol at a time, so a
+    /// finished reading is checked without going over it again.
+    checks: Vec<[u8; 2]>,
+    /// What the search may spend on corrections in the current pass.
+    budget: usize,
+    /// The readings gone over so far, how many it may, and whether it stopped there.
+    visits: usize,
+    max_visits: usize,
+    gave_up: bool,
     found: Vec<(usize, Candidate)>,
 }
 
 impl Search<'_> {
-    fn walk(&mut self, pos: usize, left: usize, out: &mut Vec<u8>, fixes: &mut Vec<Correction>) {
+    fn push(&mut self, s: u8) {
+        let i = self.out.len();
+        let [c0, c1] = self.checks[i];
+        self.checks
+            .push([c0 ^ s, c1 ^ gf_mul(column_coefficient(i), s)]);
+        self.out.push(s);
+    }
+
+    fn pop(&mut self) {
+        self.out.pop();
+        self.checks.pop();
+    }
+
+    /// Whether the reading built so far passes the line's check.
+    fn passes(&self) -> bool {
+        let len = self.out.len();
+        len >= 3 && self.checks[len - 2] == [self.out[len - 2], self.out[len - 1]]
+    }
+
+    fn walk(&mut self, pos: usize, left: usize) {
         if self.insertable[pos] && LOST <= left {
             for s in 0..32u8 {
-                out.push(s);
-                fixes.push(Correction {
+                self.push(s);
+                self.fixes.push(Correction {
                     line: self.n,
                     column: pos + 1,
                     read: ' ',
                     printed: Some(char_of(s)),
                 });
-                self.walk_from(pos, left - LOST, out, fixes);
-                fixes.pop();
-                out.pop();
+                self.walk_from(pos, left - LOST);
+                self.fixes.pop();
+                self.pop();
             }
         }
-        self.walk_from(pos, left, out, fixes);
+        self.walk_from(pos, left);
     }
 
-    fn walk_from(
-        &mut self,
-        pos: usize,
-        left: usize,
-        out: &mut Vec<u8>,
-        fixes: &mut Vec<Correction>,
-    ) {
+    fn walk_from(&mut self, pos: usize, left: usize) {
+        if self.visits == self.max_visits {
+            self.gave_up = true;
+            return;
+        }
+        self.visits += 1;
         let remaining = self.read.len() - pos;
+        let len = self.out.len();
         // At most one lost character is put back per group: fewer than the shortest
         // printed line cannot grow into one, and each dropped character costs at least
         // one, so more than the longest plus what is left to spend cannot shrink into one.
-        if out.len() + remaining + usize::from(self.insertable[pos..].iter().any(|&b| b))
+        if len + remaining + usize::from(self.insertable[pos..].iter().any(|&b| b))
             < *self.printed.start()
-            || out.len() + remaining > self.printed.end() + left
+            || len + remaining > self.printed.end() + left
         {
             return;
         }
         if pos == self.read.len() {
-            if self.printed.contains(&out.len()) && passes(self.n, out) {
+            if self.printed.contains(&len) && self.passes() {
                 self.found
-                    .push((MAX_COST - left, (out.clone(), fixes.clone())));
+                    .push((self.budget - left, (self.out.clone(), self.fixes.clone())));
             }
             return;
         }
         let c = char_of(self.read[pos]);
-        out.push(self.read[pos]);
-        self.walk(pos + 1, left, out, fixes);
-        out.pop();
+        self.push(self.read[pos]);
+        self.walk(pos + 1, left);
+        self.pop();
         if left == 0 {
             return;
         }
@@ -291,47 +339,47 @@ impl Search<'_> {
             let cost = if k < 4 { COMMON } else { RARE };
             if read == c && cost <= left {
                 if let Some(s) = symbol(printed) {
-                    out.push(s);
-                    fixes.push(Correction {
+                    self.push(s);
+                    self.fixes.push(Correction {
                         line: self.n,
                         column,
                         read: c,
                         printed: Some(printed),
                     });
-                    self.walk(pos + 1, left - cost, out, fixes);
-                    fixes.pop();
-                    out.pop();
+                    self.walk(pos + 1, left - cost);
+                    self.fixes.pop();
+                    self.pop();
                 }
             }
         }
         if self.droppable[pos] && RARE <= left {
-            fixes.push(Correction {
+            self.fixes.push(Correction {
                 line: self.n,
                 column,
                 read: c,
                 printed: None,
             });
-            self.walk(pos + 1, left - RARE, out, fixes);
-            fixes.pop();
+            self.walk(pos + 1, left - RARE);
+            self.fixes.pop();
         }
         if let Some(&next) = self.read.get(pos + 1) {
             if SPLIT_NINES.contains(&(c, char_of(next))) {
-                out.push(9);
-                fixes.push(Correction {
+                self.push(9);
+                self.fixes.push(Correction {
                     line: self.n,
                     column,
                     read: c,
                     printed: Some('9'),
                 });
-                fixes.push(Correction {
+                self.fixes.push(Correction {
                     line: self.n,
                     column: column + 1,
                     read: char_of(next),
                     printed: None,
                 });
-                self.walk(pos + 2, left - COMMON, out, fixes);
-                fixes.truncate(fixes.len() - 2);
-                out.pop();
+                self.walk(pos + 2, left - COMMON);
+                self.fixes.truncate(self.fixes.len() - 2);
+                self.pop();
             }
         }
     }
@@ -340,7 +388,12 @@ impl Search<'_> {
 /// The readings of line `n` that pass its check at the lowest cost (at most
 /// [`MAX_COST`]): one as a rule, none when nothing explains the line, several on a
 /// tie (the envelope's fingerprint then chooses).
-fn correct_line(n: usize, groups: &[String], last: bool) -> Result<Vec<Candidate>, TextError> {
+fn correct_line(
+    n: usize,
+    groups: &[String],
+    last: bool,
+    allowance: &mut usize,
+) -> Result<Vec<Candidate>, TextError> {
     // Printed groups hold 5 symbols and the check group 2: when the OCR kept seven
     // groups, an added character sits in a group that is too long.
     let grouped = groups.len() == 7;
@@ -363,7 +416,8 @@ fn correct_line(n: usize, groups: &[String], last: bool) -> Result<Vec<Candidate
     let insertable: Vec<bool> = (0..=syms.len())
         .map(|i| short_spans.iter().any(|r| r.contains(&i)))
         .collect();
-    if (last || syms.len() == SYMBOLS_PER_LINE + 2) && passes(n, &syms) {
+    let key = line_key(n);
+    if (last || syms.len() == SYMBOLS_PER_LINE + 2) && passes(key, &syms) {
         return Ok(vec![(syms, Vec::new())]);
     }
     let mut search = Search {
@@ -372,9 +426,31 @@ fn correct_line(n: usize, groups: &[String], last: bool) -> Result<Vec<Candidate
         droppable: &droppable,
         insertable: &insertable,
         printed: if last { 3 } else { SYMBOLS_PER_LINE + 2 }..=SYMBOLS_PER_LINE + 2,
+        out: Vec::new(),
+        fixes: Vec::new(),
+        checks: vec![check_keyed(key, &[])],
+        budget: 0,
+        visits: 0,
+        max_visits: LINE_READINGS.min(*allowance),
+        gave_up: false,
         found: Vec::new(),
     };
-    search.walk(0, MAX_COST, &mut Vec::new(), &mut Vec::new());
+    // Cheapest first: a line with one misread is found after spending 1 or 2, without
+    // going over the far more numerous readings that would cost 5.
+    for budget in 1..=MAX_COST {
+        search.budget = budget;
+        search.walk(0, budget);
+        if !search.found.is_empty() || search.gave_up {
+            break;
+        }
+    }
+    *allowance -= search.visits;
+    #[cfg(test)]
+    VISITS.with(|v| v.set(v.get() + search.visits));
+    if search.gave_up {
+        // A pass cut short may have missed a reading as cheap as those it found.
+        return Ok(Vec::new());
+    }
     let mut found = search.found;
     let Some(fewest) = found.iter().map(|(k, _)| *k).min() else {
         return Ok(Vec::new());
@@ -434,8 +510,9 @@ pub fn decode_ocr(text: &str) -> Result<OcrReading, TextError> {
     }
     let mut lines: Vec<(usize, Vec<Candidate>)> = Vec::with_capacity(read.len());
     let mut bad = Vec::new();
+    let mut allowance = TEXT_READINGS + READINGS_PER_LINE * read.len();
     for (n, groups) in read {
-        let found = correct_line(n, &groups, Some(n) == last_line)?;
+        let found = correct_line(n, &groups, Some(n) == last_line, &mut allowance)?;
         if found.is_empty() {
             bad.push(n);
         }
@@ -538,6 +615,67 @@ mod tests {
             decode_ocr(&text),
             Err(TextError::LineBeyondEnd { line: 2, count: 1 })
         );
+    }
+
+    #[test]
+    fn lines_of_look_alikes_are_given_up_on_after_a_bounded_search() {
+        // Found by timing the fuzz corpus: a line of look-alikes, or of pairs a split 9
+        // could explain, took up to 7 million readings to refuse (0.2 s each, and a text
+        // holds thousands of lines).
+        let bad = ["S5Y0S 5Y0S5 Y0S5Y 0S5Y0 S5Y0S 5Y0S  Y0 Q", &"10".repeat(17)];
+        for line in &bad {
+            VISITS.with(|v| v.set(0));
+            let text = format!("0001: {line}\nEND 1 LINES FINGERPRINT 0000 0000 0000 0000");
+            assert!(matches!(
+                decode_ocr(&text),
+                Err(TextError::Uncorrectable { .. })
+            ));
+            assert_eq!(VISITS.with(|v| v.get()), LINE_READINGS, "{line}");
+        }
+        // A hundred such lines spend what the whole text is allowed; those past it are
+        // refused unsearched (one of the hundred happens to pass its check after a few
+        // corrections, the fingerprint refusing it then).
+        let mut text: Vec<String> = (1..=100)
+            .map(|n| format!("{n:04}: {}", bad[n % 2]))
+            .collect();
+        text.push("END 100 LINES FINGERPRINT 0000 0000 0000 0000".into());
+        VISITS.with(|v| v.set(0));
+        match decode_ocr(&text.join("\n")) {
+            Err(TextError::Uncorrectable { lines, more }) => {
+                assert_eq!(lines.len() + more, 99)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            VISITS.with(|v| v.get()),
+            TEXT_READINGS + 100 * READINGS_PER_LINE
+        );
+    }
+
+    #[test]
+    fn three_misreads_on_one_line_are_corrected_within_the_line_budget() {
+        let (data, lines) = sample();
+        let body: String = lines[3]
+            .split_once(": ")
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let spots: Vec<(usize, char)> = body
+            .chars()
+            .enumerate()
+            .take(32)
+            .filter_map(|(k, c)| MISREADS.iter().find(|(p, _)| *p == c).map(|&(_, r)| (k, r)))
+            .collect();
+        assert!(spots.len() >= 3, "{body}");
+        let mut read = lines.clone();
+        for &(k, r) in [spots[0], spots[spots.len() / 2], spots[spots.len() - 1]].iter() {
+            read = with_char(&read, 3, k, r);
+        }
+        VISITS.with(|v| v.set(0));
+        let r = decode_ocr(&read.join("\n")).unwrap();
+        assert_eq!((r.bytes, r.corrections.len()), (data, 3));
+        assert!(VISITS.with(|v| v.get()) < LINE_READINGS / 2);
     }
 
     fn sample() -> (Vec<u8>, Vec<String>) {

@@ -206,7 +206,7 @@ fn missing_lines(present: &[usize], count: usize) -> Named {
 }
 
 // GF(32) with the primitive polynomial x^5 + x^2 + 1; alpha = 2.
-fn gf_mul(a: u8, b: u8) -> u8 {
+pub(super) fn gf_mul(a: u8, b: u8) -> u8 {
     let (mut a, mut b, mut r) = (a, b, 0u8);
     while b != 0 {
         if b & 1 != 0 {
@@ -221,7 +221,8 @@ fn gf_mul(a: u8, b: u8) -> u8 {
     r
 }
 
-fn line_key(line: usize) -> (u8, u8) {
+/// Line `line`'s key: the check symbols of a line with no data.
+pub(super) fn line_key(line: usize) -> (u8, u8) {
     let mut h = Sha256::new();
     h.update(LINE_KEY_LABEL);
     h.update((line as u64).to_be_bytes());
@@ -231,16 +232,37 @@ fn line_key(line: usize) -> (u8, u8) {
 
 /// The two check symbols of a line's data symbols (values 0..32), keyed by its number.
 pub(super) fn check(line: usize, data: &[u8]) -> [u8; 2] {
-    let (mut c0, mut c1) = line_key(line);
-    let mut coeff = 1u8;
-    for &d in data {
-        // Column j is (1, alpha^(j+1)): distinct and non-zero for j < 31, so any two
-        // columns, and the check symbols' own (1,0) and (0,1), are independent.
-        coeff = gf_mul(coeff, 2);
+    check_keyed(line_key(line), data)
+}
+
+/// [`check`] with the line's key already computed (a search tries many readings of one
+/// line).
+pub(super) fn check_keyed(key: (u8, u8), data: &[u8]) -> [u8; 2] {
+    let (mut c0, mut c1) = key;
+    for (j, &d) in data.iter().enumerate() {
         c0 ^= d;
-        c1 ^= gf_mul(coeff, d);
+        c1 ^= gf_mul(column_coefficient(j), d);
     }
     [c0, c1]
+}
+
+/// The second check's coefficient for data column `j`: alpha^(j+1) in GF(32), alpha
+/// being 2. Column j is (1, alpha^(j+1)): distinct and non-zero for j < 31, so any two
+/// columns, and the check symbols' own (1,0) and (0,1), are independent.
+pub(super) fn column_coefficient(j: usize) -> u8 {
+    const POWERS: [u8; 31] = {
+        let mut p = [1u8; 31];
+        let mut i = 1;
+        while i < 31 {
+            // Multiplying by alpha: a shift, reduced by x^5 + x^2 + 1.
+            let x = p[i - 1] << 1;
+            p[i] = if x & 0x20 != 0 { x ^ 0x25 } else { x };
+            i += 1;
+        }
+        p
+    };
+    // alpha has order 31: its powers repeat after 31 columns.
+    POWERS[(j + 1) % 31]
 }
 
 fn symbols_of(bytes: &[u8]) -> Vec<u8> {
@@ -564,6 +586,20 @@ pub fn decode_text(text: &str) -> Result<Envelope, TextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_coefficients_are_the_powers_of_alpha() {
+        let mut power = 1u8;
+        for j in 0..100 {
+            power = gf_mul(power, 2);
+            assert_eq!(column_coefficient(j), power, "column {j}");
+        }
+        // Distinct and non-zero across a line's 32 data columns but the last, which
+        // repeats the first (alpha^32 = alpha).
+        let first: std::collections::BTreeSet<u8> = (0..31).map(column_coefficient).collect();
+        assert_eq!(first.len(), 31);
+        assert!(!first.contains(&0));
+    }
 
     #[test]
     fn base32_round_trips_every_length() {

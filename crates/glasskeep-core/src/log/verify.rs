@@ -385,9 +385,11 @@ pub fn verify(data: &[u8], checker: &dyn AttestationCheck, opts: &VerifyOptions)
                 }
                 // The quorum is judged after the checkpoint's signatures (FORMAT.md,
                 // "Verification order"): a forged signature is reported as such first.
+                // Every signer is enrolled here: replay refuses an unknown one (the arm
+                // above) before it judges the quorum.
                 (ReplayError::Quorum { seq: act, .. }, _) => {
                     match check_signatures(&state, entry) {
-                        Err(bad) if !bad.unknown => {
+                        Err(bad) => {
                             let detail = format!("{}'s signature does not verify", bad.custodian);
                             report.failure = Some(fail(seq, None, FailureClass::Signature, detail));
                             return report;

@@ -7,4 +7,5 @@ mod policy;
 mod replay;
 mod show;
 mod store;
+mod survivors;
 mod vectors;

@@ -530,3 +530,145 @@ fn checkpoint_rules() {
         ReplayError::CheckpointSigners { seq: cp + 1 }
     );
 }
+
+#[test]
+fn a_custodian_enrolled_just_before_the_last_checkpoint_counts_as_earlier() {
+    // alice and bob enrolled together (checkpoint at seq 3); carol enrolls next and
+    // needs the custody quorum of two earlier custodians besides herself. bob's
+    // enrollment is the entry right before that checkpoint: the batch starts after
+    // the checkpoint, not before bob.
+    let mut b = Builder::new(CUSTODY);
+    b.enroll("alice", 10);
+    b.enroll("bob", 11);
+    b.checkpoint(&["alice", "bob"]);
+    b.enroll("carol", 12);
+    let (seq, kind, need) = b
+        .state
+        .quorum_shortfall(&["alice", "carol"])
+        .expect("one earlier custodian is not the quorum");
+    assert_eq!((seq, kind), (Some(4), "enroll"));
+    assert_eq!(
+        need,
+        "2 custodians enrolled earlier to cosign besides the new one (1 do)"
+    );
+    assert_eq!(b.state.quorum_shortfall(&["alice", "bob", "carol"]), None);
+}
+
+#[test]
+fn a_checkpoint_covering_no_act_needs_the_custody_quorum() {
+    let b = three();
+    let (seq, kind, need) = b
+        .state
+        .quorum_shortfall(&["alice"])
+        .expect("one custodian is not the quorum");
+    assert_eq!((seq, kind), (None, "checkpoint"));
+    assert_eq!(need, "the custody quorum of 2 custodians to cosign");
+    assert_eq!(b.state.quorum_shortfall(&["alice", "bob"]), None);
+    assert_eq!(b.state.quorum_shortfall(&["alice", "bob", "carol"]), None);
+}
+
+#[test]
+fn a_custodian_retired_in_this_ceremony_still_counts_among_the_earlier_ones() {
+    // alice and bob are the custody. In one batch, carol is enrolled and bob retired:
+    // alice and carol alone must not manage it. Were bob, live when the batch began,
+    // left out of the earlier custodians, alice would be the only one and the batch
+    // would pass as the custody's first enrollment: one custodian, with a newcomer of
+    // her choosing, enrolling and retiring.
+    let mut b = Builder::new(CUSTODY);
+    b.enroll("alice", 10);
+    b.enroll("bob", 11);
+    b.checkpoint(&["alice", "bob"]);
+    b.enroll("carol", 12);
+    b.push(Body::Retire {
+        custodian: "bob".into(),
+        reason: "left the company".into(),
+    });
+    let (seq, kind, need) = b
+        .state
+        .quorum_shortfall(&["alice", "carol"])
+        .expect("alice alone is not the quorum");
+    assert_eq!((seq, kind), (Some(4), "enroll"));
+    assert_eq!(
+        need,
+        "2 custodians enrolled earlier to cosign besides the new one (1 do)"
+    );
+}
+
+#[test]
+fn a_destruction_needs_two_distinct_witnesses_and_exactly_them() {
+    let destroy = |w: &[&str]| Body::EnvelopeDestroyed {
+        envelope: envelope(set(1), 0),
+        witnesses: w.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut b = three();
+    let d = b.push(destroy(&["alice"]));
+    assert_eq!(
+        b.state.quorum_shortfall(&["alice"]),
+        Some((
+            Some(d),
+            "envelope-destroyed",
+            "at least two witnesses, each cosigning with their own YubiKey".to_string()
+        ))
+    );
+    let mut b = three();
+    let d = b.push(destroy(&["alice", "bob", "carol"]));
+    assert_eq!(b.state.quorum_shortfall(&["alice", "bob", "carol"]), None);
+    assert_eq!(
+        b.state.quorum_shortfall(&["alice", "bob"]),
+        Some((
+            Some(d),
+            "envelope-destroyed",
+            "exactly the witnesses named in the entry to cosign: alice, bob, carol".to_string()
+        ))
+    );
+}
+
+#[test]
+fn enrollment_shortfall_asks_replays_question_before_the_keys_exist() {
+    // The custody's first enrollment: the quorum of custodians together.
+    let b = Builder::new(CUSTODY);
+    let next = b.state.next_seq();
+    assert_eq!(
+        b.state.enrollment_shortfall(&["alice".into()], &["alice"]),
+        Some((
+            Some(next),
+            "enroll",
+            "the first 2 custodians enrolled together in one ceremony, each cosigning (this one enrolls 1 after 0 earlier)"
+                .to_string()
+        ))
+    );
+    assert_eq!(
+        b.state
+            .enrollment_shortfall(&["alice".into(), "bob".into()], &["alice", "bob"]),
+        None
+    );
+    // Later: each newcomer cosigns, with the quorum of earlier custodians.
+    let b = three();
+    let next = b.state.next_seq();
+    let new = ["dave".to_string(), "erin".to_string()];
+    assert_eq!(
+        b.state
+            .enrollment_shortfall(&new, &["alice", "bob", "dave", "erin"]),
+        None
+    );
+    assert_eq!(
+        b.state
+            .enrollment_shortfall(&new, &["alice", "bob", "dave"]),
+        Some((
+            Some(next + 1),
+            "enroll",
+            "the new custodian erin to cosign with their own YubiKey".to_string()
+        ))
+    );
+    assert_eq!(
+        b.state
+            .enrollment_shortfall(&new, &["alice", "dave", "erin"]),
+        Some((
+            Some(next),
+            "enroll",
+            "2 custodians enrolled earlier to cosign besides the new one (1 do)".to_string()
+        ))
+    );
+    // Asking changes nothing.
+    assert_eq!(b.state.next_seq(), next);
+}

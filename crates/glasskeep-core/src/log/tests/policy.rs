@@ -467,3 +467,14 @@ fn a_pending_set_lists_who_has_not_acknowledged() {
         ["alice", "carol"]
     );
 }
+
+#[test]
+fn the_fixed_windows_are_the_ones_format_md_gives() {
+    // Every verifier must reach the same verdict, so these are part of the format
+    // (FORMAT.md): 30 days to destroy superseded envelopes, 30 days' grace after a
+    // term, a 7-day review window when seal or rotate is given none.
+    use crate::log::policy::DEFAULT_REVIEW_WITHIN;
+    assert_eq!(DESTRUCTION_GRACE, 2_592_000);
+    assert_eq!(TERM_GRACE, 2_592_000);
+    assert_eq!(DEFAULT_REVIEW_WITHIN, 604_800);
+}

@@ -255,3 +255,25 @@ fn nothing_left_is_ok_even_lenient_and_strict_and_recorded_builds_are_not_called
     assert_eq!(r.checkpoints_without_build, 0);
     assert!(!r.to_string().contains("record no build"), "{r}");
 }
+
+#[test]
+fn a_checkpoint_lists_at_most_255_signers() {
+    use crate::log::checkpoint::{prepare_checkpoint, Signed};
+    let b = scenario(CUSTODY);
+    let names = |n: usize| -> Vec<String> { (0..n).map(|i| format!("c{i:03}")).collect() };
+    let err = prepare_checkpoint(&b.state, &names(256), b.time, b.time, Signed::default())
+        .err()
+        .expect("256 signers");
+    assert!(
+        matches!(err, CheckpointError::TooManySigners { count: 256 }),
+        "{err:?}"
+    );
+    // 255 is a length the format holds: those are refused only as not enrolled.
+    let err = prepare_checkpoint(&b.state, &names(255), b.time, b.time, Signed::default())
+        .err()
+        .expect("255 strangers");
+    assert!(
+        matches!(err, CheckpointError::NotEnrolled { ref name } if name == "c000"),
+        "{err:?}"
+    );
+}

@@ -80,7 +80,14 @@ fn too_deep(s: &str) -> Option<usize> {
                 _ => {}
             },
             In::Comment if c == b'\n' => state = In::Code,
-            In::Basic | In::MultiBasic if c == b'\\' => i += 1,
+            In::Basic | In::MultiBasic if c == b'\\' => {
+                // The escaped character is skipped; a line-ending backslash still ends
+                // its line.
+                if b.get(i + 1) == Some(&b'\n') {
+                    line += 1;
+                }
+                i += 1;
+            }
             In::Basic if c == b'"' || c == b'\n' => state = In::Code,
             In::Literal if c == b'\'' || c == b'\n' => state = In::Code,
             In::MultiBasic if triple(i, b'"') => {

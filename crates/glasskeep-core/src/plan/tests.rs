@@ -380,6 +380,15 @@ fn nesting_deeper_than_the_limit_is_refused_before_the_parser_recurses() {
             Err(PlanError::TooDeep { line: 2 })
         ));
     }
+    // The line named counts lines ended by a backslash inside a multi-line string.
+    let after_continuation = format!(
+        "version = 1\nnote = \"\"\"\\\n  two \\\n  three\"\"\"\nx = {}",
+        "[".repeat(MAX_NESTING + 1)
+    );
+    assert!(matches!(
+        Plan::decode(after_continuation.as_bytes()),
+        Err(PlanError::TooDeep { line: 5 })
+    ));
     let fifteen = format!("version = 1\n{} = 1.5", vec!["a"; MAX_NESTING].join("."));
     assert!(!matches!(
         Plan::decode(fifteen.as_bytes()),

@@ -478,3 +478,51 @@ fn the_fixed_windows_are_the_ones_format_md_gives() {
     assert_eq!(TERM_GRACE, 2_592_000);
     assert_eq!(DEFAULT_REVIEW_WITHIN, 604_800);
 }
+
+#[test]
+fn a_rotation_at_its_deadline_is_on_time() {
+    let (mut b, open, t) = opened();
+    b.push(Body::Review {
+        open_seq: open,
+        verdict: Verdict::Justified,
+        notes: String::new(),
+    });
+    b.checkpoint(&["carol"]);
+    b.time = t + ROTATE;
+    b.seal(set(2), "root", 2, &["alice", "bob", "carol"]);
+    b.time = t + ROTATE;
+    b.push(Body::Rotate {
+        old: set(1),
+        new: set(2),
+    });
+    b.checkpoint(&["alice", "bob"]);
+    let r = at(&b, b.time);
+    assert!(r.violations.is_empty(), "{r}");
+}
+
+#[test]
+fn a_retirement_that_leaves_exactly_the_threshold_does_not_say_fewer() {
+    // "root" is 2-of-3; carol retires, alice and bob remain: exactly the threshold.
+    let mut b = sealed();
+    b.enroll("dave", 20);
+    b.checkpoint(&["alice", "bob", "dave"]);
+    let retire = b.push(Body::Retire {
+        custodian: "carol".into(),
+        reason: "left".into(),
+    });
+    b.checkpoint(&["alice", "bob"]);
+    let r = at(&b, b.time);
+    let item = r
+        .pending
+        .iter()
+        .find(|o| o.seq == Some(retire))
+        .expect("the rotation the retirement calls for");
+    assert!(!item.detail.contains("fewer than"), "{r}");
+}
+
+#[test]
+fn times_are_written_as_rfc_3339_in_utc() {
+    use crate::log::policy::rfc3339;
+    assert_eq!(rfc3339(T0), "2023-11-14T22:13:20Z");
+    assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+}

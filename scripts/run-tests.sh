@@ -69,3 +69,9 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+echo "== reproducible build"
+# The core library built from two folders of different names at two times must be
+# bit-identical (dependencies compiled once: about 4 minutes on two cores). The full
+# check of the release binary is `bash scripts/repro.sh` (docs/ASSURANCE.md).
+bash scripts/repro.sh --ci

@@ -262,16 +262,14 @@ fn a_checkpoint_lists_at_most_255_signers() {
     let b = scenario(CUSTODY);
     let names = |n: usize| -> Vec<String> { (0..n).map(|i| format!("c{i:03}")).collect() };
     let err = prepare_checkpoint(&b.state, &names(256), b.time, b.time, Signed::default())
-        .err()
-        .expect("256 signers");
+        .expect_err("256 signers");
     assert!(
         matches!(err, CheckpointError::TooManySigners { count: 256 }),
         "{err:?}"
     );
     // 255 is a length the format holds: those are refused only as not enrolled.
     let err = prepare_checkpoint(&b.state, &names(255), b.time, b.time, Signed::default())
-        .err()
-        .expect("255 strangers");
+        .expect_err("255 strangers");
     assert!(
         matches!(err, CheckpointError::NotEnrolled { ref name } if name == "c000"),
         "{err:?}"

@@ -72,6 +72,6 @@ fi
 
 echo "== reproducible build"
 # The core library built from two folders of different names at two times must be
-# bit-identical (dependencies compiled once: about 4 minutes on two cores). The full
+# bit-identical (dependencies compiled once: about 3½ minutes on two cores). The full
 # check of the release binary is `bash scripts/repro.sh` (docs/ASSURANCE.md).
 bash scripts/repro.sh --ci

@@ -14,10 +14,10 @@
 #   - SOURCE_DATE_EPOCH is the commit's time, for anything that stamps a date;
 #   - `--locked`: the dependency versions are Cargo.lock's, nothing is resolved anew;
 #   - the same toolchain (rust-toolchain or the default), printed with the digests.
-# --ci is the check every CI run makes, in about 3½ minutes instead of 6 to 8: the dependencies are
-# compiled once, into a target folder both builds share, and only glasskeep's own
-# crate is compiled again from the second folder. The dependencies' own
-# reproducibility is what the two full modes show.
+# --ci is the check every CI run makes, in about 3½ minutes instead of 6 to 8: the
+# dependencies are compiled once, into a target folder both builds share, and only
+# glasskeep's own crate is compiled again from the second folder. The dependencies'
+# own reproducibility is what the two full modes show.
 # Prints the SHA-256 of each build; exits 1 when they differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -117,8 +117,15 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// A log holding only a genesis with `custody_id`.
+    /// A log holding only a genesis with `custody_id`: production, so that verify judges
+    /// these logs without `--training` (their attestations are checked by a fake checker
+    /// in every test).
     pub fn new(custody_id: [u8; 16]) -> Self {
+        Self::with_genesis(custody_id, false)
+    }
+
+    /// A log holding only a genesis with `custody_id`, training or production.
+    pub fn with_genesis(custody_id: [u8; 16], training: bool) -> Self {
         let mut b = Builder {
             entries: Vec::new(),
             state: State::new(),
@@ -126,9 +133,7 @@ impl Builder {
         };
         b.push(Body::Genesis {
             org: "Example Org".into(),
-            // Production, so that verify judges these logs without `--training`; their
-            // attestations are checked by a fake checker in every test.
-            training: false,
+            training,
             custody_id,
             tool_version: "0.1.0".into(),
             binary_sha256: [0xb1; 32],

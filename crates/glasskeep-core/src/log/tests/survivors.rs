@@ -16,20 +16,7 @@ fn run(bytes: &[u8], opts: &VerifyOptions) -> VerifyReport {
 
 /// A small custody whose genesis says TRAINING.
 fn training_log() -> Builder {
-    let mut b = Builder {
-        entries: Vec::new(),
-        state: State::new(),
-        time: T0,
-    };
-    b.push(Body::Genesis {
-        org: "Example Org".into(),
-        training: true,
-        custody_id: CUSTODY,
-        tool_version: "0.1.0".into(),
-        binary_sha256: [0xb1; 32],
-        quorum: 2,
-        term: crate::log::body::DEFAULT_TERM,
-    });
+    let mut b = Builder::with_genesis(CUSTODY, true);
     for (i, n) in ["alice", "bob"].iter().enumerate() {
         b.enroll(n, 2001 + i as u32);
     }

@@ -178,9 +178,15 @@ impl Builder {
     /// Appends a checkpoint signed by `names` that records `signed` (plan, build,
     /// allowances).
     pub fn checkpoint_signed(&mut self, names: &[&str], signed: Signed) -> u64 {
+        self.checkpoint_at_clock(names, signed, self.time)
+    }
+
+    /// Appends a checkpoint signed by `names` that records `signed`, the signers' clock
+    /// reading `clock`.
+    pub fn checkpoint_at_clock(&mut self, names: &[&str], signed: Signed, clock: u64) -> u64 {
         let owned: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let pending = prepare_checkpoint(&self.state, &owned, self.time, self.time, signed)
-            .expect("checkpoint");
+        let pending =
+            prepare_checkpoint(&self.state, &owned, self.time, clock, signed).expect("checkpoint");
         let der: Vec<(String, Vec<u8>)> = owned
             .iter()
             .map(|n| {

@@ -281,6 +281,8 @@ fn a_retirement_leaves_its_sets_to_rotate_within_their_window() {
         items(&r.pending),
         [item("pending/rotate-after-retirement", retire, due)]
     );
+    // "root" is 2-of-3 and alice and bob remain: exactly its threshold, not fewer.
+    assert!(!r.pending[0].detail.contains("fewer than"), "{r}");
     let retire_due = due;
     let r = at(&b, due + 1);
     assert_eq!(
@@ -498,26 +500,6 @@ fn a_rotation_at_its_deadline_is_on_time() {
     b.checkpoint(&["alice", "bob"]);
     let r = at(&b, b.time);
     assert!(r.violations.is_empty(), "{r}");
-}
-
-#[test]
-fn a_retirement_that_leaves_exactly_the_threshold_does_not_say_fewer() {
-    // "root" is 2-of-3; carol retires, alice and bob remain: exactly the threshold.
-    let mut b = sealed();
-    b.enroll("dave", 20);
-    b.checkpoint(&["alice", "bob", "dave"]);
-    let retire = b.push(Body::Retire {
-        custodian: "carol".into(),
-        reason: "left".into(),
-    });
-    b.checkpoint(&["alice", "bob"]);
-    let r = at(&b, b.time);
-    let item = r
-        .pending
-        .iter()
-        .find(|o| o.seq == Some(retire))
-        .expect("the rotation the retirement calls for");
-    assert!(!item.detail.contains("fewer than"), "{r}");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! names is removed or inverted.
 
 use crate::log::body::Body;
-use crate::log::checkpoint::{make_checkpoint, CheckpointError, CheckpointSigner, SignError};
+use crate::log::checkpoint::{
+    make_checkpoint, prepare_checkpoint, CheckpointError, CheckpointSigner, SignError, Signed,
+};
 use crate::log::entry::Entry;
 use crate::log::testutil::*;
 use crate::log::verify::{verify, FailureClass, VerifyOptions, VerifyReport};
@@ -148,34 +150,13 @@ fn a_forged_signature_is_named_before_the_quorum_it_also_lacks() {
     );
 }
 
-/// Appends a checkpoint by alice and bob whose card clock reads `clock`.
-fn checkpoint_at_clock(b: &mut Builder, clock: u64) -> usize {
-    use crate::log::checkpoint::{finish_checkpoint, prepare_checkpoint, Signed};
-    let names = vec!["alice".to_string(), "bob".to_string()];
-    let pending = prepare_checkpoint(&b.state, &names, b.time, clock, Signed::default()).unwrap();
-    let der: Vec<(String, Vec<u8>)> = names
-        .iter()
-        .map(|n| {
-            let sig = SoftSigner::new(n).sign_digest(&pending.digest).unwrap();
-            (n.clone(), sig)
-        })
-        .collect();
-    let e = finish_checkpoint(&b.state, &pending, &der).unwrap();
-    b.time += 60;
-    b.state.apply(&e).unwrap();
-    b.entries.push(e);
-    b.entries.len() - 1
-}
-
 #[test]
 fn checkpoints_whose_clock_is_behind_their_time_are_listed_with_the_gap() {
     let mut b = training_log();
-    let time = b.time;
-    let behind = checkpoint_at_clock(&mut b, time - 90) as u64;
-    let time = b.time;
-    checkpoint_at_clock(&mut b, time);
-    let time = b.time;
-    checkpoint_at_clock(&mut b, time + 30);
+    let both = ["alice", "bob"];
+    let behind = b.checkpoint_at_clock(&both, Signed::default(), b.time - 90);
+    b.checkpoint_at_clock(&both, Signed::default(), b.time);
+    b.checkpoint_at_clock(&both, Signed::default(), b.time + 30);
     let opts = VerifyOptions {
         training: true,
         ..Default::default()
@@ -187,7 +168,6 @@ fn checkpoints_whose_clock_is_behind_their_time_are_listed_with_the_gap() {
 
 #[test]
 fn nothing_left_is_ok_even_lenient_and_strict_and_recorded_builds_are_not_called_missing() {
-    use crate::log::checkpoint::Signed;
     use crate::log::verify::Outcome;
     let opts = VerifyOptions {
         training: true,
@@ -245,7 +225,6 @@ fn nothing_left_is_ok_even_lenient_and_strict_and_recorded_builds_are_not_called
 
 #[test]
 fn a_checkpoint_lists_at_most_255_signers() {
-    use crate::log::checkpoint::{prepare_checkpoint, Signed};
     let b = scenario(CUSTODY);
     let names = |n: usize| -> Vec<String> { (0..n).map(|i| format!("c{i:03}")).collect() };
     let err = prepare_checkpoint(&b.state, &names(256), b.time, b.time, Signed::default())

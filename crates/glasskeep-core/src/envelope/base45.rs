@@ -162,6 +162,12 @@ mod tests {
             decode("BB8B"),
             Err(Base45Error::DanglingCharacter { len: 4 })
         );
+        // The length is judged before any triplet: a cut-off text is named as such,
+        // even when an earlier triplet is also out of range.
+        assert_eq!(
+            decode(":::B"),
+            Err(Base45Error::DanglingCharacter { len: 4 })
+        );
         assert_eq!(
             decode("bb8"),
             Err(Base45Error::InvalidCharacter {

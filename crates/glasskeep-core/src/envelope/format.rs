@@ -466,7 +466,7 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> Envelope {
@@ -558,5 +558,352 @@ mod tests {
             e.encode(),
             Err(EnvelopeError::IndexOutOfRange { index: 4, count: 3 })
         ));
+    }
+
+    /// One value of a hand-built record.
+    #[derive(Clone)]
+    enum V {
+        U(u64),
+        B(Vec<u8>),
+        T(String),
+        Bool(bool),
+    }
+
+    /// The fields of `e` in canonical order, as `encode` writes them.
+    fn fields(e: &Envelope) -> Vec<(u64, V)> {
+        let mut f = vec![
+            (KEY_VERSION, V::U(FORMAT_VERSION)),
+            (KEY_SET_ID, V::B(e.set_id.0.to_vec())),
+            (KEY_LABEL, V::T(e.label.clone())),
+            (KEY_ORGANISATION, V::T(e.organisation.clone())),
+            (KEY_CUSTODIAN, V::T(e.custodian.clone())),
+            (KEY_SERIAL, V::U(u64::from(e.serial))),
+            (KEY_INDEX, V::U(u64::from(e.index))),
+            (KEY_THRESHOLD, V::U(u64::from(e.threshold))),
+            (KEY_COUNT, V::U(u64::from(e.count))),
+            (KEY_CREATED, V::U(e.created)),
+            (KEY_TRAINING, V::Bool(e.training)),
+            (KEY_SEALED_SHARE, V::B(e.sealed_share.clone())),
+            (KEY_PAYLOAD, V::B(e.payload.clone())),
+        ];
+        if let Some(slot) = e.seal_slot {
+            f.push((KEY_SEAL_SLOT, V::U(u64::from(slot.id()))));
+        }
+        f
+    }
+
+    /// A map of exactly these pairs, in this order.
+    fn record(pairs: &[(u64, V)]) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.map(pairs.len());
+        for (k, v) in pairs {
+            e.key(*k);
+            match v {
+                V::U(n) => e.uint(*n),
+                V::B(b) => e.bytes(b),
+                V::T(t) => e.text(t),
+                V::Bool(b) => e.bool(*b),
+            };
+        }
+        e.into_bytes()
+    }
+
+    /// The sample's record with field `key` set to `v`.
+    fn with(key: u64, v: V) -> Vec<u8> {
+        let mut f = fields(&sample());
+        f.iter_mut().find(|(k, _)| *k == key).unwrap().1 = v;
+        record(&f)
+    }
+
+    fn refused(bytes: &[u8]) -> EnvelopeError {
+        Envelope::decode(bytes).expect_err("an invalid envelope was accepted")
+    }
+
+    #[test]
+    fn the_hand_built_record_is_the_canonical_one() {
+        assert_eq!(record(&fields(&sample())), sample().encode().unwrap());
+    }
+
+    #[test]
+    fn a_version_1_envelope_is_read_without_a_slot_and_written_back_unchanged() {
+        let mut f = fields(&sample());
+        f.pop();
+        f[0].1 = V::U(FORMAT_VERSION_1);
+        let v1 = record(&f);
+        let e = Envelope::decode(&v1).unwrap();
+        assert_eq!(e.seal_slot, None);
+        assert_eq!(e.custodian, "alice");
+        assert_eq!(e.encode().unwrap(), v1);
+        // Version 1 has no key 13, version 2 requires it.
+        let mut f1 = fields(&sample());
+        f1[0].1 = V::U(FORMAT_VERSION_1);
+        assert_eq!(refused(&record(&f1)), EnvelopeError::UnknownKey { key: 13 });
+        let mut f2 = fields(&sample());
+        f2.pop();
+        assert_eq!(
+            refused(&record(&f2)),
+            EnvelopeError::MissingKey {
+                key: 13,
+                field: "seal slot"
+            }
+        );
+    }
+
+    #[test]
+    fn other_versions_are_refused() {
+        for version in [0, 3, u64::MAX] {
+            assert_eq!(
+                refused(&with(KEY_VERSION, V::U(version))),
+                EnvelopeError::UnsupportedVersion { version }
+            );
+        }
+    }
+
+    #[test]
+    fn the_seal_slot_must_be_a_retired_slot() {
+        for ok in [0x82, 0x95] {
+            let e = Envelope::decode(&with(KEY_SEAL_SLOT, V::U(ok))).unwrap();
+            assert_eq!(e.seal_slot.map(Slot::id), Some(ok as u8));
+        }
+        for slot in [0x81, 0x96, 0x9c, 0x182] {
+            assert_eq!(
+                refused(&with(KEY_SEAL_SLOT, V::U(slot))),
+                EnvelopeError::BadSealSlot { slot }
+            );
+        }
+    }
+
+    #[test]
+    fn the_serial_must_fit_32_bits() {
+        let max = u64::from(u32::MAX);
+        assert_eq!(
+            Envelope::decode(&with(KEY_SERIAL, V::U(max)))
+                .unwrap()
+                .serial,
+            u32::MAX
+        );
+        assert_eq!(
+            refused(&with(KEY_SERIAL, V::U(max + 1))),
+            EnvelopeError::SerialOutOfRange { serial: max + 1 }
+        );
+    }
+
+    #[test]
+    fn keys_must_all_be_present_once_in_order_and_known() {
+        let f = fields(&sample());
+        // A missing key is named by the one expected.
+        let mut missing = f.clone();
+        missing.remove(3);
+        assert_eq!(
+            refused(&record(&missing)),
+            EnvelopeError::MissingKey {
+                key: 3,
+                field: "organisation"
+            }
+        );
+        // A map that ends early: its head says three pairs.
+        assert_eq!(
+            refused(&record(&f[..3])),
+            EnvelopeError::MissingKey {
+                key: 3,
+                field: "organisation"
+            }
+        );
+        // A repeated key, at the offset of the repeat.
+        let mut repeated = f.clone();
+        repeated.insert(3, f[2].clone());
+        let bytes = record(&repeated);
+        let offset = record(&f[..3]).len();
+        assert_eq!(refused(&bytes), EnvelopeError::KeyOrder { key: 2, offset });
+        // Two keys swapped.
+        let mut swapped = f.clone();
+        swapped.swap(3, 4);
+        assert_eq!(
+            refused(&record(&swapped)),
+            EnvelopeError::MissingKey {
+                key: 3,
+                field: "organisation"
+            }
+        );
+        // An unknown key in the middle, and one after the last.
+        let mut middle = f.clone();
+        middle.insert(3, (99, V::U(0)));
+        assert_eq!(
+            refused(&record(&middle)),
+            EnvelopeError::UnknownKey { key: 99 }
+        );
+        let mut extra = f.clone();
+        extra.push((KEY_COUNT_TOTAL, V::U(0)));
+        assert_eq!(
+            refused(&record(&extra)),
+            EnvelopeError::UnknownKey { key: 14 }
+        );
+        // A repeat after the last key is out of order, not unknown.
+        let mut again = f.clone();
+        again.push((KEY_SEAL_SLOT, V::U(0x82)));
+        // The map head stays one byte (14 -> 15 pairs): the repeat starts where the
+        // canonical record ends.
+        assert_eq!(
+            refused(&record(&again)),
+            EnvelopeError::KeyOrder {
+                key: 13,
+                offset: record(&f).len()
+            }
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut b = sample().encode().unwrap();
+        b.extend_from_slice(&[0, 0]);
+        assert_eq!(refused(&b), EnvelopeError::TrailingBytes { count: 2 });
+    }
+
+    #[test]
+    fn byte_fields_are_held_to_their_lengths() {
+        for len in [15, 17] {
+            assert_eq!(
+                refused(&with(KEY_SET_ID, V::B(vec![7; len]))),
+                EnvelopeError::BadLength {
+                    field: "set id",
+                    len,
+                    min: 16,
+                    max: 16
+                }
+            );
+        }
+        for (key, field, max) in [
+            (KEY_SEALED_SHARE, "sealed share", MAX_SEALED_SHARE_LEN),
+            (KEY_PAYLOAD, "payload", MAX_PAYLOAD_LEN),
+        ] {
+            for len in [0, max + 1] {
+                assert_eq!(
+                    refused(&with(key, V::B(vec![1; len]))),
+                    EnvelopeError::BadLength {
+                        field,
+                        len,
+                        min: 1,
+                        max
+                    }
+                );
+            }
+            for len in [1, max] {
+                Envelope::decode(&with(key, V::B(vec![1; len]))).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn text_fields_are_held_to_their_rules() {
+        for (key, field) in [
+            (KEY_LABEL, "label"),
+            (KEY_ORGANISATION, "organisation"),
+            (KEY_CUSTODIAN, "custodian"),
+        ] {
+            for t in [
+                String::new(),
+                "x".repeat(MAX_TEXT_LEN + 1),
+                "a\u{7}b".into(),
+            ] {
+                assert_eq!(
+                    refused(&with(key, V::T(t))),
+                    EnvelopeError::BadText {
+                        field,
+                        max: MAX_TEXT_LEN
+                    }
+                );
+            }
+            let longest = "é".repeat(MAX_TEXT_LEN / 2);
+            assert_eq!(
+                Envelope::decode(&with(key, V::T(longest.clone())))
+                    .unwrap()
+                    .encode()
+                    .unwrap(),
+                with(key, V::T(longest))
+            );
+        }
+    }
+
+    #[test]
+    fn counts_are_held_to_their_ranges() {
+        let counts = |index: u64, threshold: u64, count: u64| {
+            let mut f = fields(&sample());
+            f[6].1 = V::U(index);
+            f[7].1 = V::U(threshold);
+            f[8].1 = V::U(count);
+            Envelope::decode(&record(&f))
+        };
+        for (i, t, c) in [(1, 2, 2), (2, 2, 2), (255, 255, 255), (1, 2, 255)] {
+            let e = counts(i, t, c).unwrap();
+            assert_eq!(
+                (
+                    u64::from(e.index),
+                    u64::from(e.threshold),
+                    u64::from(e.count)
+                ),
+                (i, t, c)
+            );
+        }
+        for count in [0, 1, 256] {
+            assert_eq!(
+                counts(1, 2, count).unwrap_err(),
+                EnvelopeError::CountOutOfRange { count }
+            );
+        }
+        for threshold in [0, 1, 4] {
+            assert_eq!(
+                counts(1, threshold, 3).unwrap_err(),
+                EnvelopeError::ThresholdOutOfRange {
+                    threshold,
+                    count: 3
+                }
+            );
+        }
+        for index in [0, 4] {
+            assert_eq!(
+                counts(index, 2, 3).unwrap_err(),
+                EnvelopeError::IndexOutOfRange { index, count: 3 }
+            );
+        }
+    }
+
+    #[test]
+    fn the_training_flag_must_be_a_boolean() {
+        assert!(matches!(
+            refused(&with(KEY_TRAINING, V::U(1))),
+            EnvelopeError::WrongType {
+                field: "training",
+                ..
+            }
+        ));
+        assert!(
+            Envelope::decode(&with(KEY_TRAINING, V::Bool(true)))
+                .unwrap()
+                .training
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_written_the_ways_people_compare_them() {
+        let fp = Fingerprint::of_bytes(b"abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(fp.to_hex(), hex);
+        assert_eq!(fp.to_string(), hex);
+        assert_eq!(format!("{fp:?}"), format!("Fingerprint({hex})"));
+        assert_eq!(fp.short(), "ba78 16bf 8f01 cfea");
+        assert_eq!(fp.prefix_upper(), "BA7816BF8F01CFEA");
+        assert_eq!(
+            sample().fingerprint().unwrap(),
+            Fingerprint::of_bytes(&sample().encode().unwrap())
+        );
+    }
+
+    #[test]
+    fn debug_output_gives_ciphertext_lengths_not_contents() {
+        let d = format!("{:?}", sample());
+        assert!(d.contains("custodian: \"alice\""), "{d}");
+        assert!(d.contains("sealed_share_len: 300"), "{d}");
+        assert!(d.contains("payload_len: 120"), "{d}");
+        assert!(!d.contains("165"), "{d}");
     }
 }

@@ -512,4 +512,190 @@ mod tests {
         let err = assemble(&[&pa[0], &pb[1]]).unwrap_err();
         assert!(matches!(err, QrError::MixedEnvelopes { .. }), "{err}");
     }
+
+    fn header_of(number: &str, of: &str, fp: &str) -> String {
+        format!("GK1:{number}/{of}:{fp}:{}", base45::encode(b"gk"))
+    }
+
+    #[test]
+    fn headers_are_read_strictly() {
+        let good = part(1, 1);
+        assert_eq!(
+            parse_part(&good, 1).unwrap(),
+            Part {
+                number: 1,
+                of: 1,
+                fingerprint: "0123456789ABCDEF".into(),
+                data: b"gk".to_vec()
+            }
+        );
+        // A reader's line ending is dropped, nothing else is.
+        assert_eq!(parse_part(&format!("{good}\r\n"), 1).unwrap().data, b"gk");
+        assert!(parse_part(&format!(" {good}"), 1).is_err());
+        assert_eq!(
+            parse_part("HELLO WORLD", 3),
+            Err(QrError::NotGlasskeep {
+                position: 3,
+                start: "HELLO WO".into()
+            })
+        );
+        assert_eq!(
+            parse_part(&good.replacen("GK1", "GK2", 1), 2),
+            Err(QrError::UnsupportedVersion {
+                position: 2,
+                version: '2'
+            })
+        );
+        assert_eq!(parse_part("GK", 4), Err(QrError::BadHeader { position: 4 }));
+        // Every separator, short headers, and anything but three digits or
+        // sixteen upper-case hex digits where they belong.
+        let mut bad = vec![good[..HEADER_LEN - 1].to_string()];
+        for at in [3, 7, 11, 28] {
+            let mut b = good.clone().into_bytes();
+            b[at] = b'-';
+            bad.push(String::from_utf8(b).unwrap());
+        }
+        for (number, of, fp) in [
+            ("0A1", "001", "0123456789ABCDEF"),
+            ("001", "0 1", "0123456789ABCDEF"),
+            ("001", "001", "0123456789abcdef"),
+            ("001", "001", "0123456789ABCDEG"),
+            ("001", "001", "0123456789ABCDE@"),
+            ("001", "001", "0123456789ABCDE/"),
+            ("001", "001", "0123456789ABCDE:"),
+        ] {
+            bad.push(header_of(number, of, fp));
+        }
+        for b in bad {
+            assert_eq!(
+                parse_part(&b, 5),
+                Err(QrError::BadHeader { position: 5 }),
+                "{b}"
+            );
+        }
+        for fp in ["0000000000000000", "9999999999999999", "AFAFAFAFAFAFAFAF"] {
+            assert_eq!(
+                parse_part(&header_of("001", "001", fp), 1)
+                    .unwrap()
+                    .fingerprint,
+                fp
+            );
+        }
+    }
+
+    #[test]
+    fn part_numbers_must_lie_within_the_count() {
+        for (number, of) in [(0, 1), (1, 0), (2, 1), (0, 0)] {
+            assert_eq!(
+                parse_part(&part(number, of), 1),
+                Err(QrError::PartNumberOutOfRange { part: number, of })
+            );
+        }
+        for (number, of) in [(1, 1), (1, MAX_PARTS), (MAX_PARTS, MAX_PARTS)] {
+            let p = parse_part(&part(number, of), 1).unwrap();
+            assert_eq!((p.number, p.of), (number, of));
+        }
+    }
+
+    #[test]
+    fn the_payload_at_fault_is_named_by_its_position() {
+        let good = part(1, 1);
+        assert_eq!(
+            assemble(&[good.as_str(), "GK"]),
+            Err(QrError::BadHeader { position: 2 })
+        );
+        assert_eq!(assemble::<&str>(&[]), Err(QrError::NoParts));
+        assert_eq!(
+            assemble(&["GK1:002/003:0123456789ABCDEF:::"]),
+            Err(QrError::Base45 {
+                part: 2,
+                source: Base45Error::PairOutOfRange {
+                    position: 0,
+                    value: 2024
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn parts_must_agree_on_their_count_and_contents() {
+        let data: Vec<u8> = (0..1500u32).map(|i| (i * 13) as u8).collect();
+        let parts = encode_parts(&data).unwrap();
+        assert_eq!(parts.len(), 3);
+        let recount = parts[1].replacen("/003:", "/004:", 1);
+        assert_eq!(
+            assemble(&[&parts[0], &recount, &parts[2]]),
+            Err(QrError::PartCountMismatch {
+                part: 2,
+                of: 4,
+                expected: 3
+            })
+        );
+        // Part 2 read twice, once altered (a valid Base45 triplet changed).
+        let altered = format!("{}{}", &parts[1][..HEADER_LEN], base45::encode(&[9; 2]))
+            + &parts[1][HEADER_LEN + 3..];
+        assert_eq!(
+            assemble(&[&parts[0], &parts[1], &altered, &parts[2]]),
+            Err(QrError::DuplicatePart { part: 2 })
+        );
+        // Read once, altered: every header agrees, the reassembled hash does not.
+        let e = assemble(&[&parts[0], &altered, &parts[2]]).unwrap_err();
+        let expected = Fingerprint::of_bytes(&data).prefix_upper();
+        assert!(
+            matches!(&e, QrError::FingerprintMismatch { expected: x, found } if *x == expected && *found != expected),
+            "{e:?}"
+        );
+        // Nothing is missing: every part there, the bytes come back.
+        assert_eq!(assemble(&[&parts[2], &parts[0], &parts[1]]).unwrap(), data);
+    }
+
+    #[test]
+    fn the_envelope_with_most_parts_is_read_and_the_others_are_foreign() {
+        let a: Vec<u8> = vec![1; 2000];
+        let b: Vec<u8> = vec![2; 2000];
+        let (pa, pb) = (encode_parts(&a).unwrap(), encode_parts(&b).unwrap());
+        let (fa, fb) = (
+            Fingerprint::of_bytes(&a).prefix_upper(),
+            Fingerprint::of_bytes(&b).prefix_upper(),
+        );
+        assert_eq!(
+            assemble(&[&pb[2], &pa[0], &pa[1]]),
+            Err(QrError::ForeignPart {
+                part: 3,
+                fingerprint: fb.clone(),
+                expected: fa.clone()
+            })
+        );
+        let e = assemble(&[&pa[0], &pb[1], &pb[2], &pa[3]]).unwrap_err();
+        let mut both = vec![fa, fb];
+        both.sort();
+        assert_eq!(e, QrError::MixedEnvelopes { fingerprints: both });
+        assert!(
+            e.to_string().starts_with("codes of 2 different envelopes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_envelope_round_trips_and_other_bytes_are_named_as_not_an_envelope() {
+        let e = crate::envelope::format::tests::sample();
+        let parts = envelope_to_parts(&e).unwrap();
+        assert_eq!(decode_parts(&parts).unwrap(), e);
+        let junk = encode_parts(b"not an envelope").unwrap();
+        assert!(
+            matches!(decode_parts(&junk), Err(QrError::Envelope(_))),
+            "{:?}",
+            decode_parts(&junk)
+        );
+        assert_eq!(encode_parts(&[]), Err(QrError::TooLarge { len: 0 }));
+    }
+
+    #[test]
+    fn missing_parts_are_listed_in_words() {
+        let e = assemble(&[part(1, 4)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "missing part(s) 2, 3, 4 of 4 — scan those QR codes"
+        );
+    }
 }

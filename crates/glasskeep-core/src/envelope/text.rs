@@ -786,4 +786,267 @@ mod tests {
             Err(TextError::ChecksumMismatch { .. })
         ));
     }
+
+    /// A numbered line with these data symbols and its right check.
+    fn line(n: usize, data: &[u8]) -> String {
+        let c = check(n, data);
+        let body: String = data
+            .iter()
+            .chain(&c)
+            .map(|&s| char::from(ALPHABET[usize::from(s)]))
+            .collect();
+        format!("{n:04}: {body}")
+    }
+
+    /// Lines of `data` with the END line replaced by one claiming `count` lines.
+    fn end_line(count: usize, bytes: &[u8]) -> String {
+        let fp = Fingerprint::of_bytes(bytes).prefix_upper();
+        format!("END {count:04} LINES FINGERPRINT {fp}")
+    }
+
+    fn refused(text: &str) -> TextError {
+        decode_bytes(text).expect_err("bad text was accepted")
+    }
+
+    #[test]
+    fn the_end_line_is_read_strictly_with_look_alikes_in_its_fingerprint() {
+        let good = parse_end("END0002LINESFINGERPRINT0123456789ABCDEF").unwrap();
+        assert_eq!(
+            (good.count, good.fingerprint.as_str()),
+            (2, "0123456789ABCDEF")
+        );
+        let alike = parse_end("END0002LINESFINGERPRINTOI23456789ABCDEL").unwrap();
+        assert_eq!(alike.fingerprint, "0123456789ABCDE1");
+        let max = parse_end(&format!("END{MAX_LINES}LINESFINGERPRINT0123456789ABCDEF"));
+        assert_eq!(max.unwrap().count, MAX_LINES);
+        for bad in [
+            "END",
+            "ENDLINESFINGERPRINT0123456789ABCDEF",
+            "END0002FINGERPRINT0123456789ABCDEF",
+            "END0002LINES0123456789ABCDEF",
+            "END0002LINESFINGERPRINT0123456789ABCDE",
+            "END0002LINESFINGERPRINT0123456789ABCDEF0",
+            "END0002LINESFINGERPRINT0123456789ABCDEG",
+            "ND0002LINESFINGERPRINT0123456789ABCDEF",
+        ] {
+            assert!(
+                matches!(parse_end(bad), Err(TextError::BadEndLine)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn symbols_tolerate_case_and_look_alikes_only() {
+        assert_eq!(symbol('a'), Some(10));
+        assert_eq!(symbol('o'), Some(0));
+        assert_eq!(symbol('O'), Some(0));
+        assert_eq!(symbol('i'), Some(1));
+        assert_eq!(symbol('L'), Some(1));
+        assert_eq!(symbol('Z'), Some(31));
+        assert_eq!(symbol('U'), None);
+        assert_eq!(symbol('-'), None);
+        assert_eq!(compact(" ab-c\td "), "ABCD");
+        assert_eq!(look_alike_digits("O1IL2"), "01112");
+    }
+
+    #[test]
+    fn each_fault_of_the_lines_is_named() {
+        let bytes = vec![0x5a; 40]; // 64 symbols: lines of 30, 30 and 4
+        let lines = encode_lines(&bytes);
+        assert_eq!(lines.len(), 4);
+        let end = &lines[3];
+        let join = |ls: &[&str]| ls.join("\n");
+        assert_eq!(refused(&join(&["hello", end])), TextError::NoLines);
+        assert_eq!(
+            refused(&join(&[&lines[0], &lines[1], &lines[2]])),
+            TextError::MissingEnd
+        );
+        assert_eq!(
+            refused(&join(&[&lines[0], &lines[0], &lines[1], &lines[2], end])),
+            TextError::DuplicateLine { line: 1 }
+        );
+        let zero = line(0, &[1, 2, 3]);
+        assert_eq!(
+            refused(&join(&[&zero, &lines[0], &lines[1], &lines[2], end])),
+            TextError::LineBeyondEnd { line: 0, count: 3 }
+        );
+        let four = line(4, &[1, 2, 3]);
+        assert_eq!(
+            refused(&join(&[&lines[0], &lines[1], &lines[2], &four, end])),
+            TextError::LineBeyondEnd { line: 4, count: 3 }
+        );
+        let typo = lines[1].replacen(": ", ": U", 1);
+        assert_eq!(
+            refused(&join(&[&lines[0], &typo, &lines[2], end])),
+            TextError::InvalidCharacter {
+                line: 2,
+                character: 'U'
+            }
+        );
+        assert_eq!(
+            refused(&join(&[&lines[0], &lines[2], end])),
+            TextError::MissingLines {
+                lines: vec![2],
+                more: 0
+            }
+        );
+    }
+
+    #[test]
+    fn line_lengths_are_checked_after_the_check_symbols() {
+        let bytes = vec![0x5a; 40];
+        let syms = symbols_of(&bytes);
+        let (l1, l2, l3) = (&syms[..30], &syms[30..60], &syms[60..]);
+        let end = end_line(3, &bytes);
+        let text = |a: String, b: String, c: String| [a, b, c, end.clone()].join("\n");
+        // A middle line one symbol short, its check recomputed.
+        assert_eq!(
+            refused(&text(line(1, l1), line(2, &l2[1..]), line(3, l3))),
+            TextError::LineLength {
+                line: 2,
+                found: 29,
+                expected: 30
+            }
+        );
+        // The last line may be short, but never longer than a full line.
+        let long: Vec<u8> = l3.iter().copied().cycle().take(31).collect();
+        assert_eq!(
+            refused(&text(line(1, l1), line(2, l2), line(3, &long))),
+            TextError::LineLength {
+                line: 3,
+                found: 31,
+                expected: 30
+            }
+        );
+        // A line of two symbols has no room for data and check.
+        assert_eq!(
+            refused(&[line(1, l1), line(2, l2), "0003: AB".into(), end.clone()].join("\n")),
+            TextError::LineLength {
+                line: 3,
+                found: 0,
+                expected: 30
+            }
+        );
+        // A last line of two data symbols: 62 symbols leave six bits over.
+        let two = [line(1, l1), line(2, l2), line(3, &l3[..2]), end.clone()].join("\n");
+        assert_eq!(refused(&two), TextError::BadSymbolCount { symbols: 62 });
+    }
+
+    #[test]
+    fn the_symbols_must_be_whole_bytes_with_zero_padding() {
+        // One symbol is five bits: no whole byte.
+        let one = [line(1, &[4]), end_line(1, &[])].join("\n");
+        assert_eq!(refused(&one), TextError::BadSymbolCount { symbols: 1 });
+        // Two symbols are one byte and two padding bits, which must be zero.
+        assert_eq!(symbols_of(&[0x21]), [4, 4]);
+        let ok = [line(1, &[4, 4]), end_line(1, &[0x21])].join("\n");
+        assert_eq!(decode_bytes(&ok).unwrap(), [0x21]);
+        let padded = [line(1, &[4, 5]), end_line(1, &[0x21])].join("\n");
+        assert_eq!(refused(&padded), TextError::BadSymbolCount { symbols: 2 });
+        assert_eq!(bytes_of(&[4, 5]), None);
+        assert_eq!(bytes_of(&[4, 4]), Some(vec![0x21]));
+    }
+
+    #[test]
+    fn a_wrong_fingerprint_on_the_end_line_is_named_with_both() {
+        let bytes = vec![0x5a; 40];
+        let mut lines = encode_lines(&bytes);
+        lines[3] = end_line(3, b"other");
+        let e = refused(&lines.join("\n"));
+        assert_eq!(
+            e,
+            TextError::FingerprintMismatch {
+                expected: Fingerprint::of_bytes(b"other").prefix_upper(),
+                found: Fingerprint::of_bytes(&bytes).prefix_upper(),
+            }
+        );
+        let junk = encode_lines(b"not an envelope").join("\n");
+        assert!(
+            matches!(decode_text(&junk), Err(TextError::Envelope(_))),
+            "{:?}",
+            decode_text(&junk)
+        );
+        let e = crate::envelope::format::tests::sample();
+        let typed = envelope_to_lines(&e).unwrap().join("\n");
+        assert_eq!(decode_text(&typed).unwrap(), e);
+    }
+
+    #[test]
+    fn wrapped_lines_are_read_as_one_stream() {
+        let bytes: Vec<u8> = (0..200u32).map(|i| (i * 29) as u8).collect();
+        let lines = encode_lines(&bytes);
+        // Typed without line breaks, then wrapped at an arbitrary column.
+        let flat = lines.join(" ");
+        let wrapped: Vec<String> = flat
+            .as_bytes()
+            .chunks(23)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        assert_eq!(decode_bytes(&wrapped.join("\n")).unwrap(), bytes);
+        assert_eq!(decode_bytes(&flat).unwrap(), bytes);
+        // A stream with a number of the wrong width is not read.
+        let short = flat.replacen("0002:", "2:", 1);
+        assert!(decode_bytes(&short).is_err());
+    }
+
+    #[test]
+    fn messages_name_one_line_or_several() {
+        let one = TextError::ChecksumMismatch {
+            lines: vec![3],
+            more: 0,
+        };
+        assert_eq!(
+            one.to_string(),
+            "line 3: checksum mismatch — check the characters on that line"
+        );
+        let many = TextError::ChecksumMismatch {
+            lines: vec![3, 5],
+            more: 2,
+        };
+        assert_eq!(
+            many.to_string(),
+            "lines 3, 5 and 2 more: checksum mismatch — check the characters on those lines"
+        );
+        let missing = |lines: Vec<usize>, more| TextError::MissingLines { lines, more }.to_string();
+        assert_eq!(missing(vec![2], 0), "line 2 missing — type it");
+        assert_eq!(missing(vec![2, 4], 0), "lines 2, 4 missing — type them");
+        assert_eq!(
+            missing(vec![2], 1),
+            "lines 2 and 1 more missing — type them, or correct the count on the END line"
+        );
+        let unread = TextError::Uncorrectable {
+            lines: vec![7],
+            more: 0,
+        };
+        assert!(
+            unread.to_string().starts_with("line 7: the check fails")
+                && unread
+                    .to_string()
+                    .ends_with("compare that line with the paper and correct it by hand"),
+            "{unread}"
+        );
+    }
+
+    #[test]
+    fn a_line_key_and_check_follow_the_line_number() {
+        assert_ne!(line_key(1), line_key(2));
+        assert_eq!(check(5, &[]), [line_key(5).0, line_key(5).1]);
+        // A single changed symbol, and a swap of two neighbours, change the check.
+        let data: Vec<u8> = (0..30).map(|i| (i * 7 % 32) as u8).collect();
+        for j in 0..30 {
+            let mut d = data.clone();
+            d[j] ^= 1;
+            assert_ne!(check(9, &d), check(9, &data), "column {j}");
+        }
+        for j in 0..29 {
+            let mut d = data.clone();
+            d.swap(j, j + 1);
+            if d != data {
+                assert_ne!(check(9, &d), check(9, &data), "swap {j}");
+            }
+        }
+        assert_eq!(gf_mul(0x10, 2), 0x05);
+        assert_eq!(gf_mul(3, 7), 9);
+    }
 }

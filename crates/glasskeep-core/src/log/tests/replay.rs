@@ -181,6 +181,33 @@ fn seal_rules() {
             ..
         }
     ));
+    // The right custodians but one envelope short, or one custodian short.
+    let mut short = seal(2, &["alice", "bob"], 2);
+    if let Body::Seal { envelopes, .. } = &mut short {
+        envelopes.pop();
+    }
+    assert_eq!(
+        refused(&b, short),
+        ReplayError::SetShape {
+            threshold: 2,
+            shares: 2,
+            custodians: 2,
+            envelopes: 1
+        }
+    );
+    let mut short = seal(2, &["alice", "bob"], 2);
+    if let Body::Seal { custodians, .. } = &mut short {
+        custodians.pop();
+    }
+    assert_eq!(
+        refused(&b, short),
+        ReplayError::SetShape {
+            threshold: 2,
+            shares: 2,
+            custodians: 1,
+            envelopes: 2
+        }
+    );
     assert_eq!(
         refused(&b, seal(2, &["alice", "mallory"], 2)),
         ReplayError::UnknownCustodian {
@@ -671,4 +698,48 @@ fn enrollment_shortfall_asks_replays_question_before_the_keys_exist() {
     );
     // Asking changes nothing.
     assert_eq!(b.state.next_seq(), next);
+}
+
+#[test]
+fn a_retirement_may_leave_the_quorum_but_not_fewer() {
+    let retire = |name: &str| Body::Retire {
+        custodian: name.into(),
+        reason: "left the company".into(),
+    };
+    let mut b = three();
+    // Three live custodians, quorum two: one may go, leaving exactly the quorum.
+    b.push(retire("carol"));
+    b.checkpoint(&["alice", "bob"]);
+    assert_eq!(b.state.live_custodians().count(), 2);
+    assert_eq!(
+        refused(&b, retire("bob")),
+        ReplayError::RetireBelowQuorum {
+            name: "bob".into(),
+            left: 1,
+            quorum: 2
+        }
+    );
+}
+
+#[test]
+fn a_second_live_set_under_a_label_is_refused_when_its_ceremony_closes() {
+    use crate::log::checkpoint::{make_checkpoint, CheckpointSigner};
+    let mut b = three();
+    b.push(seal_body(set(2), "root", 2, &["alice", "bob"]));
+    let mut signers: Vec<SoftSigner> = ["alice", "bob", "carol"]
+        .iter()
+        .map(|n| SoftSigner::new(n))
+        .collect();
+    let mut refs: Vec<&mut dyn CheckpointSigner> = signers
+        .iter_mut()
+        .map(|s| s as &mut dyn CheckpointSigner)
+        .collect();
+    let close = make_checkpoint(&b.state, &mut refs, b.time, b.time).unwrap();
+    let mut s = b.state.clone();
+    assert_eq!(
+        s.apply(&close).unwrap_err(),
+        ReplayError::LabelTaken {
+            label: "root".into()
+        }
+    );
 }

@@ -402,6 +402,10 @@ mod tests {
             let (width, dark) = symbol(p).unwrap();
             assert_eq!(width, 97);
             assert_eq!(dark.len(), 97 * 97);
+            // `true` is dark: the top-left finder pattern's outer ring is dark, the
+            // separator beside it light.
+            assert!(dark[0] && dark[6] && dark[6 * 97], "finder corner");
+            assert!(!dark[7] && !dark[7 * 97], "separator");
         }
         let too_long = "A".repeat(MAX_CHARS_PER_CODE + 1);
         assert!(symbol(&too_long).is_none());
@@ -557,6 +561,9 @@ mod tests {
         }
         for (number, of, fp) in [
             ("0A1", "001", "0123456789ABCDEF"),
+            // Rust's integer parser takes a sign; a part number does not.
+            ("+01", "001", "0123456789ABCDEF"),
+            ("001", "+01", "0123456789ABCDEF"),
             ("001", "0 1", "0123456789ABCDEF"),
             ("001", "001", "0123456789abcdef"),
             ("001", "001", "0123456789ABCDEG"),

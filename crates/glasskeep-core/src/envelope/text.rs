@@ -744,6 +744,10 @@ mod tests {
         assert_eq!((named.lines, named.more), (vec![2], 0));
         let named = missing_lines(&[1, 2, 3], 3);
         assert_eq!((named.lines, named.more), (vec![], 0));
+        // A repeated number (which checked input never holds) is skipped, not taken
+        // as covering the next one.
+        let named = missing_lines(&[1, 1, 3], 3);
+        assert_eq!((named.lines, named.more), (vec![2], 0));
     }
 
     #[test]

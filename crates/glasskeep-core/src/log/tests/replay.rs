@@ -365,6 +365,8 @@ fn rotation_rules_and_superseded_sets() {
     );
     assert_eq!(b.state.opening(o).unwrap().rotated.unwrap().0, rotate);
     assert_eq!(b.state.live_set_by_label("root").unwrap().id, set(1));
+    assert_eq!(b.state.pending_set_by_label("root").unwrap().id, set(2));
+    assert!(b.state.pending_set_by_label("other").is_none());
     assert_eq!(
         refused(&b, open(2, &[("alice", 0), ("bob", 1)])),
         ReplayError::SetPending {
@@ -742,4 +744,35 @@ fn a_second_live_set_under_a_label_is_refused_when_its_ceremony_closes() {
             label: "root".into()
         }
     );
+}
+
+#[test]
+fn the_state_answers_where_the_log_ends() {
+    let b = three();
+    let last = b.entries.last().unwrap();
+    assert_eq!(b.state.last_time(), last.time);
+    assert_ne!(last.time, 0);
+    assert_eq!(b.state.next_seq(), last.seq + 1);
+    assert_eq!(b.state.head(), last.hash());
+    assert_eq!(b.state.last_checkpoint(), Some(last.seq));
+}
+
+#[test]
+fn a_quorum_error_names_who_signed_or_nobody() {
+    let quorum = |signers: &[&str]| ReplayError::Quorum {
+        seq: 5,
+        kind: "seal",
+        need: "2 live custodians".into(),
+        checkpoint: 6,
+        signers: signers.iter().map(|s| s.to_string()).collect(),
+    };
+    assert_eq!(
+        quorum(&["alice"]).to_string(),
+        "entry 5 (seal) lacks its quorum: it needs 2 live custodians; the checkpoint at \
+         entry 6 is signed by alice"
+    );
+    assert!(quorum(&["alice", "bob"])
+        .to_string()
+        .ends_with("signed by alice, bob"));
+    assert!(quorum(&[]).to_string().ends_with("signed by nobody"));
 }

@@ -405,6 +405,16 @@ pub(super) fn look_alike_digits(s: &str) -> String {
         .collect()
 }
 
+/// A typed line number: digits only (look-alikes allowed), no sign, no other mark, and
+/// small enough to be one.
+fn line_number(typed: &str) -> Option<usize> {
+    let digits = look_alike_digits(typed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 fn symbols(line: usize, body: &str) -> Result<Vec<u8>, TextError> {
     body.chars()
         .map(|c| symbol(c).ok_or(TextError::InvalidCharacter { line, character: c }))
@@ -432,11 +442,7 @@ fn physical_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
         let Some((number, body)) = compact.split_once(':') else {
             continue;
         };
-        let number = look_alike_digits(number);
-        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(line) = number.parse::<usize>() else {
+        let Some(line) = line_number(number) else {
             continue;
         };
         lines.push((line, symbols(line, body)?));
@@ -452,10 +458,8 @@ fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
         .lines()
         .position(|l| {
             let c = compact(l);
-            c.split_once(':').is_some_and(|(n, _)| {
-                let n = look_alike_digits(n);
-                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-            })
+            c.split_once(':')
+                .is_some_and(|(n, _)| line_number(n).is_some())
         })
         .ok_or(TextError::NoLines)?;
     let block: String = text.lines().skip(start).map(compact).collect();
@@ -466,9 +470,9 @@ fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
     let pieces: Vec<&str> = block.split(':').collect();
     let width = pieces[0].len();
     let mut lines = Vec::new();
-    let mut number = look_alike_digits(pieces[0]);
+    let mut number = pieces[0];
     for (i, piece) in pieces.iter().enumerate().skip(1) {
-        let line: usize = number.parse().map_err(|_| TextError::NoLines)?;
+        let line = line_number(number).ok_or(TextError::NoLines)?;
         if i + 1 == pieces.len() {
             lines.push((line, symbols(line, piece)?));
         } else {
@@ -479,7 +483,7 @@ fn stream_lines(text: &str) -> Result<(Lines, Option<End>), TextError> {
                 .ok_or(TextError::NoLines)?;
             let (body, next) = piece.split_at(cut);
             lines.push((line, symbols(line, body)?));
-            number = look_alike_digits(next);
+            number = next;
         }
     }
     Ok((lines, end))
@@ -898,6 +902,25 @@ mod tests {
     }
 
     #[test]
+    fn a_line_number_is_digits_only() {
+        // Rust's integer parser takes a sign; a typed line number does not, so the
+        // line is not a numbered line and line 2 is missing.
+        let lines = encode_lines(&[0x5a; 40]);
+        let signed = lines[1].replacen("0002", "+002", 1);
+        assert_eq!(
+            refused(
+                &[&lines[0], &signed, &lines[2], &lines[3]]
+                    .map(String::as_str)
+                    .join("\n")
+            ),
+            TextError::MissingLines {
+                lines: vec![2],
+                more: 0
+            }
+        );
+    }
+
+    #[test]
     fn line_lengths_are_checked_after_the_check_symbols() {
         let bytes = vec![0x5a; 40];
         let syms = symbols_of(&bytes);
@@ -949,6 +972,10 @@ mod tests {
         let padded = [line(1, &[4, 5]), end_line(1, &[0x21])].join("\n");
         assert_eq!(refused(&padded), TextError::BadSymbolCount { symbols: 2 });
         assert_eq!(bytes_of(&[4, 5]), None);
+        // Five bits over are a symbol too many, even when they are zero.
+        assert_eq!(bytes_of(&[0]), None);
+        assert_eq!(bytes_of(&[0; 9]), None);
+        assert_eq!(bytes_of(&[0; 8]), Some(vec![0; 5]));
         assert_eq!(bytes_of(&[4, 4]), Some(vec![0x21]));
     }
 
@@ -989,6 +1016,9 @@ mod tests {
             .collect();
         assert_eq!(decode_bytes(&wrapped.join("\n")).unwrap(), bytes);
         assert_eq!(decode_bytes(&flat).unwrap(), bytes);
+        // A note before the block, with a colon of its own, is not a line number.
+        let noted = format!("Note: wrapped by the mail client\n{}", wrapped.join("\n"));
+        assert_eq!(decode_bytes(&noted).unwrap(), bytes);
         // A stream with a number of the wrong width is not read.
         let short = flat.replacen("0002:", "2:", 1);
         assert!(decode_bytes(&short).is_err());

@@ -558,6 +558,28 @@ pub(crate) mod tests {
             e.encode(),
             Err(EnvelopeError::IndexOutOfRange { index: 4, count: 3 })
         ));
+        let mut e = sample();
+        e.sealed_share.clear();
+        assert_eq!(
+            e.encode(),
+            Err(EnvelopeError::BadLength {
+                field: "sealed share",
+                len: 0,
+                min: 1,
+                max: MAX_SEALED_SHARE_LEN
+            })
+        );
+        let mut e = sample();
+        e.payload = vec![1; MAX_PAYLOAD_LEN + 1];
+        assert_eq!(
+            e.encode(),
+            Err(EnvelopeError::BadLength {
+                field: "payload",
+                len: MAX_PAYLOAD_LEN + 1,
+                min: 1,
+                max: MAX_PAYLOAD_LEN
+            })
+        );
     }
 
     /// One value of a hand-built record.

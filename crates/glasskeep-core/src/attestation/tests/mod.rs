@@ -240,15 +240,23 @@ fn valid_chain_gives_the_attested_facts() {
     check_attested_key(KeyRole::Seal, &k, 1001, &point(&key("slot"))).unwrap();
 }
 
-#[test]
-fn chain_through_an_intermediate_verifies() {
+/// root -> "CN=Int" -> device -> slot: the device certificate issued by an
+/// intermediate, the root allowing `root_path_len` CAs below it.
+pub(super) struct ViaIntermediate {
+    pub(super) root: Vec<u8>,
+    pub(super) int: Vec<u8>,
+    pub(super) device: Vec<u8>,
+    pub(super) slot: Vec<u8>,
+}
+
+pub(super) fn via_intermediate(root_path_len: u8, int_bc: Extension) -> ViaIntermediate {
     let root_key = key("root");
     let root = cert(
         ROOT,
         ROOT,
         spki(&root_key),
         &root_key,
-        vec![bc(true, Some(2))],
+        vec![bc(true, Some(root_path_len))],
         2020,
     );
     let int_key = key("int");
@@ -257,12 +265,34 @@ fn chain_through_an_intermediate_verifies() {
         ROOT,
         spki(&int_key),
         &root_key,
-        vec![bc(true, Some(1))],
+        vec![int_bc],
         2020,
     );
-    let dev_key = key("device");
-    let device = cert(DEVICE, "CN=Int", spki(&dev_key), &int_key, vec![], 2021);
+    let device = cert(
+        DEVICE,
+        "CN=Int",
+        spki(&key("device")),
+        &int_key,
+        vec![],
+        2021,
+    );
     let slot = build(Spec::default()).slot;
+    ViaIntermediate {
+        root,
+        int,
+        device,
+        slot,
+    }
+}
+
+#[test]
+fn chain_through_an_intermediate_verifies() {
+    let ViaIntermediate {
+        root,
+        int,
+        device,
+        slot,
+    } = via_intermediate(2, bc(true, Some(1)));
     let store = TrustStore::new(&[&root], &[&int]);
     let k = verify_with_store(KeyRole::Seal, &slot, &device, Trust::Production, &store).unwrap();
     assert_eq!(k.root, ROOT);

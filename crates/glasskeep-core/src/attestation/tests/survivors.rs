@@ -200,40 +200,14 @@ fn the_trusts_are_named_as_custodians_read_them() {
 fn a_root_path_length_counts_every_ca_below_it() {
     // root -> intermediate -> device -> slot: two CAs (the intermediate and the device
     // certificate) sit below the root.
-    let via_intermediate = |root_path_len: u8| {
-        let root_key = key("root");
-        let root = cert(
-            ROOT,
-            ROOT,
-            spki(&root_key),
-            &root_key,
-            vec![bc(true, Some(root_path_len))],
-            2020,
-        );
-        let int_key = key("int");
-        let int = cert(
-            "CN=Int",
-            ROOT,
-            spki(&int_key),
-            &root_key,
-            vec![bc(true, None)],
-            2020,
-        );
-        let device = cert(
-            DEVICE,
-            "CN=Int",
-            spki(&key("device")),
-            &int_key,
-            vec![],
-            2021,
-        );
-        let slot = build(Spec::default()).slot;
-        let store = TrustStore::new(&[&root], &[&int]);
-        verify_with_store(KeyRole::Seal, &slot, &device, Trust::Training, &store)
+    let verify = |root_path_len: u8| {
+        let c = via_intermediate(root_path_len, bc(true, None));
+        let store = TrustStore::new(&[&c.root], &[&c.int]);
+        verify_with_store(KeyRole::Seal, &c.slot, &c.device, Trust::Training, &store)
     };
-    assert_eq!(via_intermediate(2).unwrap().root, ROOT);
+    assert_eq!(verify(2).unwrap().root, ROOT);
     assert_eq!(
-        link_fault(via_intermediate(1)),
+        link_fault(verify(1)),
         LinkFault::PathLenExceeded { limit: 1 }
     );
 }

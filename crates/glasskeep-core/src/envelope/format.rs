@@ -591,7 +591,8 @@ pub(crate) mod tests {
         Bool(bool),
     }
 
-    /// The fields of `e` in canonical order, as `encode` writes them.
+    /// The fields of `e`, which has a seal slot, in canonical order, as `encode` writes
+    /// them (version 2).
     fn fields(e: &Envelope) -> Vec<(u64, V)> {
         let mut f = vec![
             (KEY_VERSION, V::U(FORMAT_VERSION)),

@@ -806,7 +806,7 @@ mod tests {
         format!("{n:04}: {body}")
     }
 
-    /// Lines of `data` with the END line replaced by one claiming `count` lines.
+    /// An END line claiming `count` lines and the fingerprint of `bytes`.
     fn end_line(count: usize, bytes: &[u8]) -> String {
         let fp = Fingerprint::of_bytes(bytes).prefix_upper();
         format!("END {count:04} LINES FINGERPRINT {fp}")

@@ -201,14 +201,20 @@ impl Builder {
         self.entries.len() as u64 - 1
     }
 
-    /// Appends a checkpoint signed by `names`.
-    pub fn checkpoint(&mut self, names: &[&str]) -> u64 {
+    /// The checkpoint `names` would sign next, made but not applied: for tests of a
+    /// checkpoint replay refuses.
+    pub fn checkpoint_entry(&self, names: &[&str]) -> Entry {
         let mut signers: Vec<SoftSigner> = names.iter().map(|n| SoftSigner::new(n)).collect();
         let mut refs: Vec<&mut dyn CheckpointSigner> = signers
             .iter_mut()
             .map(|s| s as &mut dyn CheckpointSigner)
             .collect();
-        let e = make_checkpoint(&self.state, &mut refs, self.time, self.time).expect("checkpoint");
+        make_checkpoint(&self.state, &mut refs, self.time, self.time).expect("checkpoint")
+    }
+
+    /// Appends a checkpoint signed by `names`.
+    pub fn checkpoint(&mut self, names: &[&str]) -> u64 {
+        let e = self.checkpoint_entry(names);
         self.time += 60;
         self.state.apply(&e).expect("checkpoint is legal");
         self.entries.push(e);

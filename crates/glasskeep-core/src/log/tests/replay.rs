@@ -720,18 +720,9 @@ fn a_retirement_may_leave_the_quorum_but_not_fewer() {
 
 #[test]
 fn a_second_live_set_under_a_label_is_refused_when_its_ceremony_closes() {
-    use crate::log::checkpoint::{make_checkpoint, CheckpointSigner};
     let mut b = three();
     b.push(seal_body(set(2), "root", 2, &["alice", "bob"]));
-    let mut signers: Vec<SoftSigner> = ["alice", "bob", "carol"]
-        .iter()
-        .map(|n| SoftSigner::new(n))
-        .collect();
-    let mut refs: Vec<&mut dyn CheckpointSigner> = signers
-        .iter_mut()
-        .map(|s| s as &mut dyn CheckpointSigner)
-        .collect();
-    let close = make_checkpoint(&b.state, &mut refs, b.time, b.time).unwrap();
+    let close = b.checkpoint_entry(&["alice", "bob", "carol"]);
     let mut s = b.state.clone();
     assert_eq!(
         s.apply(&close).unwrap_err(),

@@ -493,18 +493,20 @@ fn next_combination(c: &mut [usize], n: usize) -> bool {
 }
 
 fn interpolate(shares: &[&Share]) -> Result<Zeroizing<[u8; KEY_LEN]>, CombineError> {
-    let raw: Vec<Vec<u8>> = shares
-        .iter()
-        .map(|s| {
-            let mut v = Vec::with_capacity(KEY_LEN + 1);
-            v.push(s.index);
-            v.extend_from_slice(s.value.as_slice());
-            v
-        })
-        .collect();
-    let raw = ZeroizingShares(raw);
+    // vsss-rs takes `Vec<Vec<u8>>`; the wrapper wipes every copy when it goes.
+    let raw: Zeroizing<Vec<Vec<u8>>> = Zeroizing::new(
+        shares
+            .iter()
+            .map(|s| {
+                let mut v = Vec::with_capacity(KEY_LEN + 1);
+                v.push(s.index);
+                v.extend_from_slice(s.value.as_slice());
+                v
+            })
+            .collect(),
+    );
     let out = Zeroizing::new(
-        Gf256::combine_bytes(&raw.0).map_err(|_| CombineError::ReconstructionFailed)?,
+        Gf256::combine_bytes(&*raw).map_err(|_| CombineError::ReconstructionFailed)?,
     );
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     if out.len() != KEY_LEN {
@@ -512,17 +514,6 @@ fn interpolate(shares: &[&Share]) -> Result<Zeroizing<[u8; KEY_LEN]>, CombineErr
     }
     key.copy_from_slice(&out);
     Ok(key)
-}
-
-/// vsss-rs takes `Vec<Vec<u8>>`; this wipes the copies when they go.
-struct ZeroizingShares(Vec<Vec<u8>>);
-
-impl Drop for ZeroizingShares {
-    fn drop(&mut self) {
-        for v in &mut self.0 {
-            zeroize::Zeroize::zeroize(v);
-        }
-    }
 }
 
 impl Payload {

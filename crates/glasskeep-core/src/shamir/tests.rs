@@ -566,3 +566,99 @@ fn next_combination_walks_every_subset_once_in_lexicographic_order() {
         assert_eq!(seen, all, "n = {n}, k = {k}");
     }
 }
+
+#[test]
+fn set_ids_print_as_lowercase_hex() {
+    let mut b = [0u8; 16];
+    b[0] = 0x0a;
+    b[15] = 0xf1;
+    let id = SetId(b);
+    let hex = "0a0000000000000000000000000000f1";
+    assert_eq!(id.to_hex(), hex);
+    assert_eq!(id.to_string(), hex);
+    assert_eq!(format!("{id:?}"), format!("SetId({hex})"));
+}
+
+#[test]
+fn shares_that_do_not_fit_are_listed_in_the_message() {
+    let e = CombineError::BadShares {
+        indices: vec![1, 4, 12],
+    };
+    assert_eq!(
+        e.to_string(),
+        "share(s) 1, 4, 12 do not fit the others: set those envelopes aside and open with the rest"
+    );
+}
+
+#[test]
+fn the_payload_is_bound_to_its_set_threshold_count_and_label() {
+    // The associated data as docs/FORMAT.md gives it.
+    let mut want = b"glasskeep/v1/payload\0".to_vec();
+    want.extend_from_slice(&[7; 16]);
+    want.extend_from_slice(&[2, 3]);
+    want.extend_from_slice("aws-root".as_bytes());
+    assert_eq!(aad(&SetId([7; 16]), "aws-root", 2, 3), want);
+    // A payload relabelled, or claiming another threshold, count or set, does not
+    // open, even with shares that name its new digest.
+    let set = make(2, 3, 15);
+    let tweaks: [fn(&mut Payload); 4] = [
+        |p| p.label = "aws-root-2".into(),
+        |p| p.threshold = 3,
+        |p| p.count = 4,
+        |p| p.set_id = SetId([16; 16]),
+    ];
+    for tweak in tweaks {
+        let mut p = set.payload.clone();
+        tweak(&mut p);
+        let shares: Vec<Share> = set
+            .shares
+            .iter()
+            .map(|s| {
+                let mut c = Share::decode(&s.encode()).unwrap();
+                (c.set_id, c.threshold, c.count) = (p.set_id, p.threshold, p.count);
+                c.payload_digest = p.digest();
+                c
+            })
+            .collect();
+        let chosen: Vec<&Share> = shares.iter().take(usize::from(p.threshold)).collect();
+        assert_eq!(
+            combine(&chosen, &p).unwrap_err(),
+            CombineError::ReconstructionFailed,
+            "{p:?}"
+        );
+    }
+    // Unchanged, the same path opens.
+    let chosen: Vec<&Share> = set.shares.iter().take(2).collect();
+    assert_eq!(
+        combine(&chosen, &set.payload).unwrap().expose(),
+        b"correct horse battery staple"
+    );
+}
+
+#[test]
+fn a_payloads_ciphertext_holds_one_to_max_secret_bytes_and_its_tag() {
+    let with_len = |len: usize| Payload {
+        set_id: SetId([1; 16]),
+        label: "l".into(),
+        threshold: 2,
+        count: 2,
+        nonce: [0; NONCE_LEN],
+        ciphertext: vec![0; len],
+    };
+    for len in [TAG_LEN + 1, MAX_SECRET_LEN + TAG_LEN] {
+        let p = with_len(len);
+        assert_eq!(Payload::decode(&p.encode()).unwrap(), p);
+    }
+    for len in [0, TAG_LEN, MAX_SECRET_LEN + TAG_LEN + 1] {
+        assert!(
+            matches!(
+                Payload::decode(&with_len(len).encode()),
+                Err(FormatError::Cbor(CborError::OutOfRange {
+                    field: "ciphertext",
+                    ..
+                }))
+            ),
+            "{len}"
+        );
+    }
+}

@@ -17,7 +17,15 @@ const TILE_ABOVE: u64 = 6_000_000;
 const TILE: u32 = 1800;
 const OVERLAP: u32 = 600;
 
+#[cfg(test)]
+thread_local! {
+    /// The images the detector was run on, on this thread, for tests.
+    static DETECTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn detect(img: image::GrayImage, out: &mut Vec<String>) {
+    #[cfg(test)]
+    DETECTIONS.with(|d| d.set(d.get() + 1));
     let mut prepared = rqrr::PreparedImage::prepare(img);
     for grid in prepared.detect_grids() {
         if let Ok((_, content)) = grid.decode() {
@@ -34,24 +42,27 @@ fn detect_tiled(img: &image::GrayImage, out: &mut Vec<String>) {
         detect(img.clone(), out);
         return;
     }
-    let starts = |len: u32| {
-        let mut v = Vec::new();
-        let mut s = 0;
-        loop {
-            v.push(s);
-            if s + TILE >= len {
-                break;
-            }
-            s += TILE - OVERLAP;
-        }
-        v
-    };
-    for y in starts(h) {
-        for x in starts(w) {
+    for y in tile_starts(h) {
+        for x in tile_starts(w) {
             let tile = image::imageops::crop_imm(img, x, y, TILE.min(w - x), TILE.min(h - y));
             detect(tile.to_image(), out);
         }
     }
+}
+
+/// Where the tiles along a side of `len` pixels start: every TILE - OVERLAP pixels,
+/// until a tile reaches the end.
+fn tile_starts(len: u32) -> Vec<u32> {
+    let mut v = Vec::new();
+    let mut s = 0;
+    loop {
+        v.push(s);
+        if s + TILE >= len {
+            break;
+        }
+        s += TILE - OVERLAP;
+    }
+    v
 }
 
 /// A rectangle of the image: x, y, width, height.
@@ -265,4 +276,171 @@ pub(crate) fn payloads(images: &[image::GrayImage]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    /// The detector runs since the last call, on this thread.
+    fn detections() -> usize {
+        DETECTIONS.with(|d| d.replace(0))
+    }
+
+    /// Draws `payload`'s symbol black on the image, `scale` pixels a module, its top
+    /// left corner at (x, y); returns its side in pixels.
+    fn draw(img: &mut GrayImage, payload: &str, (x, y): (u32, u32), scale: u32) -> u32 {
+        let (w, dark) = qr::symbol(payload).unwrap();
+        for (i, _) in dark.iter().enumerate().filter(|(_, &d)| d) {
+            let (mx, my) = ((i % w) as u32 * scale, (i / w) as u32 * scale);
+            for dy in 0..scale {
+                for dx in 0..scale {
+                    img.put_pixel(x + mx + dx, y + my + dy, Luma([0]));
+                }
+            }
+        }
+        w as u32 * scale
+    }
+
+    /// The QR payloads of `n` parts of made-up envelope bytes.
+    fn parts(n: usize) -> Vec<String> {
+        let bytes: Vec<u8> = (0..qr::BYTES_PER_PART * n)
+            .map(|i| (i * 31) as u8)
+            .collect();
+        let parts = qr::encode_parts(&bytes).unwrap();
+        assert_eq!(parts.len(), n);
+        parts
+    }
+
+    fn white(w: u32, h: u32) -> GrayImage {
+        GrayImage::from_pixel(w, h, Luma([255]))
+    }
+
+    #[test]
+    fn tiles_start_a_tile_less_its_overlap_apart_until_one_reaches_the_end() {
+        assert_eq!(tile_starts(1), [0]);
+        assert_eq!(tile_starts(TILE), [0]);
+        assert_eq!(tile_starts(TILE + 1), [0, 1200]);
+        assert_eq!(tile_starts(3000), [0, 1200]);
+        assert_eq!(tile_starts(3001), [0, 1200, 2400]);
+    }
+
+    #[test]
+    fn runs_are_split_by_blank_bands_of_at_least_min_gap_lines() {
+        // Content 3..8, 10 blank lines, content 18..20, 9 blank lines (too few to
+        // split), content 29..31, 5 blank lines to the end.
+        let content =
+            |i: u32| (3..8).contains(&i) || (18..20).contains(&i) || (29..31).contains(&i);
+        assert_eq!(runs(36, |i| !content(i)), [(3, 8), (18, 31)]);
+        // Content to the last line; no content; no blank line.
+        assert_eq!(runs(12, |i| i < 2), [(2, 12)]);
+        assert_eq!(runs(40, |_| true), []);
+        assert_eq!(runs(7, |_| false), [(0, 7)]);
+    }
+
+    #[test]
+    fn segments_are_the_blocks_between_blank_bands_less_the_too_small() {
+        let mut img = white(400, 300);
+        // Blocks of a fine checkerboard: no line across one holds a single grey.
+        let mut fill = |x0: u32, y0: u32, w: u32, h: u32| {
+            for y in y0..y0 + h {
+                for x in x0..x0 + w {
+                    img.put_pixel(x, y, Luma([if (x + y) % 2 == 0 { 0 } else { 255 }]));
+                }
+            }
+        };
+        fill(20, 20, 100, 100);
+        fill(200, 20, 100, 80);
+        fill(20, 200, 70, 70);
+        // Narrower than a version-1 symbol at three pixels a module: left out.
+        fill(300, 250, 30, 30);
+        let mut out = Vec::new();
+        segment(&img, (0, 0, 400, 300), 0, &mut out);
+        assert_eq!(
+            out,
+            [(20, 20, 100, 100), (200, 20, 100, 80), (20, 200, 70, 70)]
+        );
+        // A region that is one block is itself.
+        let mut out = Vec::new();
+        segment(&img, (20, 20, 100, 100), 0, &mut out);
+        assert_eq!(out, [(20, 20, 100, 100)]);
+    }
+
+    #[test]
+    fn binarising_splits_the_histogram_between_its_populations() {
+        let image_of =
+            |vals: &[u8]| GrayImage::from_raw(vals.len() as u32, 1, vals.to_vec()).unwrap();
+        let mut vals = [40u8; 100].to_vec();
+        vals.extend([200u8; 100]);
+        let out = binarise(&image_of(&vals));
+        assert!(out.pixels().take(100).all(|p| p.0[0] == 0));
+        assert!(out.pixels().skip(100).all(|p| p.0[0] == 255));
+        // Three populations: the middle one goes with the nearer and smaller side.
+        let mut vals = [30u8; 60].to_vec();
+        vals.extend([100u8; 30]);
+        vals.extend([220u8; 60]);
+        let out: Vec<u8> = binarise(&image_of(&vals)).into_raw();
+        assert_eq!(out[..90], [0; 90]);
+        assert_eq!(out[90..], [255; 60]);
+    }
+
+    #[test]
+    fn a_clean_render_is_read_a_symbol_at_a_time_and_reading_stops_once_it_assembles() {
+        let parts = parts(3);
+        let mut img = white(1400, 420);
+        let mut x = 40;
+        for p in &parts {
+            x += draw(&mut img, p, (x, 40), 3) + 40;
+        }
+        // A code that is not glasskeep's is read, and left to the reassembler.
+        draw(&mut img, "HTTPS://EXAMPLE.ORG", (1100, 40), 2);
+        detections();
+        let found = payloads(&[img]);
+        assert_eq!(found.len(), 4, "{found:?}");
+        for p in &parts {
+            assert!(found.contains(p));
+        }
+        assert!(found.contains(&"HTTPS://EXAMPLE.ORG".to_string()));
+        // The first pass, one region at a time, is enough.
+        assert_eq!(detections(), 4);
+    }
+
+    #[test]
+    fn what_does_not_assemble_is_looked_at_every_way_twice() {
+        // One part of two: the codes never reassemble, so every pass runs, on the
+        // image and on its binarised copy.
+        let parts = parts(2);
+        let mut img = white(400, 400);
+        draw(&mut img, &parts[0], (40, 40), 3);
+        detections();
+        assert_eq!(payloads(&[img.clone()]), [parts[0].clone()]);
+        // Regions (1), shrunk (none: the image is small), enlarged (1), whole (1);
+        // twice.
+        assert_eq!(detections(), 6);
+        // Both parts, on two pages: read from the pages in turn.
+        let mut second = white(400, 400);
+        draw(&mut second, &parts[1], (40, 40), 3);
+        let found = payloads(&[second, img]);
+        assert_eq!(found, [parts[1].clone(), parts[0].clone()]);
+        assert_eq!(detections(), 2);
+    }
+
+    #[test]
+    fn a_large_image_is_read_in_overlapping_tiles() {
+        // 3100 x 2000 pixels: above the tiling threshold, so three tiles across and
+        // two down; the symbol lies whole only in the last column of tiles.
+        let part = &parts(1)[0];
+        let mut img = white(3100, 2000);
+        draw(&mut img, part, (2700, 1500), 3);
+        let mut out = Vec::new();
+        detections();
+        detect_tiled(&img, &mut out);
+        assert_eq!(out, std::slice::from_ref(part));
+        assert_eq!(detections(), 6);
+        // At or below the threshold, the image is read whole.
+        let mut out = Vec::new();
+        detect_tiled(&white(3000, 2000), &mut out);
+        assert_eq!((out.len(), detections()), (0, 1));
+    }
 }

@@ -701,11 +701,150 @@ mod tests {
         out
     }
 
+    /// `lines` joined, with line `i`'s groups as `edit` leaves them.
+    fn regrouped(lines: &[String], i: usize, edit: impl FnOnce(&mut Vec<String>)) -> String {
+        let mut out = lines.to_vec();
+        let (number, body) = out[i].split_once(": ").unwrap();
+        let mut groups: Vec<String> = body.split_whitespace().map(String::from).collect();
+        edit(&mut groups);
+        out[i] = format!("{number}: {}", groups.join(" "));
+        out.join("\n")
+    }
+
+    #[test]
+    fn a_character_added_to_a_group_or_lost_from_one_is_dropped_or_put_back() {
+        let (data, lines) = sample();
+        let i = 2;
+        let groups: Vec<String> = lines[i][6..].split_whitespace().map(String::from).collect();
+        let read = |text: String| {
+            VISITS.with(|v| v.set(0));
+            let r = decode_ocr(&text).unwrap();
+            assert_eq!(r.bytes, data);
+            (r.corrections, VISITS.with(|v| v.get()))
+        };
+        let mut work = Vec::new();
+        // Lost: the last symbol of the first group, the first of the third.
+        for (g, k) in [(0, 4), (2, 0)] {
+            let printed = char::from(groups[g].as_bytes()[k]);
+            let (fixes, visits) = read(regrouped(&lines, i, |gs| {
+                gs[g].remove(k);
+            }));
+            let column = g * 5 + k + 1;
+            assert_eq!(
+                fixes,
+                [Correction {
+                    line: 3,
+                    column,
+                    read: ' ',
+                    printed: Some(printed)
+                }]
+            );
+            work.push(visits);
+        }
+        // Added: a W inside the second group.
+        let added = Correction {
+            line: 3,
+            column: 8,
+            read: 'W',
+            printed: None,
+        };
+        let (fixes, visits) = read(regrouped(&lines, i, |gs| gs[1].insert(2, 'W')));
+        assert_eq!(fixes, std::slice::from_ref(&added));
+        work.push(visits);
+        // With the groups run together, any character may be dropped, none put back.
+        let joined = |gs: &mut Vec<String>| *gs = vec![gs.concat()];
+        let (fixes, visits) = read(regrouped(&lines, i, |gs| {
+            gs[1].insert(2, 'W');
+            joined(gs);
+        }));
+        assert_eq!(fixes, [added]);
+        work.push(visits);
+        let lost = regrouped(&lines, i, |gs| {
+            gs[0].remove(4);
+            joined(gs);
+        });
+        assert_eq!(
+            decode_ocr(&lost),
+            Err(TextError::Uncorrectable {
+                lines: vec![3],
+                more: 0
+            })
+        );
+        // The readings each search went over. Which positions may take a lost
+        // character or lose an added one, and the bounds that cut a search short, all
+        // show here first: the counts change only when the search does.
+        assert_eq!(work, [4830, 3370, 278, 686]);
+    }
+
     #[test]
     fn clean_text_reads_without_corrections() {
         let (data, lines) = sample();
+        VISITS.with(|v| v.set(0));
         let r = decode_ocr(&lines.join("\n")).unwrap();
         assert_eq!((r.bytes, r.corrections), (data, vec![]));
+        // Every line passes its check as read: none is searched.
+        assert_eq!(VISITS.with(|v| v.get()), 0);
+    }
+
+    /// The first `c` in the groups with neither neighbour the same: its line's index and
+    /// its byte offset.
+    fn first_holding(lines: &[String], c: char) -> (usize, usize) {
+        lines[..lines.len() - 1]
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let b = l.as_bytes();
+                (6..b.len() - 1)
+                    .find(|&k| b[k] == c as u8 && b[k - 1] != b[k] && b[k + 1] != b[k])
+                    .map(|k| (i, k))
+            })
+            .unwrap()
+    }
+
+    /// `lines` with line `i`'s byte range `at` replaced by `with`.
+    fn spliced(lines: &[String], i: usize, at: std::ops::Range<usize>, with: &str) -> String {
+        let mut out = lines.to_vec();
+        out[i].replace_range(at, with);
+        out.join("\n")
+    }
+
+    #[test]
+    fn lowercase_letters_read_as_capitals_and_a_ghost_before_its_capital_is_dropped() {
+        let (data, lines) = sample();
+        let clean = |text: &str| {
+            let r = decode_ocr(text).unwrap();
+            assert_eq!((&r.bytes, &r.corrections), (&data, &vec![]), "{text}");
+        };
+        let (i, k) = first_holding(&lines, 'W');
+        // A lowercase letter alone stands for its capital.
+        clean(&spliced(&lines, i, k..k + 1, "w"));
+        // The ghost before the capital (`wW`), as after it (`Ww`), is one glyph.
+        clean(&spliced(&lines, i, k..k + 1, "wW"));
+        clean(&spliced(&lines, i, k..k + 1, "Ww"));
+    }
+
+    #[test]
+    fn an_at_sign_is_a_zero_and_after_a_q_its_tail() {
+        let (data, lines) = sample();
+        let clean = |text: &str| {
+            let r = decode_ocr(text).unwrap();
+            assert_eq!((&r.bytes, &r.corrections), (&data, &vec![]), "{text}");
+        };
+        let (i, k) = first_holding(&lines, '0');
+        assert_ne!(lines[i].as_bytes()[k - 1], b'Q');
+        clean(&spliced(&lines, i, k..k + 1, "@"));
+        let (i, k) = first_holding(&lines, 'Q');
+        clean(&spliced(&lines, i, k..k + 1, "Q@"));
+    }
+
+    #[test]
+    fn a_line_number_glued_to_its_first_group_is_read() {
+        let (data, lines) = sample();
+        for glue in [":", "::"] {
+            let glued: Vec<String> = lines.iter().map(|l| l.replacen(": ", glue, 1)).collect();
+            let r = decode_ocr(&glued.join("\n")).unwrap();
+            assert_eq!((r.bytes, r.corrections), (data.clone(), vec![]), "{glue}");
+        }
     }
 
     #[test]

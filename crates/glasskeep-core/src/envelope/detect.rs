@@ -279,7 +279,7 @@ pub(crate) fn payloads(images: &[image::GrayImage]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use image::{GrayImage, Luma};
 
@@ -290,7 +290,7 @@ mod tests {
 
     /// Draws `payload`'s symbol black on the image, `scale` pixels a module, its top
     /// left corner at (x, y); returns its side in pixels.
-    fn draw(img: &mut GrayImage, payload: &str, (x, y): (u32, u32), scale: u32) -> u32 {
+    pub(crate) fn draw(img: &mut GrayImage, payload: &str, (x, y): (u32, u32), scale: u32) -> u32 {
         let (w, dark) = qr::symbol(payload).unwrap();
         for (i, _) in dark.iter().enumerate().filter(|(_, &d)| d) {
             let (mx, my) = ((i % w) as u32 * scale, (i / w) as u32 * scale);
@@ -313,7 +313,7 @@ mod tests {
         parts
     }
 
-    fn white(w: u32, h: u32) -> GrayImage {
+    pub(crate) fn white(w: u32, h: u32) -> GrayImage {
         GrayImage::from_pixel(w, h, Luma([255]))
     }
 

@@ -182,11 +182,59 @@ mod tests {
         png
     }
 
+    fn png(img: &image::GrayImage) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn the_codes_on_a_page_are_found_and_the_envelope_read_back() {
+        use crate::envelope::detect::tests::{draw, white};
+        let e = crate::envelope::format::tests::sample();
+        let parts = qr::envelope_to_parts(&e).unwrap();
+        let mut page = white(80 + 340 * parts.len() as u32, 400);
+        for (k, p) in parts.iter().enumerate() {
+            draw(&mut page, p, (40 + 340 * k as u32, 40), 3);
+        }
+        assert_eq!(qr_payloads_in_image(page.clone()), parts);
+        assert_eq!(qr_payloads_in_images(&[page.clone()]), parts);
+        let bytes = png(&page);
+        assert_eq!(decode_image(&bytes).unwrap(), e);
+        assert_eq!(decode_images(&[&bytes]).unwrap(), e);
+        assert_eq!(decode_file(&bytes).unwrap(), e);
+        // The other things a file may hold: the record itself, the codes' payloads a
+        // line each, the typed text; a PDF and bytes that are none of these are refused.
+        let record = e.encode().unwrap();
+        assert_eq!(decode_file(&record).unwrap(), e);
+        let lines = format!("\n{}\n", parts.join("\n  "));
+        assert_eq!(decode_file(lines.as_bytes()).unwrap(), e);
+        let typed = text::encode_lines(&record).join("\n");
+        assert_eq!(decode_file(typed.as_bytes()).unwrap(), e);
+        assert_eq!(decode_file(b"%PDF-1.7\n"), Err(ScanError::Pdf));
+        assert_eq!(decode_file(b"\xff\xfe\x00"), Err(ScanError::Unrecognised));
+        // A page with no code, or only codes that are not glasskeep's.
+        let mut other = white(400, 400);
+        draw(&mut other, "HTTPS://EXAMPLE.ORG", (40, 40), 3);
+        assert_eq!(qr_payloads_in_image(other.clone()), ["HTTPS://EXAMPLE.ORG"]);
+        for page in [white(400, 400), other] {
+            assert_eq!(decode_image(&png(&page)), Err(ScanError::NoQrCodes));
+        }
+    }
+
     #[test]
     fn an_image_claiming_more_pixels_than_a_scan_is_refused_before_decoding() {
         // A file of 77 bytes claiming 400 million pixels: refused by its header, not
         // by running out of memory.
-        for (w, h) in [(20_000, 20_000), (16_384, 4_000), (100_000, 1)] {
+        // Each limit alone, one past it.
+        for (w, h) in [
+            (20_000, 20_000),
+            (16_384, 4_000),
+            (100_000, 1),
+            (16_385, 1),
+            (1, 16_385),
+            (8_000, 8_001),
+        ] {
             let png = png_claiming(w, h);
             assert!(png.len() < 80);
             let err = load_grey(&png).unwrap_err();
@@ -194,8 +242,11 @@ mod tests {
             assert!(matches!(decode_image(&png), Err(ScanError::Image { .. })));
             assert!(crate::sheet::HeadCode::from_image(&png).is_err());
         }
-        // Within the limits the header passes, and the missing pixels are what fails.
-        let err = load_grey(&png_claiming(100, 100)).unwrap_err();
-        assert!(!err.contains("pixels, larger"), "{err}");
+        // Within the limits, and at each of them, the header passes, and the missing
+        // pixels are what fails.
+        for (w, h) in [(100, 100), (16_384, 1), (1, 16_384), (8_000, 8_000)] {
+            let err = load_grey(&png_claiming(w, h)).unwrap_err();
+            assert!(!err.contains("pixels, larger"), "{w} x {h}: {err}");
+        }
     }
 }

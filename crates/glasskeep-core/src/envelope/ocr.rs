@@ -776,6 +776,122 @@ mod tests {
         assert_eq!(work, [4830, 3370, 278, 686]);
     }
 
+    /// Full lines of `lines` that, with one character lost, have more than one
+    /// cheapest reading: for each, the line's index, its groups so damaged, and where
+    /// the printed reading stands among the tied ones (they are in symbol order).
+    fn ties(lines: &[String]) -> Vec<(usize, Vec<String>, usize)> {
+        let mut out = Vec::new();
+        for (i, line) in lines[..lines.len() - 2].iter().enumerate() {
+            let groups: Vec<String> = line[6..].split_whitespace().map(String::from).collect();
+            let printed: Vec<u8> = groups
+                .concat()
+                .chars()
+                .map(|c| symbol(c).unwrap())
+                .collect();
+            let tie = (0..30).find_map(|p| {
+                let mut damaged = groups.clone();
+                damaged[p / 5].remove(p % 5);
+                let found = correct_line(i + 1, &damaged, false, &mut usize::MAX.clone()).unwrap();
+                let at = found.iter().position(|(syms, _)| *syms == printed)?;
+                (found.len() > 1).then_some((i, damaged, at))
+            });
+            out.extend(tie);
+        }
+        out
+    }
+
+    #[test]
+    fn tied_readings_are_settled_by_the_fingerprint_and_too_many_are_refused() {
+        let (data, lines) = sample();
+        let ties = ties(&lines);
+        // Two tied lines, the first read as its first reading and the second as a
+        // later one: only going over every combination finds the printed pair.
+        let first = ties.iter().find(|t| t.2 == 0).unwrap();
+        let second = ties.iter().find(|t| t.0 > first.0 && t.2 > 0).unwrap();
+        let mut text = lines.clone();
+        for (i, groups, _) in [first, second] {
+            text[*i] = format!("{}: {}", &lines[*i][..4], groups.join(" "));
+        }
+        let r = decode_ocr(&text.join("\n")).unwrap();
+        assert_eq!(r.bytes, data);
+        assert_eq!(
+            r.corrections.iter().map(|c| c.line).collect::<Vec<_>>(),
+            [first.0 + 1, second.0 + 1]
+        );
+        // Nine lines tied two ways or more: over 256 combinations, so the tied lines
+        // are named and none is guessed at.
+        assert!(ties.len() >= 9, "{}", ties.len());
+        let mut text = lines.clone();
+        for (i, groups, _) in &ties[..9] {
+            text[*i] = format!("{}: {}", &lines[*i][..4], groups.join(" "));
+        }
+        let named: Vec<usize> = ties[..9].iter().map(|t| t.0 + 1).collect();
+        assert_eq!(
+            decode_ocr(&text.join("\n")),
+            Err(TextError::Uncorrectable {
+                lines: named,
+                more: 0
+            })
+        );
+    }
+
+    #[test]
+    fn each_kind_of_misread_is_corrected_at_its_cost() {
+        let (data, lines) = sample();
+        let read = |text: String| {
+            VISITS.with(|v| v.set(0));
+            let r = decode_ocr(&text).unwrap();
+            assert_eq!(r.bytes, data);
+            (r.corrections, VISITS.with(|v| v.get()))
+        };
+        let fix = |line: usize, column: usize, read: char, printed: Option<char>| Correction {
+            line: line + 1,
+            column,
+            read,
+            printed,
+        };
+        // The column of the byte offset `k` on line `i`: its symbol's place, from 1.
+        let column = |i: usize, k: usize| {
+            lines[i][6..k]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count()
+                + 1
+        };
+        let mut work = Vec::new();
+        // A common misread (a 5 read as S) and a rarer one (a 0 read as D).
+        for (printed, as_read) in [('5', "S"), ('0', "D")] {
+            let (i, k) = first_holding(&lines, printed);
+            let (fixes, visits) = read(spliced(&lines, i, k..k + 1, as_read));
+            let c = as_read.chars().next().unwrap();
+            assert_eq!(fixes, [fix(i, column(i, k), c, Some(printed))]);
+            work.push(visits);
+        }
+        // A 9 read as two glyphs, 1 and 0: one correction each.
+        let (i, k) = first_holding(&lines, '9');
+        let (fixes, visits) = read(spliced(&lines, i, k..k + 1, "10"));
+        let nine = [
+            fix(i, column(i, k), '1', Some('9')),
+            fix(i, column(i, k) + 1, '0', None),
+        ];
+        assert_eq!(fixes, nine);
+        work.push(visits);
+        // The same, with a 5 further on the line read as S: the corrections made on
+        // the way to other readings leave none behind.
+        let five = k + lines[i][k..].find('5').unwrap();
+        let mut text = lines.clone();
+        text[i].replace_range(five..five + 1, "S");
+        let (fixes, visits) = read(spliced(&text, i, k..k + 1, "10"));
+        let mut three = nine.to_vec();
+        // Its column is one further on: the 9 before it was read as two glyphs.
+        three.push(fix(i, column(i, five) + 1, 'S', Some('5')));
+        assert_eq!(fixes, three);
+        work.push(visits);
+        // The readings each search went over: the costs of the corrections decide in
+        // which pass a reading is found, and so show here first.
+        assert_eq!(work, [168, 835, 60, 521]);
+    }
+
     #[test]
     fn clean_text_reads_without_corrections() {
         let (data, lines) = sample();

@@ -44,7 +44,8 @@ fn detect_tiled(img: &image::GrayImage, out: &mut Vec<String>) {
     }
     for y in tile_starts(h) {
         for x in tile_starts(w) {
-            let tile = image::imageops::crop_imm(img, x, y, TILE.min(w - x), TILE.min(h - y));
+            // crop_imm clamps a tile that runs past the image's edge to it.
+            let tile = image::imageops::crop_imm(img, x, y, TILE, TILE);
             detect(tile.to_image(), out);
         }
     }

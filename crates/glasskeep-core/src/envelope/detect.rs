@@ -428,6 +428,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_photo_whose_symbol_outgrows_the_tiles_is_read_shrunk() {
+        // 4000 x 1600 pixels of faint noise, as a photo has no blank band, and one
+        // symbol 1455 pixels wide across the tiles' seams: wider than their overlap,
+        // so no tile holds it whole, while shrunk to the tiling threshold its modules
+        // stay 14 pixels.
+        let part = &parts(1)[0];
+        let mut img = white(4000, 1600);
+        let mut state = 1u32;
+        for p in img.pixels_mut() {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            p.0[0] = 230 + (state >> 28) as u8;
+        }
+        draw(&mut img, part, (1000, 70), 15);
+        detections();
+        assert_eq!(payloads(&[img]), std::slice::from_ref(part));
+        // The regions pass (one region: the whole, in three tiles), then the shrunk one.
+        assert_eq!(detections(), 4);
+    }
+
+    #[test]
     fn a_large_image_is_read_in_overlapping_tiles() {
         // 3100 x 2000 pixels: above the tiling threshold, so three tiles across and
         // two down; the symbol lies whole only in the last column of tiles.

@@ -104,9 +104,13 @@ fn runs(len: u32, uniform: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
     out
 }
 
+/// Most times a region is split again inside a part of it: a page needs two or three.
+const MAX_DEPTH: u32 = 6;
+
 /// Splits a clean render or flatbed scan along its blank bands (page gutters,
 /// margins, quiet zones) until each QR code stands alone, so the detector sees one
-/// symbol at a time. A photo has no perfectly uniform bands and stays whole.
+/// symbol at a time. A photo has no perfectly uniform bands and stays whole, as does
+/// a region still in parts at the greatest depth.
 fn segment(img: &image::GrayImage, r: Region, depth: u32, out: &mut Vec<Region>) {
     let (x0, y0, w, h) = r;
     let row_uniform = |y: u32| {
@@ -128,8 +132,8 @@ fn segment(img: &image::GrayImage, r: Region, depth: u32, out: &mut Vec<Region>)
             cells.push((x0 + c, y0 + a, d - c, b - a));
         }
     }
-    if depth >= 6 || cells.len() <= 1 {
-        let cell = cells.first().copied().unwrap_or(r);
+    if depth >= MAX_DEPTH || cells.len() <= 1 {
+        let cell = if cells.len() == 1 { cells[0] } else { r };
         if cell.2 >= MIN_SIDE && cell.3 >= MIN_SIDE {
             out.push(cell);
         }
@@ -343,19 +347,11 @@ pub(crate) mod tests {
     #[test]
     fn segments_are_the_blocks_between_blank_bands_less_the_too_small() {
         let mut img = white(400, 300);
-        // Blocks of a fine checkerboard: no line across one holds a single grey.
-        let mut fill = |x0: u32, y0: u32, w: u32, h: u32| {
-            for y in y0..y0 + h {
-                for x in x0..x0 + w {
-                    img.put_pixel(x, y, Luma([if (x + y) % 2 == 0 { 0 } else { 255 }]));
-                }
-            }
-        };
-        fill(20, 20, 100, 100);
-        fill(200, 20, 100, 80);
-        fill(20, 200, 70, 70);
+        checker(&mut img, (20, 20, 100, 100));
+        checker(&mut img, (200, 20, 100, 80));
+        checker(&mut img, (20, 200, 70, 70));
         // Narrower than a version-1 symbol at three pixels a module: left out.
-        fill(300, 250, 30, 30);
+        checker(&mut img, (300, 250, 30, 30));
         let mut out = Vec::new();
         segment(&img, (0, 0, 400, 300), 0, &mut out);
         assert_eq!(
@@ -366,6 +362,70 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         segment(&img, (20, 20, 100, 100), 0, &mut out);
         assert_eq!(out, [(20, 20, 100, 100)]);
+    }
+
+    /// Fills a region with a fine checkerboard: no line across it holds a single grey.
+    fn checker(img: &mut GrayImage, (x, y, w, h): Region) {
+        for py in y..y + h {
+            for px in x..x + w {
+                img.put_pixel(px, py, Luma([if (px + py) % 2 == 0 { 0 } else { 255 }]));
+            }
+        }
+    }
+
+    /// Draws a figure that needs `level` splits inside a part to take apart: the figure
+    /// one level down, a wide block under it and a tall block beside both. Returns its
+    /// size; `blocks` gets every block drawn.
+    fn nested(
+        img: &mut GrayImage,
+        (x, y): (u32, u32),
+        level: u32,
+        blocks: &mut Vec<Region>,
+    ) -> (u32, u32) {
+        let (w, h) = if level == 0 {
+            (0, 0)
+        } else {
+            nested(img, (x, y), level - 1, blocks)
+        };
+        let new = if level == 0 {
+            vec![(x, y, 60, 60)]
+        } else {
+            vec![(x, y + h + 20, w, 60), (x + w + 20, y, 60, h + 80)]
+        };
+        for b in new {
+            checker(img, b);
+            blocks.push(b);
+        }
+        if level == 0 {
+            (60, 60)
+        } else {
+            (w + 80, h + 80)
+        }
+    }
+
+    #[test]
+    fn splitting_stops_at_the_greatest_depth_and_keeps_the_rest_whole() {
+        let mut img = white(800, 800);
+        let mut blocks = Vec::new();
+        assert_eq!(
+            nested(&mut img, (40, 40), MAX_DEPTH + 2, &mut blocks),
+            (700, 700)
+        );
+        let mut out = Vec::new();
+        segment(&img, (0, 0, 800, 800), 0, &mut out);
+        let inside = |r: &Region, b: &Region| {
+            b.0 >= r.0 && b.1 >= r.1 && b.0 + b.2 <= r.0 + r.2 && b.1 + b.3 <= r.1 + r.3
+        };
+        let held: Vec<usize> = out
+            .iter()
+            .map(|r| blocks.iter().filter(|b| inside(r, b)).count())
+            .collect();
+        // Every block is in a region. Down to the greatest depth the blocks stand
+        // alone, a region each; what is left there, six blocks, stays one region.
+        assert_eq!(held.iter().sum::<usize>(), blocks.len());
+        let mut want = vec![6];
+        want.extend([1; 11]);
+        assert_eq!(held, want);
     }
 
     #[test]
@@ -418,6 +478,9 @@ pub(crate) mod tests {
         assert_eq!(payloads(&[img.clone()]), [parts[0].clone()]);
         // Regions (1), shrunk (none: the image is small), enlarged (1), whole (1);
         // twice.
+        assert_eq!(detections(), 6);
+        // A blank page is one region: looked at the same ways, to find nothing.
+        assert!(payloads(&[white(400, 400)]).is_empty());
         assert_eq!(detections(), 6);
         // Both parts, on two pages: read from the pages in turn.
         let mut second = white(400, 400);

@@ -432,18 +432,25 @@ pub(crate) mod tests {
     fn binarising_splits_the_histogram_between_its_populations() {
         let image_of =
             |vals: &[u8]| GrayImage::from_raw(vals.len() as u32, 1, vals.to_vec()).unwrap();
-        let mut vals = [40u8; 100].to_vec();
-        vals.extend([200u8; 100]);
-        let out = binarise(&image_of(&vals));
-        assert!(out.pixels().take(100).all(|p| p.0[0] == 0));
-        assert!(out.pixels().skip(100).all(|p| p.0[0] == 255));
-        // Three populations: the middle one goes with the nearer and smaller side.
-        let mut vals = [30u8; 60].to_vec();
-        vals.extend([100u8; 30]);
-        vals.extend([220u8; 60]);
-        let out: Vec<u8> = binarise(&image_of(&vals)).into_raw();
-        assert_eq!(out[..90], [0; 90]);
-        assert_eq!(out[90..], [255; 60]);
+        // Populations of grey levels, as (level, pixels), and the last level made
+        // black. The threshold follows the image, not the middle of the scale, and a
+        // middle population goes to whichever side gives the larger between-class
+        // variance.
+        let cases: [&[(u8, usize)]; 3] = [
+            &[(150, 60), (200, 60)],
+            &[(160, 60), (200, 30), (250, 60)],
+            &[(160, 60), (215, 30), (250, 60)],
+        ];
+        let black = [150, 200, 160];
+        for (pops, black_to) in cases.iter().zip(black) {
+            let vals: Vec<u8> = pops.iter().flat_map(|&(v, n)| vec![v; n]).collect();
+            let out = binarise(&image_of(&vals)).into_raw();
+            let want: Vec<u8> = vals
+                .iter()
+                .map(|&v| if v <= black_to { 0 } else { 255 })
+                .collect();
+            assert_eq!(out, want, "{pops:?}");
+        }
     }
 
     #[test]

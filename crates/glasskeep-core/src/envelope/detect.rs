@@ -19,13 +19,13 @@ const OVERLAP: u32 = 600;
 
 #[cfg(test)]
 thread_local! {
-    /// The images the detector was run on, on this thread, for tests.
-    static DETECTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The sizes of the images the detector was run on, on this thread, for tests.
+    static DETECTED: std::cell::RefCell<Vec<(u32, u32)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn detect(img: image::GrayImage, out: &mut Vec<String>) {
     #[cfg(test)]
-    DETECTIONS.with(|d| d.set(d.get() + 1));
+    DETECTED.with(|d| d.borrow_mut().push(img.dimensions()));
     let mut prepared = rqrr::PreparedImage::prepare(img);
     for grid in prepared.detect_grids() {
         if let Ok((_, content)) = grid.decode() {
@@ -288,9 +288,9 @@ pub(crate) mod tests {
     use super::*;
     use image::{GrayImage, Luma};
 
-    /// The detector runs since the last call, on this thread.
-    fn detections() -> usize {
-        DETECTIONS.with(|d| d.replace(0))
+    /// The sizes of the images the detector ran on since the last call, on this thread.
+    fn detections() -> Vec<(u32, u32)> {
+        DETECTED.with(|d| d.take())
     }
 
     /// Draws `payload`'s symbol black on the image, `scale` pixels a module, its top
@@ -471,7 +471,7 @@ pub(crate) mod tests {
         }
         assert!(found.contains(&"HTTPS://EXAMPLE.ORG".to_string()));
         // The first pass, one region at a time, is enough.
-        assert_eq!(detections(), 4);
+        assert_eq!(detections().len(), 4);
     }
 
     #[test]
@@ -483,18 +483,24 @@ pub(crate) mod tests {
         draw(&mut img, &parts[0], (40, 40), 3);
         detections();
         assert_eq!(payloads(&[img.clone()]), [parts[0].clone()]);
-        // Regions (1), shrunk (none: the image is small), enlarged (1), whole (1);
-        // twice.
-        assert_eq!(detections(), 6);
-        // A blank page is one region: looked at the same ways, to find nothing.
+        // The symbol's region with a margin of PAD (291 + 2 x 32 pixels), shrunk
+        // (none: the image is small), the region enlarged twice, the whole; on the
+        // image, then on its binarised copy.
+        let ways = [(355, 355), (710, 710), (400, 400)];
+        assert_eq!(detections(), [ways, ways].concat());
+        // A blank page is one region, its margin cut at the edges: looked at the same
+        // ways, to find nothing. An image with no pixels is not looked at.
         assert!(payloads(&[white(400, 400)]).is_empty());
-        assert_eq!(detections(), 6);
+        let ways = [(400, 400), (800, 800), (400, 400)];
+        assert_eq!(detections(), [ways, ways].concat());
+        assert!(payloads(&[white(0, 400), white(400, 0)]).is_empty());
+        assert_eq!(detections(), []);
         // Both parts, on two pages: read from the pages in turn.
         let mut second = white(400, 400);
         draw(&mut second, &parts[1], (40, 40), 3);
         let found = payloads(&[second, img]);
         assert_eq!(found, [parts[1].clone(), parts[0].clone()]);
-        assert_eq!(detections(), 2);
+        assert_eq!(detections(), [(355, 355), (355, 355)]);
     }
 
     #[test]
@@ -513,8 +519,24 @@ pub(crate) mod tests {
         draw(&mut img, part, (1000, 70), 15);
         detections();
         assert_eq!(payloads(&[img]), std::slice::from_ref(part));
-        // The regions pass (one region: the whole, in three tiles), then the shrunk one.
-        assert_eq!(detections(), 4);
+        // The regions pass (one region: the whole, in three tiles), then the whole
+        // shrunk to the tiling threshold's area.
+        assert_eq!(
+            detections(),
+            [(1800, 1600), (1800, 1600), (1600, 1600), (3872, 1549)]
+        );
+    }
+
+    #[test]
+    fn a_region_of_over_two_million_pixels_is_not_enlarged() {
+        // A code that is not glasskeep's, so every pass runs: its region with the
+        // margin is 1519 pixels a side, 2.3 million pixels, read as it is in the pass
+        // that enlarges smaller ones.
+        let mut img = white(1600, 1600);
+        assert_eq!(draw(&mut img, "HTTPS://EXAMPLE.ORG", (40, 40), 15), 1455);
+        assert_eq!(payloads(&[img]), ["HTTPS://EXAMPLE.ORG"]);
+        let ways = [(1519, 1519), (1519, 1519), (1600, 1600)];
+        assert_eq!(detections(), [ways, ways].concat());
     }
 
     #[test]
@@ -528,10 +550,18 @@ pub(crate) mod tests {
         detections();
         detect_tiled(&img, &mut out);
         assert_eq!(out, std::slice::from_ref(part));
-        assert_eq!(detections(), 6);
+        let tiles = [
+            (1800, 1800),
+            (1800, 1800),
+            (700, 1800),
+            (1800, 800),
+            (1800, 800),
+            (700, 800),
+        ];
+        assert_eq!(detections(), tiles);
         // At or below the threshold, the image is read whole.
         let mut out = Vec::new();
         detect_tiled(&white(3000, 2000), &mut out);
-        assert_eq!((out.len(), detections()), (0, 1));
+        assert_eq!((out.len(), detections()), (0, vec![(3000, 2000)]));
     }
 }

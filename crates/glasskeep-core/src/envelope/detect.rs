@@ -477,6 +477,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_symbol_the_image_as_it_is_does_not_give_is_read_from_its_binarised_copy() {
+        // A symbol whose light modules are grey (140), on white: the detector's own
+        // threshold misses it in every pass over the image as it is, and one threshold
+        // for the whole image restores it, in the first pass over the binarised copy.
+        let part = &parts(1)[0];
+        let mut img = white(400, 400);
+        for y in 40..331 {
+            for x in 40..331 {
+                img.put_pixel(x, y, Luma([140]));
+            }
+        }
+        draw(&mut img, part, (40, 40), 3);
+        detections();
+        assert_eq!(payloads(&[img]), std::slice::from_ref(part));
+        let raw = [(355, 355), (710, 710), (400, 400)];
+        assert_eq!(detections(), [&raw[..], &[(355, 355)]].concat());
+    }
+
+    #[test]
     fn what_does_not_assemble_is_looked_at_every_way_twice() {
         // One part of two: the codes never reassemble, so every pass runs, on the
         // image and on its binarised copy.

@@ -358,10 +358,15 @@ pub(crate) mod tests {
             out,
             [(20, 20, 100, 100), (200, 20, 100, 80), (20, 200, 70, 70)]
         );
-        // A region that is one block is itself.
+        // A region that is one block is itself; one too narrow, nothing.
         let mut out = Vec::new();
         segment(&img, (20, 20, 100, 100), 0, &mut out);
         assert_eq!(out, [(20, 20, 100, 100)]);
+        let mut narrow = white(200, 200);
+        checker(&mut narrow, (50, 20, 30, 150));
+        let mut out = Vec::new();
+        segment(&narrow, (0, 0, 200, 200), 0, &mut out);
+        assert_eq!(out, []);
     }
 
     /// Fills a region with a fine checkerboard: no line across it holds a single grey.

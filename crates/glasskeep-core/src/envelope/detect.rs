@@ -104,7 +104,8 @@ fn runs(len: u32, uniform: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
     out
 }
 
-/// Most times a region is split again inside a part of it: a page needs two or three.
+/// Most times a part of a region is split again; what is still in parts then is read
+/// whole.
 const MAX_DEPTH: u32 = 6;
 
 /// Splits a clean render or flatbed scan along its blank bands (page gutters,

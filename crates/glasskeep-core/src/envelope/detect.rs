@@ -590,5 +590,8 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         detect_tiled(&white(3000, 2000), &mut out);
         assert_eq!((out.len(), detections()), (0, vec![(3000, 2000)]));
+        // Nor is it shrunk: the pass that shrinks large images leaves it alone.
+        detect_pass(&white(3000, 2000), Pass::Shrunk, &mut out);
+        assert_eq!(detections(), []);
     }
 }

@@ -926,6 +926,16 @@ mod tests {
             .unwrap()
     }
 
+    /// Asserts that `text` decodes to `data` with no correction made.
+    fn reads_without_corrections(text: &str, data: &[u8]) {
+        let r = decode_ocr(text).unwrap();
+        assert_eq!(
+            (&r.bytes[..], &r.corrections[..]),
+            (data, &[][..]),
+            "{text}"
+        );
+    }
+
     /// `lines` with line `i`'s byte range `at` replaced by `with`.
     fn spliced(lines: &[String], i: usize, at: std::ops::Range<usize>, with: &str) -> String {
         let mut out = lines.to_vec();
@@ -936,10 +946,7 @@ mod tests {
     #[test]
     fn lowercase_letters_read_as_capitals_and_a_ghost_before_its_capital_is_dropped() {
         let (data, lines) = sample();
-        let clean = |text: &str| {
-            let r = decode_ocr(text).unwrap();
-            assert_eq!((&r.bytes, &r.corrections), (&data, &vec![]), "{text}");
-        };
+        let clean = |text: &str| reads_without_corrections(text, &data);
         let (i, k) = first_holding(&lines, 'W');
         // A lowercase letter alone stands for its capital.
         clean(&spliced(&lines, i, k..k + 1, "w"));
@@ -951,10 +958,7 @@ mod tests {
     #[test]
     fn an_at_sign_is_a_zero_and_after_a_q_its_tail() {
         let (data, lines) = sample();
-        let clean = |text: &str| {
-            let r = decode_ocr(text).unwrap();
-            assert_eq!((&r.bytes, &r.corrections), (&data, &vec![]), "{text}");
-        };
+        let clean = |text: &str| reads_without_corrections(text, &data);
         let (i, k) = first_holding(&lines, '0');
         assert_ne!(lines[i].as_bytes()[k - 1], b'Q');
         clean(&spliced(&lines, i, k..k + 1, "@"));

@@ -226,7 +226,7 @@ mod tests {
     fn an_image_claiming_more_pixels_than_a_scan_is_refused_before_decoding() {
         // A file of 77 bytes claiming 400 million pixels: refused by its header, not
         // by running out of memory.
-        // Each limit alone, one past it.
+        // Over the limits; the last three go one past each limit alone.
         for (w, h) in [
             (20_000, 20_000),
             (16_384, 4_000),

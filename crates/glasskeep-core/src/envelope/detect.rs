@@ -442,15 +442,14 @@ pub(crate) mod tests {
         // black. The threshold follows the image, not the middle of the scale, and a
         // middle population goes to whichever side gives the larger between-class
         // variance.
-        let cases: [&[(u8, usize)]; 4] = [
-            &[(150, 60), (200, 60)],
-            &[(160, 60), (200, 30), (250, 60)],
-            &[(160, 60), (215, 30), (250, 60)],
+        let cases: [(&[(u8, usize)], u8); 4] = [
+            (&[(150, 60), (200, 60)], 150),
+            (&[(160, 60), (200, 30), (250, 60)], 200),
+            (&[(160, 60), (215, 30), (250, 60)], 160),
             // A small population far below the rest does not draw the threshold to it.
-            &[(100, 10), (200, 100), (250, 100)],
+            (&[(100, 10), (200, 100), (250, 100)], 200),
         ];
-        let black = [150, 200, 160, 200];
-        for (pops, black_to) in cases.iter().zip(black) {
+        for (pops, black_to) in cases {
             let vals: Vec<u8> = pops.iter().flat_map(|&(v, n)| vec![v; n]).collect();
             let out = binarise(&image_of(&vals)).into_raw();
             let want: Vec<u8> = vals

@@ -791,7 +791,8 @@ mod tests {
             let tie = (0..30).find_map(|p| {
                 let mut damaged = groups.clone();
                 damaged[p / 5].remove(p % 5);
-                let found = correct_line(i + 1, &damaged, false, &mut usize::MAX.clone()).unwrap();
+                let mut allowance = usize::MAX;
+                let found = correct_line(i + 1, &damaged, false, &mut allowance).unwrap();
                 let at = found.iter().position(|(syms, _)| *syms == printed)?;
                 (found.len() > 1).then_some((i, damaged, at))
             });
